@@ -1,0 +1,115 @@
+//! The `--init-func` argument: which export to call and with what arguments.
+//!
+//! Accepted forms: `name`, `my:pkg/iface#name`, `my:pkg/iface.name` (wasmtime-wizer's
+//! spelling), each optionally followed by WAVE arguments: `setup(7, "x")`. The name is resolved
+//! against the component's root exports before anything runs, so a typo costs no compile.
+
+use crate::parse::{Model, RootExport};
+use anyhow::{bail, Context, Result};
+use wasmparser::ComponentExternalKind;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitFunc {
+    /// The argument as the user wrote it, for messages.
+    pub spec: String,
+    /// Exported instance holding the function, if interface-qualified.
+    pub interface: Option<String>,
+    pub func: String,
+    /// WAVE source of the arguments, including the parentheses.
+    pub args: Option<String>,
+}
+
+impl InitFunc {
+    /// Splits `spec` into name and arguments and resolves the name against `model`'s exports.
+    pub fn resolve(spec: &str, model: &Model) -> Result<Self> {
+        let spec = spec.trim();
+        let (name, args) = match spec.find('(') {
+            Some(p) => {
+                if !spec.ends_with(')') {
+                    bail!("init function `{spec}`: arguments must end with `)`");
+                }
+                (spec[..p].trim(), Some(spec[p..].to_string()))
+            }
+            None => (spec, None),
+        };
+        if name.is_empty() {
+            bail!("init function `{spec}`: empty name");
+        }
+        let find = |n: &str, kind| {
+            model
+                .root_exports
+                .iter()
+                .find(|e: &&RootExport| e.name == n && e.kind == kind)
+        };
+        let (interface, func) = if find(name, ComponentExternalKind::Func).is_some() {
+            (None, name.to_string())
+        } else if let Some((iface, func)) =
+            split_qualified(name, |n| find(n, ComponentExternalKind::Instance).is_some())
+        {
+            (Some(iface), func)
+        } else {
+            let funcs: Vec<&str> = model
+                .root_exports
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.kind,
+                        ComponentExternalKind::Func | ComponentExternalKind::Instance
+                    )
+                })
+                .map(|e| e.name.as_str())
+                .collect();
+            bail!(
+                "init function `{name}` is not exported by the component (its function and \
+                 instance exports: {})",
+                if funcs.is_empty() {
+                    "none".to_string()
+                } else {
+                    funcs.join(", ")
+                }
+            );
+        };
+        if let Some(args) = &args {
+            wasmtime::component::wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))
+                .with_context(|| format!("init function `{spec}`: bad WAVE arguments"))?;
+        }
+        Ok(InitFunc {
+            spec: spec.to_string(),
+            interface,
+            func,
+            args,
+        })
+    }
+}
+
+/// `iface#func` or `iface.func`, where `is_instance(iface)` holds.
+fn split_qualified(name: &str, is_instance: impl Fn(&str) -> bool) -> Option<(String, String)> {
+    for sep in ['#', '.'] {
+        if let Some(p) = name.rfind(sep) {
+            let (iface, func) = (&name[..p], &name[p + 1..]);
+            if !func.is_empty() && !func.contains('/') && is_instance(iface) {
+                return Some((iface.to_string(), func.to_string()));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_qualified;
+
+    #[test]
+    fn qualified_names_split_at_the_last_separator() {
+        let is = |n: &str| n == "my:pkg/iface@0.2.0";
+        assert_eq!(
+            split_qualified("my:pkg/iface@0.2.0#init", is),
+            Some(("my:pkg/iface@0.2.0".into(), "init".into()))
+        );
+        assert_eq!(
+            split_qualified("my:pkg/iface@0.2.0.init", is),
+            Some(("my:pkg/iface@0.2.0".into(), "init".into()))
+        );
+        assert_eq!(split_qualified("my:pkg/other#init", is), None);
+    }
+}

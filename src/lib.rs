@@ -1,0 +1,277 @@
+//! compsnap pre-initializes WebAssembly components: it runs a component's init function once,
+//! at build time, inside Wasmtime, and writes a new component whose core state (memories and
+//! globals) already holds the result, so later instantiations skip that work.
+//!
+//! The pipeline, one module per stage, reads top to bottom:
+//! [`parse`] → [`instrument`] → `run` (Wasmtime) → [`snapshot`] → [`rewrite`].
+//! Only `run` touches Wasmtime; the other stages are pure functions over bytes and plain data.
+//!
+//! ```no_run
+//! let input = std::fs::read("app.wasm")?;
+//! let output = compsnap::Snapshotter::new().init_func("init").snapshot(&input)?;
+//! std::fs::write("app.snap.wasm", output)?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+mod accessor;
+mod component_edit;
+pub mod edit;
+pub mod init_func;
+pub mod instrument;
+pub mod layout;
+pub mod output;
+pub mod parse;
+pub mod rewrite;
+mod run;
+pub mod snapshot;
+
+pub use run::RunOptions;
+
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::Linker;
+use wasmtime::Store;
+
+/// The init export wasmtime-wizer calls by default; compsnap keeps the convention.
+pub const DEFAULT_INIT_FUNC: &str = "wizer-initialize";
+
+/// Builder for one pre-initialization.
+#[derive(Debug, Clone)]
+pub struct Snapshotter {
+    init_func: String,
+    keep_init_func: bool,
+    run: RunOptions,
+    max_gap: u64,
+    verbose: bool,
+}
+
+impl Default for Snapshotter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Snapshotter {
+    pub fn new() -> Self {
+        Snapshotter {
+            init_func: DEFAULT_INIT_FUNC.to_string(),
+            keep_init_func: false,
+            run: RunOptions::default(),
+            max_gap: layout::DEFAULT_MAX_GAP,
+            verbose: false,
+        }
+    }
+
+    /// The export to call: `name`, `ns:pkg/iface#name` or `ns:pkg/iface.name`, optionally with
+    /// WAVE arguments, e.g. `setup(7, "config")`.
+    pub fn init_func(&mut self, spec: impl Into<String>) -> &mut Self {
+        self.init_func = spec.into();
+        self
+    }
+
+    /// Keep the init export in the output (it is removed by default).
+    pub fn keep_init_func(&mut self, keep: bool) -> &mut Self {
+        self.keep_init_func = keep;
+        self
+    }
+
+    /// Provide WASI preview 2 during init. Without it every import the init calls fails.
+    pub fn allow_wasi(&mut self, allow: bool) -> &mut Self {
+        self.run.allow_wasi = allow;
+        self
+    }
+
+    /// Preopen a host directory as `guest` (requires WASI).
+    pub fn dir(&mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> &mut Self {
+        self.run.dirs.push((host.into(), guest.into()));
+        self
+    }
+
+    pub fn env(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.run.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn inherit_env(&mut self, inherit: bool) -> &mut Self {
+        self.run.inherit_env = inherit;
+        self
+    }
+
+    pub fn inherit_stdio(&mut self, inherit: bool) -> &mut Self {
+        self.run.inherit_stdio = inherit;
+        self
+    }
+
+    /// Stop an init (or start function) that runs longer than this.
+    pub fn init_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.run.timeout = Some(timeout);
+        self
+    }
+
+    /// Fail an init that grows any memory or table beyond this many bytes (elements).
+    pub fn max_memory(&mut self, bytes: usize) -> &mut Self {
+        self.run.max_memory = Some(bytes);
+        self
+    }
+
+    /// Zero gaps up to this many bytes stay inside one data segment.
+    pub fn max_data_gap(&mut self, bytes: u64) -> &mut Self {
+        self.max_gap = bytes;
+        self
+    }
+
+    /// Log each stage and its duration to stderr.
+    pub fn verbose(&mut self, verbose: bool) -> &mut Self {
+        self.verbose = verbose;
+        self
+    }
+
+    /// Pre-initializes `component` (binary or WAT) with compsnap's own Wasmtime host.
+    pub fn snapshot(&self, component: &[u8]) -> Result<Vec<u8>> {
+        let engine = {
+            let t = Instant::now();
+            let engine = run::engine(&self.run)?;
+            self.log("engine", t, String::new());
+            engine
+        };
+        self.pipeline(component, |instrumented, init, plan| {
+            let t = Instant::now();
+            let collector = run::run(&engine, instrumented, Some(init), plan, &self.run)?;
+            self.log(
+                "run",
+                t,
+                format!("compiled, instantiated, called `{}`", init.spec),
+            );
+            Ok(collector)
+        })
+    }
+
+    /// The core state of every instance of `component` right after instantiation, and after
+    /// the init function when `run_init` is set: what [`Snapshotter::snapshot`] bakes in.
+    /// Comparing `state(original, true)` with `state(snapshot, false)` checks a snapshot
+    /// byte for byte.
+    pub fn state(&self, component: &[u8], run_init: bool) -> Result<snapshot::Snapshot> {
+        let bytes = read_input(component)?;
+        let model = parse::parse(&bytes)?;
+        let init = match run_init {
+            true => Some(init_func::InitFunc::resolve(&self.init_func, &model)?),
+            false => None,
+        };
+        let (instrumented, plan) = instrument::instrument(&model)?;
+        let plan = Arc::new(plan);
+        let engine = run::engine(&self.run)?;
+        let collector = run::run(
+            &engine,
+            &instrumented,
+            init.as_ref(),
+            plan.clone(),
+            &self.run,
+        )?;
+        collector.finish(&model, &plan)
+    }
+
+    /// Pre-initializes `component` with the caller's store and linker, for embedders that bring
+    /// their own host (their own WASI, their own imports). compsnap adds only its
+    /// `compsnap-sink` import to `linker`; every import the component has must already be
+    /// defined. The store's engine needs the component model enabled.
+    pub fn snapshot_with<T: 'static>(
+        &self,
+        component: &[u8],
+        store: &mut Store<T>,
+        linker: &mut Linker<T>,
+    ) -> Result<Vec<u8>> {
+        self.pipeline(component, |instrumented, init, plan| {
+            let t = Instant::now();
+            let compiled = run::compile(store.engine(), instrumented)?;
+            let collector = run::run_with(store, linker, &compiled, Some(init), plan, &self.run)?;
+            self.log("run", t, format!("called `{}`", init.spec));
+            Ok(collector)
+        })
+    }
+
+    fn pipeline(
+        &self,
+        input: &[u8],
+        run: impl FnOnce(
+            &[u8],
+            &init_func::InitFunc,
+            Arc<instrument::Plan>,
+        ) -> Result<snapshot::Collector>,
+    ) -> Result<Vec<u8>> {
+        let t = Instant::now();
+        let bytes = read_input(input)?;
+        let model = parse::parse(&bytes)?;
+        let init = init_func::InitFunc::resolve(&self.init_func, &model)?;
+        if init.interface.is_some() && !self.keep_init_func {
+            anyhow::bail!(
+                "init function `{}`: removing a function exported inside an interface is not \
+                 supported yet; pass --keep-init-func to keep it",
+                init.spec
+            );
+        }
+        self.log(
+            "parse",
+            t,
+            format!(
+                "{} modules, {} core instances",
+                model.modules.len(),
+                model.instances.len()
+            ),
+        );
+
+        let t = Instant::now();
+        let (instrumented, plan) = instrument::instrument(&model)?;
+        output::validate(&instrumented)
+            .context("bug: the instrumented component does not validate")?;
+        self.log("instrument", t, format!("{} bytes", instrumented.len()));
+
+        let plan = Arc::new(plan);
+        let collector = run(&instrumented, &init, plan.clone())?;
+
+        let t = Instant::now();
+        let snapshot = collector.finish(&model, &plan)?;
+        let (memories, bytes_nonzero) = snapshot
+            .instances
+            .iter()
+            .flat_map(|i| &i.memories)
+            .fold((0, 0), |(n, b), m| {
+                (n + 1, b + m.runs.iter().map(|r| r.1.len()).sum::<usize>())
+            });
+        self.log(
+            "snapshot",
+            t,
+            format!("{memories} memories, {bytes_nonzero} non-zero bytes kept"),
+        );
+
+        let t = Instant::now();
+        let opts = rewrite::RewriteOptions {
+            keep_init_func: self.keep_init_func,
+            max_gap: self.max_gap,
+        };
+        let out = rewrite::rewrite(&model, &snapshot, &init, opts)?;
+        output::validate(&out)
+            .context("bug: the snapshotted component does not validate, so it was not written")?;
+        self.log("rewrite", t, format!("{} bytes", out.len()));
+        Ok(out)
+    }
+
+    fn log(&self, stage: &str, start: Instant, detail: String) {
+        if self.verbose {
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            eprintln!("compsnap: {stage:<10} {ms:>9.1} ms  {detail}");
+        }
+    }
+}
+
+/// Accepts a binary component or its WAT text.
+pub fn read_input(input: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+    if input.starts_with(b"\0asm") {
+        return Ok(input.into());
+    }
+    if std::str::from_utf8(input).is_err() {
+        anyhow::bail!("input is neither a WebAssembly binary (no \\0asm header) nor WAT text");
+    }
+    wat::parse_bytes(input).context("input is not a WebAssembly binary and not valid WAT")
+}

@@ -1,0 +1,118 @@
+//! The `compsnap` command line: `compsnap [OPTIONS] <INPUT> -o <OUTPUT>`.
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Pre-initialize a WebAssembly component: run its init function once and write a component
+/// whose memories and globals already hold the result.
+#[derive(Parser, Debug)]
+#[command(name = "compsnap", version)]
+struct Cli {
+    /// The component to pre-initialize (binary or WAT text).
+    input: PathBuf,
+
+    /// Where to write the pre-initialized component (replaced atomically, only on success).
+    #[arg(short, long)]
+    output: PathBuf,
+
+    /// The init export: `name`, `ns:pkg/iface#name` or `ns:pkg/iface.name`, optionally with
+    /// WAVE arguments such as `setup(7, "x")`.
+    #[arg(short = 'f', long, default_value = compsnap::DEFAULT_INIT_FUNC)]
+    init_func: String,
+
+    /// Keep the init export in the output.
+    #[arg(long)]
+    keep_init_func: bool,
+
+    /// Provide WASI preview 2 to the init; without it, any import the init calls fails.
+    #[arg(long)]
+    allow_wasi: bool,
+
+    /// Preopen a host directory for the init, as HOST or HOST::GUEST (requires --allow-wasi).
+    #[arg(long, value_name = "HOST[::GUEST]", requires = "allow_wasi")]
+    dir: Vec<String>,
+
+    /// Set an environment variable for the init, as K=V (requires --allow-wasi).
+    #[arg(long, value_name = "K=V", requires = "allow_wasi")]
+    env: Vec<String>,
+
+    /// Pass compsnap's own environment to the init (requires --allow-wasi).
+    #[arg(long, requires = "allow_wasi")]
+    inherit_env: bool,
+
+    /// Connect the init's stdin, stdout and stderr to compsnap's (requires --allow-wasi).
+    #[arg(long, requires = "allow_wasi")]
+    inherit_stdio: bool,
+
+    /// Stop an init that runs longer than SECS seconds.
+    #[arg(long, value_name = "SECS")]
+    init_timeout: Option<f64>,
+
+    /// Fail an init that grows a memory beyond BYTES (or a table beyond BYTES elements).
+    #[arg(long, value_name = "BYTES")]
+    max_memory: Option<usize>,
+
+    /// Log each stage with its duration.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut snap = compsnap::Snapshotter::new();
+    snap.init_func(&cli.init_func)
+        .keep_init_func(cli.keep_init_func)
+        .allow_wasi(cli.allow_wasi)
+        .inherit_env(cli.inherit_env)
+        .inherit_stdio(cli.inherit_stdio)
+        .verbose(cli.verbose);
+    for dir in &cli.dir {
+        let (host, guest) = match dir.split_once("::") {
+            Some((h, g)) => (h, g),
+            None => (dir.as_str(), dir.as_str()),
+        };
+        snap.dir(host, guest);
+    }
+    for kv in &cli.env {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("--env {kv}: expected K=V");
+        };
+        snap.env(k, v);
+    }
+    if let Some(secs) = cli.init_timeout {
+        if !(secs > 0.0 && secs.is_finite()) {
+            bail!("--init-timeout {secs}: expected a positive number of seconds");
+        }
+        snap.init_timeout(Duration::from_secs_f64(secs));
+    }
+    if let Some(max) = cli.max_memory {
+        snap.max_memory(max);
+    }
+    let input =
+        std::fs::read(&cli.input).with_context(|| format!("reading {}", cli.input.display()))?;
+    let output = snap
+        .snapshot(&input)
+        .with_context(|| format!("{}", cli.input.display()))?;
+    compsnap::output::write_atomically(&cli.output, &output)?;
+    if cli.verbose {
+        eprintln!(
+            "compsnap: wrote {} ({} bytes, input {} bytes)",
+            cli.output.display(),
+            output.len(),
+            input.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,345 @@
+//! Stage 3: run the instrumented component's init in Wasmtime, then stream its state out.
+//!
+//! This file and nothing else talks to Wasmtime. Failures are turned into messages a user can
+//! act on: which import a denied init called, that the timeout fired, or the trap's Wasm
+//! backtrace.
+
+use crate::accessor::{DUMP_EXPORT, SINK_IMPORT};
+use crate::init_func::InitFunc;
+use crate::instrument::Plan;
+use crate::snapshot::Collector;
+use anyhow::{anyhow, bail, Result};
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::wasm_wave;
+use wasmtime::component::{
+    Component, Instance, Linker, LinkerInstance, ResourceType, Val, WasmList,
+};
+use wasmtime::{Config, Engine, Store, StoreContextMut, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+/// How the init function runs.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub allow_wasi: bool,
+    /// Preopened directories: host path, guest path.
+    pub dirs: Vec<(PathBuf, String)>,
+    pub env: Vec<(String, String)>,
+    pub inherit_env: bool,
+    pub inherit_stdio: bool,
+    pub timeout: Option<Duration>,
+    /// Upper bound for each linear memory and table, in bytes.
+    pub max_memory: Option<usize>,
+}
+
+/// Store data of compsnap's own runs.
+pub struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Returned by import stubs when WASI is not allowed, so the error can name the import.
+#[derive(Debug)]
+struct DeniedImport(String);
+
+impl std::fmt::Display for DeniedImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the init called the import `{}`", self.0)
+    }
+}
+
+impl std::error::Error for DeniedImport {}
+
+/// The engine compsnap uses for its own runs.
+pub fn engine(opts: &RunOptions) -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_multi_memory(true);
+    config.epoch_interruption(opts.timeout.is_some());
+    Engine::new(&config).map_err(|e| anyhow!("creating the Wasmtime engine: {e}"))
+}
+
+/// Runs init with compsnap's own host: WASI when allowed, trapping stubs for every other import.
+pub fn run(
+    engine: &Engine,
+    instrumented: &[u8],
+    init: Option<&InitFunc>,
+    plan: Arc<Plan>,
+    opts: &RunOptions,
+) -> Result<Collector> {
+    let component = compile(engine, instrumented)?;
+    let mut linker = Linker::<Host>::new(engine);
+    if opts.allow_wasi {
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| anyhow!("adding WASI to the linker: {e}"))?;
+        // WASI is defined under its own versions and found by semver-compatible lookup; an
+        // exact-name stub would shadow it, so only non-WASI imports are stubbed.
+        stub_imports(&mut linker, &component, engine, |name| {
+            !name.starts_with("wasi:")
+        })?;
+    } else {
+        stub_imports(&mut linker, &component, engine, |_| true)?;
+    }
+    let mut wasi = WasiCtx::builder();
+    for (k, v) in &opts.env {
+        wasi.env(k, v);
+    }
+    if opts.inherit_env {
+        wasi.inherit_env();
+    }
+    if opts.inherit_stdio {
+        wasi.inherit_stdio();
+    }
+    for (host, guest) in &opts.dirs {
+        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
+            .map_err(|e| anyhow!("preopening directory {}: {e}", host.display()))?;
+    }
+    let mut limits = StoreLimitsBuilder::new().trap_on_grow_failure(true);
+    if let Some(max) = opts.max_memory {
+        limits = limits.memory_size(max).table_elements(max);
+    }
+    let host = Host {
+        wasi: wasi.build(),
+        table: ResourceTable::new(),
+        limits: limits.build(),
+    };
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.limits);
+    run_with(&mut store, &mut linker, &component, init, plan, opts)
+}
+
+/// Compiles the instrumented component.
+pub fn compile(engine: &Engine, instrumented: &[u8]) -> Result<Component> {
+    Component::new(engine, instrumented)
+        .map_err(|e| anyhow!("Wasmtime cannot compile the component: {e:?}"))
+}
+
+/// Runs init with the caller's store and linker; only the sink import is added to `linker`.
+pub fn run_with<T: 'static>(
+    store: &mut Store<T>,
+    linker: &mut Linker<T>,
+    component: &Component,
+    init: Option<&InitFunc>,
+    plan: Arc<Plan>,
+    opts: &RunOptions,
+) -> Result<Collector> {
+    let collector = Arc::new(Mutex::new(Collector::new(&plan)));
+    add_sink(linker, plan, collector.clone())?;
+    let watchdog = opts.timeout.map(|t| Watchdog::start(store.engine(), t));
+    if watchdog.is_some() {
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+    }
+    let instance = linker.instantiate(&mut *store, component).map_err(|e| {
+        explain(
+            e,
+            "instantiating the component (start functions run here)",
+            opts,
+        )
+    })?;
+    if let Some(init) = init {
+        call_init(store, &instance, init)
+            .map_err(|e| explain(e, &format!("init function `{}`", init.spec), opts))?;
+    }
+    let timed = watchdog.is_some();
+    drop(watchdog);
+    let dump = instance
+        .get_typed_func::<(), ()>(&mut *store, DUMP_EXPORT)
+        .map_err(|e| anyhow!("instrumentation bug: {DUMP_EXPORT} missing: {e}"))?;
+    if timed {
+        // Reading state must not be cut short by the init's timeout.
+        store.set_epoch_deadline(u64::MAX / 2);
+    }
+    dump.call(&mut *store, ())
+        .map_err(|e| anyhow!("reading the state after init failed: {e:?}"))?;
+    let collector = Arc::try_unwrap(collector)
+        .map_err(|_| anyhow!("the sink is still referenced by the linker"))?
+        .into_inner()
+        .map_err(|_| anyhow!("the sink panicked"))?;
+    Ok(collector)
+}
+
+fn add_sink<T: 'static>(
+    linker: &mut Linker<T>,
+    plan: Arc<Plan>,
+    collector: Arc<Mutex<Collector>>,
+) -> Result<()> {
+    // Only a weak reference lives in the linker, so the collector can be taken back afterwards.
+    let weak = Arc::downgrade(&collector);
+    linker
+        .root()
+        .func_wrap(
+            SINK_IMPORT,
+            move |store: StoreContextMut<'_, T>, (tag, data): (u32, WasmList<u8>)| {
+                let collector = weak
+                    .upgrade()
+                    .ok_or_else(|| wasmtime::Error::msg("compsnap sink called after the run"))?;
+                let bytes = data.as_le_slice(&store);
+                let mut collector = collector
+                    .lock()
+                    .map_err(|_| wasmtime::Error::msg("compsnap sink poisoned"))?;
+                collector
+                    .put(&plan, tag, bytes)
+                    .map_err(wasmtime::Error::from_anyhow)
+            },
+        )
+        .map_err(|e| anyhow!("defining {SINK_IMPORT}: {e}"))
+}
+
+fn call_init<T: 'static>(
+    store: &mut Store<T>,
+    instance: &Instance,
+    init: &InitFunc,
+) -> wasmtime::Result<()> {
+    let index = match &init.interface {
+        Some(iface) => {
+            let parent = instance
+                .get_export_index(&mut *store, None, iface)
+                .ok_or_else(|| wasmtime::Error::msg(format!("no exported instance `{iface}`")))?;
+            instance.get_export_index(&mut *store, Some(&parent), &init.func)
+        }
+        None => instance.get_export_index(&mut *store, None, &init.func),
+    }
+    .ok_or_else(|| wasmtime::Error::msg("not exported"))?;
+    let func = instance
+        .get_func(&mut *store, index)
+        .ok_or_else(|| wasmtime::Error::msg("the export is not a function"))?;
+    let ty = func.ty(&*store);
+    let param_types: Vec<_> = ty.params().map(|(_, t)| t).collect();
+    let params: Vec<Val> = match &init.args {
+        Some(args) => wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))
+            .and_then(|call| call.to_wasm_params::<Val>(param_types.iter()))
+            .map_err(|e| wasmtime::Error::msg(format!("bad WAVE arguments `{args}`: {e}")))?,
+        None if param_types.is_empty() => Vec::new(),
+        None => {
+            return Err(wasmtime::Error::msg(format!(
+                "it takes {} parameter(s); pass them as WAVE, e.g. `{}(...)`",
+                param_types.len(),
+                init.spec
+            )))
+        }
+    };
+    let mut results = vec![Val::Bool(false); ty.results().len()];
+    func.call(&mut *store, &params, &mut results)
+}
+
+/// Turns a Wasmtime failure into a message that says what to do about it.
+fn explain(e: wasmtime::Error, what: &str, opts: &RunOptions) -> anyhow::Error {
+    if let Some(denied) = e.downcast_ref::<DeniedImport>() {
+        let hint = if opts.allow_wasi {
+            "compsnap provides only WASI preview 2 imports"
+        } else {
+            "imports are not available during init unless you pass --allow-wasi"
+        };
+        return anyhow!("{what} failed: {denied}, but {hint}");
+    }
+    if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        let secs = opts.timeout.map_or(0.0, |t| t.as_secs_f64());
+        return anyhow!("{what} did not finish within {secs} s (--init-timeout)");
+    }
+    anyhow!("{what} failed: {e:?}")
+}
+
+/// Defines the imports of `component` selected by `stub` as functions that fail with
+/// [`DeniedImport`].
+fn stub_imports<T: 'static>(
+    linker: &mut Linker<T>,
+    component: &Component,
+    engine: &Engine,
+    stub: impl Fn(&str) -> bool,
+) -> Result<()> {
+    let ty = component.component_type();
+    for (name, item) in ty.imports(engine) {
+        if name == SINK_IMPORT || !stub(name) {
+            continue;
+        }
+        stub_item(&mut linker.root(), name, name, &item.ty, engine)?;
+    }
+    Ok(())
+}
+
+fn stub_item<T: 'static>(
+    linker: &mut LinkerInstance<'_, T>,
+    name: &str,
+    path: &str,
+    item: &ComponentItem,
+    engine: &Engine,
+) -> Result<()> {
+    match item {
+        ComponentItem::ComponentFunc(_) => {
+            let owned = path.to_string();
+            linker
+                .func_new(name, move |_, _, _, _| {
+                    Err(wasmtime::Error::new(DeniedImport(owned.clone())))
+                })
+                .map_err(|e| anyhow!("stubbing import `{path}`: {e}"))?;
+        }
+        ComponentItem::ComponentInstance(instance) => {
+            let mut inner = linker
+                .instance(name)
+                .map_err(|e| anyhow!("stubbing import `{path}`: {e}"))?;
+            for (export, item) in instance.exports(engine) {
+                stub_item(
+                    &mut inner,
+                    export,
+                    &format!("{path}#{export}"),
+                    &item.ty,
+                    engine,
+                )?;
+            }
+        }
+        ComponentItem::Resource(_) => {
+            linker
+                .resource(name, ResourceType::host::<()>(), |_, _| Ok(()))
+                .map_err(|e| anyhow!("stubbing resource import `{path}`: {e}"))?;
+        }
+        ComponentItem::Type(_) => {}
+        ComponentItem::CoreFunc(_) | ComponentItem::Module(_) | ComponentItem::Component(_) => {
+            bail!("import `{path}`: compsnap cannot provide imported core functions, modules or components")
+        }
+    }
+    Ok(())
+}
+
+/// Bumps the engine's epoch once the timeout passes, unless dropped first.
+struct Watchdog {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    fn start(engine: &Engine, timeout: Duration) -> Self {
+        let (stop, rx) = mpsc::channel::<()>();
+        let engine = engine.clone();
+        let thread = std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(timeout) {
+                engine.increment_epoch();
+            }
+        });
+        Watchdog {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Stage 4: the accessor's stream → [`Snapshot`], plain data with no Wasmtime types.
+//!
+//! The host side of the sink import lives here. Each memory arrives as a view of the guest
+//! memory itself; only its non-zero runs are copied out, so a mostly empty heap costs little.
+
+use crate::instrument::{write_kind_name, Plan, Record};
+use crate::parse::Model;
+use anyhow::{bail, Result};
+use wasm_encoder::ValType;
+
+/// All state of all instances after init, indexed by DFS id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub instances: Vec<InstanceState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceState {
+    pub memories: Vec<MemoryState>,
+    /// Mutable numeric globals, by absolute index.
+    pub globals: Vec<(u32, GlobalValue)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryState {
+    /// Absolute memory index in the instance's module.
+    pub index: u32,
+    /// Size in bytes (a multiple of the 64 KiB page size).
+    pub size: u64,
+    /// Non-zero runs, ascending and disjoint: (offset, bytes).
+    pub runs: Vec<(u64, Vec<u8>)>,
+}
+
+impl MemoryState {
+    pub fn pages(&self) -> u64 {
+        self.size >> 16
+    }
+}
+
+/// A global's value, floats as raw bits so NaN payloads survive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalValue {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+}
+
+/// Zero runs shorter than this stay inside a non-zero run. Splitting costs a segment header
+/// (about 8 bytes) in the output, so shorter gaps are never worth a split.
+pub const MIN_SPLIT_GAP: usize = 8;
+
+/// Receives `put(tag, data)` calls from the accessor.
+#[derive(Default)]
+pub struct Collector {
+    records: Vec<Received>,
+}
+
+#[derive(Default)]
+enum Received {
+    #[default]
+    Nothing,
+    Memory(MemoryState),
+    Bytes(Vec<u8>),
+}
+
+impl Collector {
+    pub fn new(plan: &Plan) -> Self {
+        let records = plan.records.iter().map(|_| Received::Nothing).collect();
+        Collector { records }
+    }
+
+    /// One `put` from the accessor. Memory tags arrive in order, chunk after chunk.
+    pub fn put(&mut self, plan: &Plan, tag: u32, data: &[u8]) -> Result<()> {
+        let (Some(record), Some(slot)) = (
+            plan.records.get(tag as usize),
+            self.records.get_mut(tag as usize),
+        ) else {
+            bail!("accessor sent unknown tag {tag} (instrumentation bug)");
+        };
+        match record {
+            Record::Memory { memory, .. } => {
+                if let Received::Nothing = slot {
+                    *slot = Received::Memory(MemoryState {
+                        index: *memory,
+                        ..MemoryState::default()
+                    });
+                }
+                if let Received::Memory(state) = slot {
+                    let base = state.size;
+                    push_runs(&mut state.runs, base, data);
+                    state.size += data.len() as u64;
+                }
+            }
+            Record::Globals { .. } => *slot = Received::Bytes(data.to_vec()),
+        }
+        Ok(())
+    }
+
+    /// Assembles the snapshot; refuses state it cannot represent yet.
+    pub fn finish(self, model: &Model, plan: &Plan) -> Result<Snapshot> {
+        let mut snapshot = Snapshot {
+            instances: vec![InstanceState::default(); model.instances.len()],
+        };
+        for (record, received) in plan.records.iter().zip(self.records) {
+            match (record, received) {
+                (Record::Memory { dfs, memory }, received) => {
+                    let state = match received {
+                        Received::Memory(state) => state,
+                        // A zero-page memory is never sent.
+                        _ => MemoryState {
+                            index: *memory,
+                            ..MemoryState::default()
+                        },
+                    };
+                    snapshot.instances[*dfs as usize].memories.push(state);
+                }
+                (Record::Globals { dfs, globals }, Received::Bytes(bytes)) => {
+                    let values = decode_globals(globals, &bytes)?;
+                    let (values, tracked) = values.split_at(values.len().saturating_sub(2));
+                    check_writes(model, *dfs, tracked)?;
+                    snapshot.instances[*dfs as usize].globals = values.to_vec();
+                }
+                (Record::Globals { dfs, .. }, _) => {
+                    bail!("accessor sent no globals for dfs id {dfs} (instrumentation bug)")
+                }
+            }
+        }
+        Ok(snapshot)
+    }
+}
+
+/// Refuses an init that wrote a table or a reference global, which this version cannot restore.
+fn check_writes(model: &Model, dfs: u32, tracker: &[(u32, GlobalValue)]) -> Result<()> {
+    if let [(_, GlobalValue::I32(count)), (_, GlobalValue::I64(at))] = tracker {
+        if *count != 0 {
+            let instance = &model.instances[dfs as usize];
+            let kind = (*at as u64 >> 32) as u32;
+            let func = *at as u32;
+            bail!(
+                "{}: init executed {} in function {func} ({count} such write(s) in this \
+                 instance); snapshotting tables and reference globals is not supported yet",
+                instance.describe(model),
+                write_kind_name(kind),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn decode_globals(globals: &[(u32, ValType)], bytes: &[u8]) -> Result<Vec<(u32, GlobalValue)>> {
+    if bytes.len() != globals.len() * 16 {
+        bail!(
+            "accessor sent {} bytes of globals, expected {}",
+            bytes.len(),
+            globals.len() * 16
+        );
+    }
+    let mut out = Vec::with_capacity(globals.len());
+    for ((index, ty), slot) in globals.iter().zip(bytes.chunks_exact(16)) {
+        let mut b16 = [0u8; 16];
+        b16.copy_from_slice(slot);
+        let v = u128::from_le_bytes(b16);
+        let value = match ty {
+            ValType::I32 => GlobalValue::I32(v as u32 as i32),
+            ValType::I64 => GlobalValue::I64(v as u64 as i64),
+            ValType::F32 => GlobalValue::F32(v as u32),
+            ValType::F64 => GlobalValue::F64(v as u64),
+            ValType::V128 => GlobalValue::V128(v),
+            ValType::Ref(_) => bail!("global {index}: reference globals are not read"),
+        };
+        out.push((*index, value));
+    }
+    Ok(out)
+}
+
+/// Appends the non-zero runs of `data` (which starts at `base`) to `runs`.
+fn push_runs(runs: &mut Vec<(u64, Vec<u8>)>, base: u64, data: &[u8]) {
+    let mut i = 0;
+    let n = data.len();
+    while i < n {
+        // Skip zeros a word at a time.
+        while i + 8 <= n && data[i..i + 8] == [0; 8] {
+            i += 8;
+        }
+        while i < n && data[i] == 0 {
+            i += 1;
+        }
+        if i >= n {
+            break;
+        }
+        let start = i;
+        let mut end = i;
+        let mut zeros = 0;
+        while i < n {
+            if data[i] == 0 {
+                zeros += 1;
+                if zeros >= MIN_SPLIT_GAP {
+                    break;
+                }
+            } else {
+                zeros = 0;
+                end = i + 1;
+            }
+            i += 1;
+        }
+        runs.push((base + start as u64, data[start..end].to_vec()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_split_at_long_zero_gaps_only() {
+        let mut data = vec![0u8; 64];
+        data[3] = 1;
+        data[5] = 2; // gap of 1 stays inside the run
+        data[40] = 3; // gap of 34 splits
+        data[63] = 4;
+        let mut runs = Vec::new();
+        push_runs(&mut runs, 100, &data);
+        assert_eq!(
+            runs,
+            vec![(103, vec![1, 0, 2]), (140, vec![3]), (163, vec![4])]
+        );
+    }
+
+    #[test]
+    fn all_zero_memory_has_no_runs() {
+        let mut runs = Vec::new();
+        push_runs(&mut runs, 0, &[0u8; 4096]);
+        assert!(runs.is_empty());
+    }
+}

@@ -1,0 +1,168 @@
+//! The command line: exit codes, messages, and that OUTPUT is replaced atomically or not at all.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn compsnap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_compsnap"))
+        .args(args)
+        .output()
+        .expect("run compsnap")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("compsnap-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+    fn file(&self, name: &str, contents: &[u8]) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+    /// Every file name in the directory, sorted.
+    fn listing(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn example() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/lookup.wat")
+        .to_string_lossy()
+        .into_owned()
+}
+
+const TRAPS: &str = r#"(component
+  (core module $m (func (export "wizer-initialize") unreachable))
+  (core instance $i (instantiate $m))
+  (func (export "wizer-initialize") (canon lift (core func $i "wizer-initialize"))))"#;
+
+const HANGS: &str = r#"(component
+  (core module $m (func (export "wizer-initialize") (loop br 0)))
+  (core instance $i (instantiate $m))
+  (func (export "wizer-initialize") (canon lift (core func $i "wizer-initialize"))))"#;
+
+#[test]
+fn snapshots_the_example_deterministically() {
+    let dir = Dir::new("example");
+    let (a, b) = (dir.path("a.wasm"), dir.path("b.wasm"));
+    let out = compsnap(&[&example(), "-o", &a, "-v"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for stage in ["parse", "instrument", "run", "snapshot", "rewrite"] {
+        assert!(
+            stderr(&out).contains(&format!("compsnap: {stage}")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = compsnap(&[&example(), "-o", &b]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_eq!(dir.listing(), ["a.wasm", "b.wasm"]);
+}
+
+#[test]
+fn trapping_init_keeps_the_previous_output() {
+    let dir = Dir::new("trap");
+    let input = dir.file("in.wat", TRAPS.as_bytes());
+    let output = dir.file("out.wasm", b"previous");
+    let out = compsnap(&[&input, "-o", &output]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("unreachable"), "{err}");
+    assert!(err.contains("wasm backtrace"), "{err}");
+    assert_eq!(std::fs::read(&output).unwrap(), b"previous");
+    assert_eq!(
+        dir.listing(),
+        ["in.wat", "out.wasm"],
+        "no temp file is left behind"
+    );
+}
+
+#[test]
+fn hanging_init_times_out() {
+    let dir = Dir::new("hang");
+    let input = dir.file("in.wat", HANGS.as_bytes());
+    let out = compsnap(&[&input, "-o", &dir.path("out.wasm"), "--init-timeout", "0.5"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("did not finish within 0.5 s"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(dir.listing(), ["in.wat"]);
+}
+
+#[test]
+fn bad_inputs_get_one_clear_message() {
+    let dir = Dir::new("bad");
+    let cases: Vec<(String, &str)> = vec![
+        (dir.path("missing.wasm"), "reading"),
+        (
+            dir.file("text.wasm", b"\xff\xfe not wasm"),
+            "neither a WebAssembly binary",
+        ),
+        (
+            dir.file("bad.wat", b"(component (core module (func i32.add)))"),
+            "does not validate",
+        ),
+        (
+            dir.file("core.wat", b"(module)"),
+            "expected a component, found a core module",
+        ),
+        (
+            dir.file("trunc.wasm", &[0, b'a', b's', b'm', 0x0d, 0, 1, 0, 1]),
+            "does not validate",
+        ),
+    ];
+    for (input, expected) in cases {
+        let out = compsnap(&[&input, "-o", &dir.path("out.wasm")]);
+        assert!(!out.status.success(), "{input}");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{input}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    }
+    assert!(!dir.listing().contains(&"out.wasm".to_string()));
+}
+
+#[test]
+fn missing_init_export_lists_what_there_is() {
+    let dir = Dir::new("noinit");
+    let out = compsnap(&[&example(), "-o", &dir.path("o.wasm"), "-f", "setup"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("`setup` is not exported"), "{err}");
+    assert!(err.contains("wizer-initialize, run"), "{err}");
+}
+
+#[test]
+fn wasi_options_require_allow_wasi() {
+    let dir = Dir::new("wasiopts");
+    let out = compsnap(&[&example(), "-o", &dir.path("o.wasm"), "--env", "A=B"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--allow-wasi"), "{}", stderr(&out));
+}

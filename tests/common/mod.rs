@@ -1,0 +1,175 @@
+//! Test harness: run components in Wasmtime the way a user would, and compare an original
+//! (instantiated, then init) with its snapshot (instantiated only).
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+use wasmtime::component::{Component, Instance, Linker, Val};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.wasm_multi_memory(true);
+        Engine::new(&config).expect("engine")
+    })
+}
+
+pub struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// An instantiated component. Imports trap, unless `env` asks for WASI with that environment.
+pub struct Running {
+    store: Store<Host>,
+    instance: Instance,
+}
+
+impl Running {
+    pub fn new(bytes: &[u8]) -> Self {
+        Self::with_wasi(bytes, None)
+    }
+
+    pub fn with_wasi(bytes: &[u8], env: Option<&[(&str, &str)]>) -> Self {
+        Self::try_with_wasi(bytes, env).expect("instantiate")
+    }
+
+    pub fn try_with_wasi(bytes: &[u8], env: Option<&[(&str, &str)]>) -> anyhow::Result<Self> {
+        let component = Component::new(engine(), bytes)?;
+        let mut linker = Linker::<Host>::new(engine());
+        let mut wasi = WasiCtx::builder();
+        if let Some(env) = env {
+            wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+            for (k, v) in env {
+                wasi.env(k, v);
+            }
+        } else {
+            // Not after WASI: an exact-name trap would shadow WASI's semver-compatible names.
+            linker.define_unknown_imports_as_traps(&component)?;
+        }
+        let host = Host {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(engine(), host);
+        let instance = linker.instantiate(&mut store, &component)?;
+        Ok(Running { store, instance })
+    }
+
+    /// Calls `name(args)` (WAVE arguments; `iface#name` for interface exports) and returns
+    /// the results in Debug form.
+    pub fn call(&mut self, call: &str) -> String {
+        self.try_call(call)
+            .unwrap_or_else(|e| panic!("calling {call}: {e:?}"))
+    }
+
+    pub fn try_call(&mut self, call: &str) -> anyhow::Result<String> {
+        let (name, args) = match call.find('(') {
+            Some(p) => (&call[..p], &call[p..]),
+            None => (call, "()"),
+        };
+        let index = match name.split_once('#') {
+            Some((iface, f)) => {
+                let parent = self
+                    .instance
+                    .get_export_index(&mut self.store, None, iface)
+                    .ok_or_else(|| anyhow::anyhow!("no export {iface}"))?;
+                self.instance
+                    .get_export_index(&mut self.store, Some(&parent), f)
+            }
+            None => self.instance.get_export_index(&mut self.store, None, name),
+        }
+        .ok_or_else(|| anyhow::anyhow!("no export {name}"))?;
+        let func = self
+            .instance
+            .get_func(&mut self.store, index)
+            .ok_or_else(|| anyhow::anyhow!("{name} is not a function"))?;
+        let ty = func.ty(&self.store);
+        let types: Vec<_> = ty.params().map(|(_, t)| t).collect();
+        let params: Vec<Val> =
+            wasmtime::component::wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))?
+                .to_wasm_params(types.iter())?;
+        let mut results = vec![Val::Bool(false); ty.results().len()];
+        func.call(&mut self.store, &params, &mut results)?;
+        Ok(format!("{results:?}"))
+    }
+}
+
+/// Root export names of a component.
+pub fn root_exports(bytes: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut depth = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.expect("parse") {
+            wasmparser::Payload::ModuleSection { .. }
+            | wasmparser::Payload::ComponentSection { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth -= 1,
+            wasmparser::Payload::ComponentExportSection(r) if depth == 0 => {
+                for e in r {
+                    names.push(e.expect("export").name.full_name().into_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Snapshots `input` with `snap`, then checks that the snapshot, instantiated without init,
+/// has exactly the core state the original has after init and answers `calls` the same way.
+/// Returns the snapshot.
+pub fn check(snap: &compsnap::Snapshotter, input: &[u8], init: &str, calls: &[&str]) -> Vec<u8> {
+    check_with_env(snap, input, init, calls, None)
+}
+
+pub fn check_with_env(
+    snap: &compsnap::Snapshotter,
+    input: &[u8],
+    init: &str,
+    calls: &[&str],
+    env: Option<&[(&str, &str)]>,
+) -> Vec<u8> {
+    let output = snap.snapshot(input).expect("snapshot");
+    compsnap::output::validate(&output).expect("output validates");
+
+    let mut original = Running::with_wasi(input, env);
+    original.call(init);
+    let expected: Vec<String> = calls.iter().map(|c| original.call(c)).collect();
+
+    // The snapshot runs with no WASI at all: anything it needed from init is baked in.
+    let mut snapshot = Running::new(&output);
+    let got: Vec<String> = calls.iter().map(|c| snapshot.call(c)).collect();
+    assert_eq!(
+        got, expected,
+        "calls on the snapshot differ from the original after init"
+    );
+
+    let before = snap
+        .state(input, true)
+        .expect("state of the original after init");
+    let mut plain = snap.clone();
+    plain.allow_wasi(false);
+    let after = plain.state(&output, false).expect("state of the snapshot");
+    assert_eq!(
+        after, before,
+        "the snapshot's core state differs from the original's after init"
+    );
+    output
+}
+
+/// The init function's name without arguments.
+pub fn init_name(init: &str) -> &str {
+    init.split('(').next().unwrap_or(init)
+}

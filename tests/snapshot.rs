@@ -1,0 +1,399 @@
+//! End to end: snapshot a component, run the result without init, and compare it with the
+//! original after init (call results and every byte of core state).
+
+mod common;
+
+use common::{check, check_with_env, init_name, root_exports, Running};
+use compsnap::Snapshotter;
+
+fn snapshotter(init: &str) -> Snapshotter {
+    let mut s = Snapshotter::new();
+    s.init_func(init);
+    s
+}
+
+fn wat(text: &str) -> Vec<u8> {
+    wat::parse_str(text).expect("test WAT parses")
+}
+
+#[test]
+fn bundled_example_runs_without_init() {
+    let input = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/lookup.wat")).unwrap();
+    let input = compsnap::read_input(&input).unwrap().into_owned();
+    let out = check(
+        &Snapshotter::new(),
+        &input,
+        "wizer-initialize",
+        &["run(0)", "run(3)", "run(4)"],
+    );
+    assert!(!root_exports(&out).contains(&"wizer-initialize".to_string()));
+    // The original traps when run before init, the snapshot does not: the work is baked in.
+    assert!(Running::new(&input).try_call("run(0)").is_err());
+}
+
+const THREE_MODULES: &str = r#"
+(component
+  (core module $a
+    (memory (export "mem") 1)
+    (global (export "g") (mut i32) (i32.const 10))
+    (global $own (mut i64) (i64.const 0))
+    (func (export "init-a")
+      (i32.store (i32.const 100) (i32.const 0xAAAA))
+      (global.set $own (i64.const -5)))
+    (func (export "own") (result i64) global.get $own))
+  (core instance $ia (instantiate $a))
+  (core module $b
+    (import "a" "mem" (memory 1))
+    (import "a" "g" (global $g (mut i32)))
+    (global $bg (mut f32) (f32.const 0))
+    ;; An active segment into the imported memory, overwritten by init below: it must not be
+    ;; replayed over the snapshot.
+    (data (i32.const 200) "bbbb")
+    (func (export "init-b")
+      (i32.store (i32.const 204) (i32.const 0xBBBB))
+      (global.set $g (i32.add (global.get $g) (i32.const 5)))
+      (global.set $bg (f32.const 2.5)))
+    (func (export "bg") (result f32) global.get $bg))
+  (core instance $ib (instantiate $b (with "a" (instance $ia))))
+  (core module $c
+    (import "a" "mem" (memory 1))
+    (import "a" "g" (global $g (mut i32)))
+    (import "a" "init-a" (func $init_a))
+    (import "b" "init-b" (func $init_b))
+    (global $cg (mut f64) (f64.const 0))
+    (func (export "init")
+      call $init_a
+      call $init_b
+      (i32.store8 (i32.const 200) (i32.const 0x7a))
+      (global.set $g (i32.mul (global.get $g) (i32.const 3)))
+      (global.set $cg (f64.const 1e100)))
+    (func (export "sum") (result i64)
+      (i64.add
+        (i64.extend_i32_u
+          (i32.add (i32.add (i32.load (i32.const 100)) (i32.load (i32.const 204)))
+                   (i32.add (i32.load (i32.const 200)) (global.get $g))))
+        (i64.trunc_f64_s (f64.div (global.get $cg) (f64.const 1e90))))))
+  (core instance $ic (instantiate $c (with "a" (instance $ia)) (with "b" (instance $ib))))
+  (func (export "init") (canon lift (core func $ic "init")))
+  (func (export "sum") (result s64) (canon lift (core func $ic "sum")))
+  (func (export "own") (result s64) (canon lift (core func $ia "own")))
+  (func (export "bg") (result f32) (canon lift (core func $ib "bg")))
+)"#;
+
+#[test]
+fn three_modules_sharing_memory_and_globals() {
+    let out = check(
+        &snapshotter("init"),
+        &wat(THREE_MODULES),
+        "init",
+        &["sum()", "own()", "bg()"],
+    );
+    assert_eq!(Running::new(&out).call("sum()"), "[S64(11650706700)]");
+}
+
+#[test]
+fn two_memories_one_grown() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (memory $m0 1)
+    (memory $m1 1 10)
+    (func (export "init")
+      (drop (memory.grow $m1 (i32.const 3)))
+      (i32.store $m1 (i32.const 200000) (i32.const 77))
+      (i32.store $m0 (i32.const 8) (i32.const 5)))
+    (func (export "probe") (result i32)
+      (i32.add (i32.mul (memory.size $m1) (i32.const 1000))
+               (i32.add (i32.load $m1 (i32.const 200000)) (i32.load $m0 (i32.const 8))))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "probe") (result u32) (canon lift (core func $i "probe")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["probe()"]);
+    assert_eq!(Running::new(&out).call("probe()"), "[U32(4082)]");
+}
+
+#[test]
+fn v128_and_nan_payload_globals() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (global $v (mut v128) (v128.const i64x2 0 0))
+    (global $nan (mut f32) (f32.const 0))
+    (global $fixed i32 (i32.const 9))
+    (func (export "init")
+      (global.set $v (v128.const i32x4 1 2 3 4))
+      (global.set $nan (f32.const nan:0x200001)))
+    (func (export "lanes") (result i32)
+      (i32.add
+        (i32.add (i32x4.extract_lane 0 (global.get $v))
+                 (i32.mul (i32x4.extract_lane 1 (global.get $v)) (i32.const 10)))
+        (i32.add (i32.mul (i32x4.extract_lane 2 (global.get $v)) (i32.const 100))
+                 (i32.mul (i32x4.extract_lane 3 (global.get $v)) (i32.const 1000)))))
+    (func (export "nan-bits") (result i32) (i32.reinterpret_f32 (global.get $nan)))
+    (func (export "fixed") (result i32) global.get $fixed))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "lanes") (result u32) (canon lift (core func $i "lanes")))
+  (func (export "nan-bits") (result u32) (canon lift (core func $i "nan-bits")))
+  (func (export "fixed") (result u32) (canon lift (core func $i "fixed")))
+)"#);
+    let out = check(
+        &snapshotter("init"),
+        &input,
+        "init",
+        &["lanes()", "nan-bits()", "fixed()"],
+    );
+    let mut run = Running::new(&out);
+    assert_eq!(run.call("lanes()"), "[U32(4321)]");
+    assert_eq!(run.call("nan-bits()"), format!("[U32({})]", 0x7fa0_0001u32));
+}
+
+#[test]
+fn start_function_effect_is_counted_once() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (global $count (mut i32) (i32.const 0))
+    (func $start (global.set $count (i32.add (global.get $count) (i32.const 1))))
+    (start $start)
+    (func (export "init") (global.set $count (i32.add (global.get $count) (i32.const 100))))
+    (func (export "count") (result i32) global.get $count))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "count") (result u32) (canon lift (core func $i "count")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["count()"]);
+    assert_eq!(Running::new(&out).call("count()"), "[U32(101)]");
+}
+
+const WITH_STRINGS: &str = r#"
+(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 1024))
+    (global $product (mut i32) (i32.const 0))
+    (global $name_len (mut i32) (i32.const 0))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $heap))
+      (global.set $heap (i32.add (global.get $heap) (local.get 3)))
+      local.get $p)
+    (func (export "setup") (param $a i32) (param $b i32) (param $ptr i32) (param $len i32)
+      (global.set $product (i32.mul (local.get $a) (local.get $b)))
+      (global.set $name_len (local.get $len))
+      (memory.copy (i32.const 64) (local.get $ptr) (local.get $len)))
+    (func (export "get") (result i32)
+      (i32.add (i32.mul (global.get $product) (i32.const 100))
+               (i32.add (global.get $name_len) (i32.load8_u (i32.const 64))))))
+  (core instance $i (instantiate $m))
+  (func (export "setup") (param "a" u32) (param "b" u32) (param "name" string)
+    (canon lift (core func $i "setup") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+  (func (export "get") (result u32) (canon lift (core func $i "get")))
+)"#;
+
+#[test]
+fn init_with_wave_arguments() {
+    let init = r#"setup(7, 6, "hello")"#;
+    let out = check(&snapshotter(init), &wat(WITH_STRINGS), init, &["get()"]);
+    // 42 * 100 + len("hello") + 'h'
+    assert_eq!(Running::new(&out).call("get()"), "[U32(4309)]");
+    assert!(!root_exports(&out).contains(&init_name(init).to_string()));
+}
+
+#[test]
+fn init_with_missing_arguments_is_refused() {
+    let err = snapshotter("setup")
+        .snapshot(&wat(WITH_STRINGS))
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("takes 3 parameter(s)"), "{msg}");
+    let err = snapshotter("setup(1, 2, 3)")
+        .snapshot(&wat(WITH_STRINGS))
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("bad WAVE arguments"), "{err:#}");
+}
+
+const USES_WASI_ENV: &str = r#"
+(component
+  (type $pair (tuple string string))
+  (type $list (list $pair))
+  (import "wasi:cli/environment@0.2.0" (instance $env
+    (export "get-environment" (func (result $list)))))
+  (core module $mem
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 4096))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $heap) (i32.const 7)) (i32.const -8)))
+      (global.set $heap (i32.add (local.get $p) (local.get 3)))
+      local.get $p))
+  (core instance $memi (instantiate $mem))
+  (core func $lowered (canon lower (func $env "get-environment")
+    (memory (core memory $memi "memory")) (realloc (core func $memi "realloc"))))
+  (core module $m
+    (import "env" "get-environment" (func $get_env (param i32)))
+    (import "mem" "memory" (memory 1))
+    (global $count (mut i32) (i32.const 0))
+    (global $first_len (mut i32) (i32.const 0))
+    (func (export "init")
+      (call $get_env (i32.const 16))
+      (global.set $count (i32.load (i32.const 20)))
+      ;; first tuple: key ptr, key len, value ptr, value len
+      (if (global.get $count)
+        (then (global.set $first_len (i32.load offset=12 (i32.load (i32.const 16)))))))
+    (func (export "summary") (result i32)
+      (i32.add (i32.mul (global.get $count) (i32.const 100)) (global.get $first_len))))
+  (core instance $libc (instantiate $m
+    (with "env" (instance (export "get-environment" (func $lowered))))
+    (with "mem" (instance $memi))))
+  (func (export "init") (canon lift (core func $libc "init")))
+  (func (export "summary") (result u32) (canon lift (core func $libc "summary")))
+)"#;
+
+#[test]
+fn wasi_denied_names_the_import() {
+    let err = snapshotter("init")
+        .snapshot(&wat(USES_WASI_ENV))
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("wasi:cli/environment@0.2.0#get-environment"),
+        "{msg}"
+    );
+    assert!(msg.contains("--allow-wasi"), "{msg}");
+}
+
+#[test]
+fn wasi_allowed_bakes_what_init_read() {
+    let mut snap = snapshotter("init");
+    snap.allow_wasi(true).env("GREETING", "hello");
+    let env: &[(&str, &str)] = &[("GREETING", "hello")];
+    let out = check_with_env(
+        &snap,
+        &wat(USES_WASI_ENV),
+        "init",
+        &["summary()"],
+        Some(env),
+    );
+    assert_eq!(Running::new(&out).call("summary()"), "[U32(105)]");
+}
+
+#[test]
+fn snapshots_are_deterministic() {
+    let snap = snapshotter("init");
+    let a = snap.snapshot(&wat(THREE_MODULES)).unwrap();
+    let b = snap.snapshot(&wat(THREE_MODULES)).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn trapping_init_reports_the_trap() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (func $deep unreachable)
+    (func (export "init") call $deep))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+)"#);
+    let msg = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
+    assert!(msg.contains("init function `init` failed"), "{msg}");
+    assert!(msg.contains("unreachable"), "{msg}");
+}
+
+#[test]
+fn hanging_init_is_stopped_by_the_timeout() {
+    let input = wat(r#"
+(component
+  (core module $m (func (export "init") (loop br 0)))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+)"#);
+    let mut snap = snapshotter("init");
+    snap.init_timeout(std::time::Duration::from_millis(300));
+    let msg = format!("{:#}", snap.snapshot(&input).unwrap_err());
+    assert!(msg.contains("did not finish within 0.3 s"), "{msg}");
+}
+
+#[test]
+fn table_mutation_is_refused_until_tables_are_supported() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (table $t 1 funcref)
+    (func $f)
+    (elem declare func $f)
+    (func (export "init") (table.set $t (i32.const 0) (ref.func $f))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+)"#);
+    let msg = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
+    assert!(msg.contains("table.set in function 1"), "{msg}");
+    assert!(msg.contains("dfs id 0"), "{msg}");
+}
+
+#[test]
+fn interface_qualified_init() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (global $x (mut i32) (i32.const 0))
+    (func (export "init") (global.set $x (i32.const 12)))
+    (func (export "get") (result i32) global.get $x))
+  (core instance $i (instantiate $m))
+  (func $init (canon lift (core func $i "init")))
+  (instance $setup (export "init" (func $init)))
+  (export "my:pkg/setup@0.1.0" (instance $setup))
+  (func (export "get") (result u32) (canon lift (core func $i "get")))
+)"#);
+    for spec in ["my:pkg/setup@0.1.0#init", "my:pkg/setup@0.1.0.init"] {
+        let mut snap = snapshotter(spec);
+        snap.keep_init_func(true);
+        let out = check(&snap, &input, "my:pkg/setup@0.1.0#init", &["get()"]);
+        assert_eq!(Running::new(&out).call("get()"), "[U32(12)]");
+    }
+    let msg = format!(
+        "{:#}",
+        snapshotter("my:pkg/setup@0.1.0#init")
+            .snapshot(&input)
+            .unwrap_err()
+    );
+    assert!(msg.contains("--keep-init-func"), "{msg}");
+}
+
+#[test]
+fn kept_init_export_stays() {
+    let mut snap = snapshotter("init");
+    snap.keep_init_func(true);
+    let out = snap.snapshot(&wat(THREE_MODULES)).unwrap();
+    assert!(root_exports(&out).contains(&"init".to_string()));
+}
+
+#[test]
+fn removing_the_init_export_renumbers_later_functions() {
+    // The init export sits before other exports and a function defined after it, and a later
+    // export re-exports the init's own export index: all must still point at the right thing.
+    let input = wat(r#"
+(component
+  (core module $m
+    (global $x (mut i32) (i32.const 0))
+    (func (export "init") (global.set $x (i32.const 5)))
+    (func (export "get") (result i32) global.get $x))
+  (core instance $i (instantiate $m))
+  (func $init (canon lift (core func $i "init")))
+  (export $init_export "init" (func $init))
+  (func $get (result u32) (canon lift (core func $i "get")))
+  (export "get" (func $get))
+  (instance $again (export "init-again" (func $init_export)) (export "get-again" (func $get)))
+  (export "again" (instance $again))
+)"#);
+    let out = check(
+        &snapshotter("init"),
+        &input,
+        "init",
+        &["get()", "again#get-again()"],
+    );
+    assert_eq!(root_exports(&out), ["get", "again"]);
+    assert_eq!(Running::new(&out).call("again#get-again()"), "[U32(5)]");
+}
