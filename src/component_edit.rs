@@ -13,13 +13,16 @@ use wasm_encoder::reencode::{component_utils, Reencode, ReencodeComponent};
 use wasm_encoder::{Component, ComponentSectionId, RawSection};
 use wasmparser::{ComponentExternalKind, Parser, Payload};
 
+/// Appends sections after the root's last one.
+pub type Append<'a> = Box<dyn FnOnce(&mut Component) + 'a>;
+
 pub struct ComponentEdit<'a> {
     /// New bytes for root-defined modules, by definition order; `None` keeps a module.
     pub modules: &'a [Option<Vec<u8>>],
     /// Name of a root function export to remove.
     pub remove_export: Option<&'a str>,
     /// Called once after the last root section, to append more.
-    pub append: Option<Box<dyn FnOnce(&mut Component) + 'a>>,
+    pub append: Option<Append<'a>>,
 }
 
 pub fn edit_component(bytes: &[u8], edit: ComponentEdit<'_>) -> Result<Vec<u8>> {

@@ -74,7 +74,6 @@ pub fn edit_module(bytes: &[u8], mut edit: ModuleEdit<'_>) -> Result<Vec<u8>> {
     let mut imported_funcs = 0u32;
     let mut code: Option<(CodeSection, u32, u32)> = None; // section, remaining, next func index
     let mut has_data_count = false;
-    let mut passive_data = 0u32;
 
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload?;
@@ -152,11 +151,12 @@ pub fn edit_module(bytes: &[u8], mut edit: ModuleEdit<'_>) -> Result<Vec<u8>> {
                 if edit.active_data.is_none() {
                     copy_raw(&mut out, bytes, 12, range);
                 } else {
-                    // Written once the data section is known; see `finish_data`.
-                    let (count, passive) = count_data(bytes)?;
-                    passive_data = passive;
-                    let new = new_data_count(&edit, count, passive, true);
-                    out.section(&DataCountSection { count: new });
+                    // Code may name data segments, so every index is kept (see the data
+                    // section below) and the new segments come after them.
+                    let added = edit.active_data.as_ref().map_or(0, |d| d.len() as u32);
+                    out.section(&DataCountSection {
+                        count: count_data(bytes)? + added,
+                    });
                 }
             }
             Payload::CodeSectionStart { count, .. } => {
@@ -187,7 +187,9 @@ pub fn edit_module(bytes: &[u8], mut edit: ModuleEdit<'_>) -> Result<Vec<u8>> {
                 }
             }
             Payload::DataSection(reader) if edit.active_data.is_some() => {
-                let keep_indices = has_data_count || passive_data > 0 || has_passive(&reader)?;
+                // Without a data count section no code names a segment; without passive
+                // segments nothing could name one after instantiation either.
+                let keep_indices = has_data_count || has_passive(&reader)?;
                 let mut section = DataSection::new();
                 for segment in reader {
                     let segment = segment?;
@@ -243,15 +245,6 @@ fn push_active(section: &mut DataSection, segment: &DataSegment) {
     );
 }
 
-fn new_data_count(edit: &ModuleEdit, count: u32, passive: u32, keep_indices: bool) -> u32 {
-    let added = edit.active_data.as_ref().map_or(0, |d| d.len() as u32);
-    if keep_indices {
-        count + added
-    } else {
-        passive + added
-    }
-}
-
 fn copy_raw(out: &mut Module, bytes: &[u8], id: u8, range: std::ops::Range<u64>) {
     out.section(&RawSection {
         id,
@@ -288,21 +281,14 @@ fn has_passive(reader: &wasmparser::DataSectionReader<'_>) -> Result<bool> {
     Ok(false)
 }
 
-/// Total and passive data segment counts.
-fn count_data(bytes: &[u8]) -> Result<(u32, u32)> {
+/// Number of data segments in the module.
+fn count_data(bytes: &[u8]) -> Result<u32> {
     for payload in Parser::new(0).parse_all(bytes) {
         if let Payload::DataSection(reader) = payload? {
-            let mut passive = 0;
-            let count = reader.count();
-            for segment in reader {
-                if matches!(segment?.kind, DataKind::Passive) {
-                    passive += 1;
-                }
-            }
-            return Ok((count, passive));
+            return Ok(reader.count());
         }
     }
-    Ok((0, 0))
+    Ok(0)
 }
 
 fn imported_memories(bytes: &[u8]) -> Result<u32> {

@@ -112,7 +112,7 @@ fn instrument_module(instance: &CoreInstance, info: &ModuleInfo) -> Result<(Vec<
         globals,
     });
 
-    let ref_globals: Vec<bool> = info.all_globals.iter().map(|g| is_ref(g)).collect();
+    let ref_globals: Vec<bool> = info.all_globals.iter().map(is_ref).collect();
     edit.body_edit = Some(Box::new(move |func, body: &FunctionBody| {
         track_writes(func, body, &ref_globals, count, at)
     }));

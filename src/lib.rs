@@ -110,7 +110,7 @@ impl Snapshotter {
         self
     }
 
-    /// Fail an init that grows any memory or table beyond this many bytes (elements).
+    /// Fail an init that grows any memory beyond this many bytes.
     pub fn max_memory(&mut self, bytes: usize) -> &mut Self {
         self.run.max_memory = Some(bytes);
         self

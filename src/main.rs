@@ -51,7 +51,7 @@ struct Cli {
     #[arg(long, value_name = "SECS")]
     init_timeout: Option<f64>,
 
-    /// Fail an init that grows a memory beyond BYTES (or a table beyond BYTES elements).
+    /// Fail an init that grows any memory beyond BYTES.
     #[arg(long, value_name = "BYTES")]
     max_memory: Option<usize>,
 

@@ -17,7 +17,7 @@ use wasmtime::component::wasm_wave;
 use wasmtime::component::{
     Component, Instance, Linker, LinkerInstance, ResourceType, Val, WasmList,
 };
-use wasmtime::{Config, Engine, Store, StoreContextMut, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreContextMut, Trap};
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 /// How the init function runs.
@@ -30,7 +30,7 @@ pub struct RunOptions {
     pub inherit_env: bool,
     pub inherit_stdio: bool,
     pub timeout: Option<Duration>,
-    /// Upper bound for each linear memory and table, in bytes.
+    /// Upper bound for each linear memory, in bytes.
     pub max_memory: Option<usize>,
 }
 
@@ -38,7 +38,56 @@ pub struct RunOptions {
 pub struct Host {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: MemoryLimit,
+}
+
+/// Fails (traps) a memory growth beyond `--max-memory`; every other growth is Wasmtime's call.
+struct MemoryLimit {
+    max: Option<usize>,
+}
+
+/// The error a growth beyond `--max-memory` fails with.
+#[derive(Debug)]
+struct MemoryLimitExceeded {
+    desired: usize,
+    max: usize,
+}
+
+impl std::fmt::Display for MemoryLimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a memory would grow to {} bytes, beyond --max-memory {} bytes",
+            self.desired, self.max
+        )
+    }
+}
+
+impl std::error::Error for MemoryLimitExceeded {}
+
+impl ResourceLimiter for MemoryLimit {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        match self.max {
+            Some(max) if desired > max => {
+                Err(wasmtime::Error::new(MemoryLimitExceeded { desired, max }))
+            }
+            _ => Ok(true),
+        }
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
 }
 
 impl WasiView for Host {
@@ -106,14 +155,12 @@ pub fn run(
         wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
             .map_err(|e| anyhow!("preopening directory {}: {e}", host.display()))?;
     }
-    let mut limits = StoreLimitsBuilder::new().trap_on_grow_failure(true);
-    if let Some(max) = opts.max_memory {
-        limits = limits.memory_size(max).table_elements(max);
-    }
     let host = Host {
         wasi: wasi.build(),
         table: ResourceTable::new(),
-        limits: limits.build(),
+        limits: MemoryLimit {
+            max: opts.max_memory,
+        },
     };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);
@@ -244,6 +291,9 @@ fn explain(e: wasmtime::Error, what: &str, opts: &RunOptions) -> anyhow::Error {
             "imports are not available during init unless you pass --allow-wasi"
         };
         return anyhow!("{what} failed: {denied}, but {hint}");
+    }
+    if let Some(limit) = e.downcast_ref::<MemoryLimitExceeded>() {
+        return anyhow!("{what} failed: {limit}");
     }
     if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
         let secs = opts.timeout.map_or(0.0, |t| t.as_secs_f64());

@@ -397,3 +397,123 @@ fn removing_the_init_export_renumbers_later_functions() {
     assert_eq!(root_exports(&out), ["get", "again"]);
     assert_eq!(Running::new(&out).call("again#get-again()"), "[U32(5)]");
 }
+
+#[test]
+fn wit_component_shape_keeps_the_core_export_that_the_init_lifts() {
+    // wit-component lifts the root export `wizer-initialize` from the core export of the same
+    // name. Removing the core export as well (what `wasmtime wizer` 48 does) leaves a dangling
+    // alias; compsnap removes only the component export.
+    let wit = r#"
+        package test:app;
+        world app {
+            export wizer-initialize: func();
+            export run: func() -> u32;
+        }"#;
+    let mut resolve = wit_parser::Resolve::default();
+    let pkg = resolve.push_str("app.wit", wit).unwrap();
+    let world = resolve.select_world(&[pkg], Some("app")).unwrap();
+    let mut module = wat(r#"
+        (module
+          (memory (export "memory") 1)
+          (global $n (mut i32) (i32.const 0))
+          (func (export "wizer-initialize")
+            (i32.store (i32.const 1024) (i32.const 40))
+            (global.set $n (i32.const 2)))
+          (func (export "run") (result i32)
+            (i32.add (i32.load (i32.const 1024)) (global.get $n))))"#);
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .unwrap();
+    let input = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap();
+    let out = check(&Snapshotter::new(), &input, "wizer-initialize", &["run()"]);
+    assert_eq!(root_exports(&out), ["run"]);
+    assert_eq!(Running::new(&out).call("run()"), "[U32(42)]");
+    let text = wasmprinter::print_bytes(&out).unwrap();
+    assert!(
+        text.contains(r#"(export "wizer-initialize" (func"#),
+        "the core export stays"
+    );
+}
+
+#[test]
+fn embedder_brings_its_own_linker_and_store() {
+    let input = wat(r#"
+(component
+  (import "host-config" (func $cfg (result u32)))
+  (core func $cfg_lowered (canon lower (func $cfg)))
+  (core module $m
+    (import "host" "config" (func $config (result i32)))
+    (global $v (mut i32) (i32.const 0))
+    (func (export "init") (global.set $v (i32.mul (call $config) (i32.const 2))))
+    (func (export "get") (result i32) global.get $v))
+  (core instance $i (instantiate $m (with "host" (instance (export "config" (func $cfg_lowered))))))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "get") (result u32) (canon lift (core func $i "get")))
+)"#);
+    let engine = common::engine();
+    let mut linker = wasmtime::component::Linker::<u32>::new(engine);
+    linker
+        .root()
+        .func_wrap(
+            "host-config",
+            |store: wasmtime::StoreContextMut<'_, u32>, (): ()| Ok((*store.data(),)),
+        )
+        .unwrap();
+    let mut store = wasmtime::Store::new(engine, 21u32);
+    let out = snapshotter("init")
+        .snapshot_with(&input, &mut store, &mut linker)
+        .unwrap();
+    // The snapshot's host import traps, so 42 can only come from the baked global.
+    assert_eq!(Running::new(&out).call("get()"), "[U32(42)]");
+}
+
+#[test]
+fn max_memory_stops_a_runaway_init() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (memory 1)
+    (func (export "init") (loop (br_if 0 (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+)"#);
+    let mut snap = snapshotter("init");
+    snap.max_memory(4 << 20);
+    let msg = format!("{:#}", snap.snapshot(&input).unwrap_err());
+    assert!(msg.contains("beyond --max-memory 4194304 bytes"), "{msg}");
+}
+
+#[test]
+fn passive_data_segments_keep_their_indices() {
+    // Segment 0 is active (replaced by the snapshot), segment 1 passive: `memory.init 1` after
+    // the snapshot must still find the passive bytes at index 1.
+    let input = wat(r#"
+(component
+  (core module $m
+    (memory 1)
+    (data (i32.const 0) "active")
+    (data $p "passive!")
+    (func (export "init") (i32.store8 (i32.const 0) (i32.const 65)))
+    (func (export "later") (result i32)
+      (memory.init $p (i32.const 100) (i32.const 0) (i32.const 8))
+      (i32.add (i32.load8_u (i32.const 107)) (i32.load8_u (i32.const 0)))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "later") (result u32) (canon lift (core func $i "later")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["later()"]);
+    assert_eq!(
+        Running::new(&out).call("later()"),
+        format!("[U32({})]", b'!' + b'A')
+    );
+}

@@ -143,6 +143,7 @@ pub fn check_with_env(
 ) -> Vec<u8> {
     let output = snap.snapshot(input).expect("snapshot");
     compsnap::output::validate(&output).expect("output validates");
+    assert_image_friendly(&output);
 
     let mut original = Running::with_wasi(input, env);
     original.call(init);
@@ -172,4 +173,67 @@ pub fn check_with_env(
 /// The init function's name without arguments.
 pub fn init_name(init: &str) -> &str {
     init.split('(').next().unwrap_or(init)
+}
+
+/// Every data segment of every module is active, has a constant `i32.const` offset and lies
+/// inside its memory's minimum (and targets a memory the module defines): the conditions for
+/// Wasmtime's copy-on-write memory image. Emptied placeholders (length 0) are allowed anywhere.
+pub fn assert_image_friendly(component: &[u8]) {
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        let wasmparser::Payload::ModuleSection {
+            unchecked_range, ..
+        } = payload.unwrap()
+        else {
+            continue;
+        };
+        let module = &component[unchecked_range.start as usize..unchecked_range.end as usize];
+        let mut imported_memories = 0;
+        let mut mins = Vec::new();
+        for p in wasmparser::Parser::new(0).parse_all(module) {
+            match p.unwrap() {
+                wasmparser::Payload::ImportSection(r) => {
+                    for i in r.into_imports() {
+                        if let wasmparser::TypeRef::Memory(_) = i.unwrap().ty {
+                            imported_memories += 1;
+                        }
+                    }
+                }
+                wasmparser::Payload::MemorySection(r) => {
+                    for m in r {
+                        mins.push(m.unwrap().initial);
+                    }
+                }
+                wasmparser::Payload::DataSection(r) => {
+                    for d in r {
+                        let d = d.unwrap();
+                        let wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } = d.kind
+                        else {
+                            continue;
+                        };
+                        if d.data.is_empty() {
+                            continue;
+                        }
+                        let mut ops = offset_expr.get_operators_reader();
+                        let wasmparser::Operator::I32Const { value } = ops.read().unwrap() else {
+                            panic!("data segment offset is not an i32.const");
+                        };
+                        let defined = (memory_index - imported_memories) as usize;
+                        assert!(
+                            memory_index >= imported_memories,
+                            "segment into an imported memory"
+                        );
+                        let end = value as u32 as u64 + d.data.len() as u64;
+                        assert!(
+                            end <= mins[defined] * 65536,
+                            "segment ends at {end}, past the minimum"
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
