@@ -1,18 +1,21 @@
 //! Section-level editing of one core module, shared by `instrument` and `rewrite`.
 //!
-//! Every edit is index-preserving: globals and exports are only appended, memories only change
-//! their minimum, and data segments that code can name (`memory.init`, `data.drop`) keep their
-//! index. Sections the edit does not touch are copied byte for byte, so a module passes through
-//! unchanged when the edit is empty.
+//! Every edit is index-preserving: functions, memories, globals, exports and segments are only
+//! appended; memories and tables only change their minimum; a segment that goes away leaves an
+//! empty *passive* segment at its index. An empty passive segment behaves exactly like a
+//! dropped one, so `table.init`/`memory.init`/`*.drop` indices stay valid, and it is not an
+//! active segment, so it cannot stop Wasmtime from folding the active ones into an image.
+//! Sections the edit does not touch are copied byte for byte.
 
 use anyhow::{Context, Result};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
-    CodeSection, ConstExpr, DataCountSection, DataSection, ExportKind, ExportSection, Function,
-    GlobalSection, GlobalType, MemorySection, Module, RawSection,
+    CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Elements, ExportKind,
+    ExportSection, Function, FunctionSection, GlobalSection, GlobalType, MemorySection, MemoryType,
+    Module, RawSection, RefType, TableSection,
 };
-use wasmparser::{DataKind, FunctionBody, Parser, Payload};
+use wasmparser::{DataKind, ElementItems, ElementKind, FunctionBody, Parser, Payload};
 
 /// Rewrites one function body; `None` keeps the original bytes.
 pub type BodyEdit<'e> = dyn FnMut(u32, &FunctionBody) -> Result<Option<Function>> + 'e;
@@ -20,16 +23,29 @@ pub type BodyEdit<'e> = dyn FnMut(u32, &FunctionBody) -> Result<Option<Function>
 /// What to change in a module. `Default` changes nothing.
 #[derive(Default)]
 pub struct ModuleEdit<'e> {
+    /// Appended functions: type index and body.
+    pub extra_funcs: Vec<(u32, Function)>,
+    pub extra_memories: Vec<MemoryType>,
     /// Appended after the module's own globals, so existing global indices stay.
     pub extra_globals: Vec<(GlobalType, ConstExpr)>,
     /// New initializers for defined globals, by absolute global index.
     pub global_inits: HashMap<u32, ConstExpr>,
-    /// New minimum page counts for defined memories, by absolute memory index.
+    /// New minimum sizes, by absolute index.
     pub memory_mins: HashMap<u32, u64>,
+    pub table_mins: HashMap<u32, u64>,
     pub extra_exports: Vec<(String, ExportKind, u32)>,
     pub drop_start: bool,
-    /// Replaces every active data segment; passive segments are kept.
+    /// Function index replacements in element segments and constant expressions.
+    pub redirect: HashMap<u32, u32>,
+    /// Replaces every active data segment; passive ones are kept unless dropped.
     pub active_data: Option<Vec<DataSegment>>,
+    pub dropped_data: BTreeSet<u32>,
+    /// Replaces every active element segment; passive and declarative ones are kept unless
+    /// dropped.
+    pub active_elems: Option<Vec<ElemSegment>>,
+    pub dropped_elems: BTreeSet<u32>,
+    /// Appended element segments (for example a declaration of appended functions).
+    pub extra_elems: Vec<ElemSegment>,
     pub body_edit: Option<Box<BodyEdit<'e>>>,
 }
 
@@ -41,7 +57,26 @@ pub struct DataSegment {
     pub bytes: Vec<u8>,
 }
 
-/// The canonical section order, to know where a missing section must be inserted.
+/// An element segment compsnap writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ElemSegment {
+    /// Function indices into a funcref table at a constant offset (the form Wasmtime folds).
+    ActiveFuncs {
+        table: u32,
+        offset: u32,
+        funcs: Vec<u32>,
+    },
+    /// `ref.func` expressions of type `ty` (typed function tables need this form).
+    ActiveExprs {
+        table: u32,
+        offset: u32,
+        ty: RefType,
+        funcs: Vec<u32>,
+    },
+    Declared(Vec<u32>),
+}
+
+/// Canonical section order, to know where a missing section must be inserted.
 fn rank(id: u8) -> u8 {
     match id {
         1 => 1,   // type
@@ -61,215 +96,488 @@ fn rank(id: u8) -> u8 {
     }
 }
 
-const GLOBAL_RANK: u8 = 7;
-const EXPORT_RANK: u8 = 8;
+const FUNCTION: u8 = 3;
+const MEMORY: u8 = 5;
+const GLOBAL: u8 = 7;
+const EXPORT: u8 = 8;
+const ELEMENT: u8 = 10;
+const CODE: u8 = 12;
+const DATA: u8 = 13;
 
 /// Applies `edit` to `bytes` and returns the new module.
-pub fn edit_module(bytes: &[u8], mut edit: ModuleEdit<'_>) -> Result<Vec<u8>> {
-    let mut out = Module::new();
-    let mut re = RoundtripReencoder;
-    let mut globals_done = edit.extra_globals.is_empty();
-    let mut exports_done = edit.extra_exports.is_empty();
-    let mut data_done = edit.active_data.is_none();
-    let mut imported_funcs = 0u32;
-    let mut code: Option<(CodeSection, u32, u32)> = None; // section, remaining, next func index
-    let mut has_data_count = false;
+pub fn edit_module(bytes: &[u8], edit: ModuleEdit<'_>) -> Result<Vec<u8>> {
+    Editor::new(bytes, edit).run()
+}
 
-    for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload?;
-        if let Some((id, _)) = payload.as_section() {
-            let r = rank(id);
-            if r > GLOBAL_RANK && !globals_done {
-                out.section(&extra_global_section(&edit.extra_globals));
-                globals_done = true;
+struct Editor<'b, 'e> {
+    bytes: &'b [u8],
+    edit: ModuleEdit<'e>,
+    out: Module,
+    re: RoundtripReencoder,
+    /// Sections (by rank) that still have to be written, because the module lacks them.
+    pending: BTreeSet<u8>,
+    imports: Imports,
+    code: Option<(CodeSection, u32, u32)>, // section, remaining bodies, next function index
+    has_data_count: bool,
+}
+
+#[derive(Default)]
+struct Imports {
+    funcs: u32,
+    memories: u32,
+    globals: u32,
+    tables: u32,
+}
+
+impl<'b, 'e> Editor<'b, 'e> {
+    fn new(bytes: &'b [u8], edit: ModuleEdit<'e>) -> Self {
+        let mut pending = BTreeSet::new();
+        if !edit.extra_funcs.is_empty() {
+            pending.extend([FUNCTION, CODE]);
+        }
+        if !edit.extra_memories.is_empty() {
+            pending.insert(MEMORY);
+        }
+        if !edit.extra_globals.is_empty() {
+            pending.insert(GLOBAL);
+        }
+        if !edit.extra_exports.is_empty() {
+            pending.insert(EXPORT);
+        }
+        let new_elems = edit.active_elems.as_ref().is_some_and(|e| !e.is_empty());
+        if new_elems || !edit.extra_elems.is_empty() {
+            pending.insert(ELEMENT);
+        }
+        if edit.active_data.as_ref().is_some_and(|d| !d.is_empty()) {
+            pending.insert(DATA);
+        }
+        Editor {
+            bytes,
+            edit,
+            out: Module::new(),
+            re: RoundtripReencoder,
+            pending,
+            imports: Imports::default(),
+            code: None,
+            has_data_count: false,
+        }
+    }
+
+    fn run(mut self) -> Result<Vec<u8>> {
+        for payload in Parser::new(0).parse_all(self.bytes) {
+            let payload = payload?;
+            if let Some((id, _)) = payload.as_section() {
+                if rank(id) > 0 {
+                    self.flush_pending_before(rank(id));
+                }
             }
-            if r > EXPORT_RANK && !exports_done {
-                out.section(&extra_export_section(&edit.extra_exports));
-                exports_done = true;
+            self.section(payload)?;
+        }
+        self.flush_pending_before(u8::MAX);
+        Ok(self.out.finish())
+    }
+
+    /// Writes every missing section that belongs before a section of rank `next`.
+    fn flush_pending_before(&mut self, next: u8) {
+        while let Some(&r) = self.pending.first() {
+            if r >= next {
+                break;
+            }
+            self.pending.remove(&r);
+            match r {
+                FUNCTION => {
+                    let mut s = FunctionSection::new();
+                    self.extra_function_types(&mut s);
+                    self.out.section(&s);
+                }
+                MEMORY => {
+                    let mut s = MemorySection::new();
+                    self.edit.extra_memories.iter().for_each(|m| {
+                        s.memory(*m);
+                    });
+                    self.out.section(&s);
+                }
+                GLOBAL => {
+                    let mut s = GlobalSection::new();
+                    self.extra_global_entries(&mut s);
+                    self.out.section(&s);
+                }
+                EXPORT => {
+                    let mut s = ExportSection::new();
+                    self.extra_export_entries(&mut s);
+                    self.out.section(&s);
+                }
+                ELEMENT => {
+                    let mut s = ElementSection::new();
+                    self.extra_elem_entries(&mut s);
+                    self.out.section(&s);
+                }
+                CODE => {
+                    let mut s = CodeSection::new();
+                    self.extra_code_entries(&mut s);
+                    self.out.section(&s);
+                }
+                DATA => {
+                    let mut s = DataSection::new();
+                    self.extra_data_entries(&mut s);
+                    self.out.section(&s);
+                }
+                _ => {}
             }
         }
+    }
+
+    fn section(&mut self, payload: Payload<'_>) -> Result<()> {
+        let e = &mut self.edit;
         match payload {
-            Payload::Version { .. } => {}
+            Payload::Version { .. } | Payload::End(_) => {}
             Payload::ImportSection(reader) => {
                 for import in reader.clone().into_imports() {
-                    if matches!(
-                        import?.ty,
-                        wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_)
-                    ) {
-                        imported_funcs += 1;
+                    match import?.ty {
+                        wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_) => {
+                            self.imports.funcs += 1
+                        }
+                        wasmparser::TypeRef::Memory(_) => self.imports.memories += 1,
+                        wasmparser::TypeRef::Global(_) => self.imports.globals += 1,
+                        wasmparser::TypeRef::Table(_) => self.imports.tables += 1,
+                        wasmparser::TypeRef::Tag(_) => {}
                     }
                 }
-                copy_raw(&mut out, bytes, 2, reader.range());
+                self.raw(2, reader.range());
             }
-            Payload::MemorySection(reader) if !edit.memory_mins.is_empty() => {
-                let mut section = MemorySection::new();
-                let first = imported_memories(bytes)?;
-                for (i, memory) in reader.into_iter().enumerate() {
-                    let mut ty = re.memory_type(memory?)?;
-                    if let Some(min) = edit.memory_mins.get(&(first + i as u32)) {
+            Payload::FunctionSection(reader) if !e.extra_funcs.is_empty() => {
+                let mut s = FunctionSection::new();
+                for ty in reader {
+                    s.function(ty?);
+                }
+                self.extra_function_types(&mut s);
+                self.pending.remove(&FUNCTION);
+                self.out.section(&s);
+            }
+            Payload::TableSection(reader) if !e.table_mins.is_empty() => {
+                let mut s = TableSection::new();
+                for (i, table) in reader.into_iter().enumerate() {
+                    let table = table?;
+                    let mut ty = self.re.table_type(table.ty)?;
+                    if let Some(min) = e.table_mins.get(&(self.imports.tables + i as u32)) {
                         ty.minimum = *min;
                     }
-                    section.memory(ty);
+                    match table.init {
+                        wasmparser::TableInit::RefNull => s.table(ty),
+                        wasmparser::TableInit::Expr(init) => {
+                            s.table_with_init(ty, &self.re.const_expr(init)?)
+                        }
+                    };
                 }
-                out.section(&section);
+                self.out.section(&s);
+            }
+            Payload::MemorySection(reader)
+                if !e.memory_mins.is_empty() || !e.extra_memories.is_empty() =>
+            {
+                let mut s = MemorySection::new();
+                for (i, memory) in reader.into_iter().enumerate() {
+                    let mut ty = self.re.memory_type(memory?)?;
+                    if let Some(min) = e.memory_mins.get(&(self.imports.memories + i as u32)) {
+                        ty.minimum = *min;
+                    }
+                    s.memory(ty);
+                }
+                for m in &e.extra_memories {
+                    s.memory(*m);
+                }
+                self.pending.remove(&MEMORY);
+                self.out.section(&s);
             }
             Payload::GlobalSection(reader)
-                if !edit.global_inits.is_empty() || !edit.extra_globals.is_empty() =>
+                if !e.global_inits.is_empty()
+                    || !e.extra_globals.is_empty()
+                    || !e.redirect.is_empty() =>
             {
-                let mut section = GlobalSection::new();
-                let first = imported_globals(bytes)?;
+                let mut s = GlobalSection::new();
                 for (i, global) in reader.into_iter().enumerate() {
                     let global = global?;
-                    let ty = re.global_type(global.ty)?;
-                    let init = match edit.global_inits.remove(&(first + i as u32)) {
+                    let ty = self.re.global_type(global.ty)?;
+                    let init = match self
+                        .edit
+                        .global_inits
+                        .remove(&(self.imports.globals + i as u32))
+                    {
                         Some(init) => init,
-                        None => re.const_expr(global.init_expr)?,
+                        None => {
+                            redirected_const(&mut self.re, &self.edit.redirect, &global.init_expr)?
+                        }
                     };
-                    section.global(ty, &init);
+                    s.global(ty, &init);
                 }
-                for (ty, init) in &edit.extra_globals {
-                    section.global(*ty, init);
-                }
-                out.section(&section);
-                globals_done = true;
+                self.extra_global_entries(&mut s);
+                self.pending.remove(&GLOBAL);
+                self.out.section(&s);
             }
-            Payload::ExportSection(reader) if !edit.extra_exports.is_empty() => {
-                let mut section = ExportSection::new();
+            Payload::ExportSection(reader) if !e.extra_exports.is_empty() => {
+                let mut s = ExportSection::new();
                 for export in reader {
                     let export = export?;
-                    section.export(export.name, re.export_kind(export.kind)?, export.index);
+                    s.export(export.name, self.re.export_kind(export.kind)?, export.index);
                 }
-                for (name, kind, index) in &edit.extra_exports {
-                    section.export(name, *kind, *index);
-                }
-                out.section(&section);
-                exports_done = true;
+                self.extra_export_entries(&mut s);
+                self.pending.remove(&EXPORT);
+                self.out.section(&s);
             }
-            Payload::StartSection { .. } if edit.drop_start => {}
+            Payload::StartSection { .. } if e.drop_start => {}
+            Payload::ElementSection(reader)
+                if e.active_elems.is_some()
+                    || !e.dropped_elems.is_empty()
+                    || !e.redirect.is_empty()
+                    || !e.extra_elems.is_empty() =>
+            {
+                let mut s = ElementSection::new();
+                for (i, element) in reader.into_iter().enumerate() {
+                    self.element(&mut s, i as u32, element?)?;
+                }
+                self.extra_elem_entries(&mut s);
+                self.pending.remove(&ELEMENT);
+                self.out.section(&s);
+            }
             Payload::DataCountSection { range, .. } => {
-                has_data_count = true;
-                if edit.active_data.is_none() {
-                    copy_raw(&mut out, bytes, 12, range);
-                } else {
-                    // Code may name data segments, so every index is kept (see the data
-                    // section below) and the new segments come after them.
-                    let added = edit.active_data.as_ref().map_or(0, |d| d.len() as u32);
-                    out.section(&DataCountSection {
-                        count: count_data(bytes)? + added,
-                    });
+                self.has_data_count = true;
+                match &e.active_data {
+                    None => self.raw(12, range),
+                    Some(added) => {
+                        let count = count_data(self.bytes)? + added.len() as u32;
+                        self.out.section(&DataCountSection { count });
+                    }
                 }
             }
-            Payload::CodeSectionStart { count, .. } => {
-                code = Some((CodeSection::new(), count, imported_funcs));
-                if count == 0 {
-                    out.section(&CodeSection::new());
-                    code = None;
+            Payload::CodeSectionStart {
+                count,
+                unchecked_range: range,
+                ..
+            } => {
+                if e.body_edit.is_none() && e.extra_funcs.is_empty() {
+                    self.raw(10, range);
+                } else {
+                    self.code = Some((CodeSection::new(), count, self.imports.funcs));
+                    if count == 0 {
+                        self.finish_code();
+                    }
                 }
             }
             Payload::CodeSectionEntry(body) => {
-                let Some((section, remaining, index)) = code.as_mut() else {
-                    continue;
+                let Some((section, remaining, index)) = self.code.as_mut() else {
+                    return Ok(());
                 };
-                let edited = match edit.body_edit.as_mut() {
+                let edited = match self.edit.body_edit.as_mut() {
                     Some(f) => f(*index, &body).with_context(|| format!("function {index}"))?,
                     None => None,
                 };
                 match edited {
                     Some(function) => section.function(&function),
-                    None => section.raw(&bytes[usize_range(body.range())]),
+                    None => section.raw(&self.bytes[usize_range(body.range())]),
                 };
                 *index += 1;
                 *remaining -= 1;
                 if *remaining == 0 {
-                    if let Some((section, _, _)) = code.take() {
-                        out.section(&section);
-                    }
+                    self.finish_code();
                 }
             }
-            Payload::DataSection(reader) if edit.active_data.is_some() => {
-                // Without a data count section no code names a segment; without passive
-                // segments nothing could name one after instantiation either.
-                let keep_indices = has_data_count || has_passive(&reader)?;
-                let mut section = DataSection::new();
-                for segment in reader {
+            Payload::DataSection(reader)
+                if e.active_data.is_some() || !e.dropped_data.is_empty() =>
+            {
+                let keep_indices = self.has_data_count || has_passive(&reader)?;
+                let mut s = DataSection::new();
+                for (i, segment) in reader.into_iter().enumerate() {
                     let segment = segment?;
                     match segment.kind {
-                        DataKind::Passive => {
-                            section.passive(segment.data.iter().copied());
+                        DataKind::Passive if self.edit.dropped_data.contains(&(i as u32)) => {
+                            s.passive([]);
                         }
-                        DataKind::Active { memory_index, .. } if keep_indices => {
-                            // Emptied but kept, so `memory.init`/`data.drop` indices still match.
-                            section.active(memory_index, &ConstExpr::i32_const(0), []);
+                        DataKind::Passive => {
+                            s.passive(segment.data.iter().copied());
+                        }
+                        DataKind::Active { .. } if self.edit.active_data.is_none() => {
+                            s.raw(&self.bytes[usize_range(segment.range)]);
+                        }
+                        DataKind::Active { .. } if keep_indices => {
+                            s.passive([]);
                         }
                         DataKind::Active { .. } => {}
                     }
                 }
-                for segment in edit.active_data.take().unwrap_or_default() {
-                    push_active(&mut section, &segment);
-                }
-                out.section(&section);
-                data_done = true;
+                self.extra_data_entries(&mut s);
+                self.pending.remove(&DATA);
+                self.out.section(&s);
             }
-            Payload::End(_) => {}
             other => {
                 if let Some((id, range)) = other.as_section() {
-                    copy_raw(&mut out, bytes, id, range);
+                    self.raw(id, range);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-encodes element segment `index`, replacing, emptying or redirecting it.
+    fn element(
+        &mut self,
+        s: &mut ElementSection,
+        index: u32,
+        element: wasmparser::Element,
+    ) -> Result<()> {
+        let e = &self.edit;
+        let replace_active =
+            e.active_elems.is_some() && matches!(element.kind, ElementKind::Active { .. });
+        let dropped =
+            e.dropped_elems.contains(&index) && matches!(element.kind, ElementKind::Passive);
+        let ty = match &element.items {
+            ElementItems::Functions(_) => RefType::FUNCREF,
+            ElementItems::Expressions(ty, _) => self.re.ref_type(*ty)?,
+        };
+        if replace_active || dropped {
+            s.passive(Elements::Expressions(ty, Vec::new().into()));
+            return Ok(());
+        }
+        let items = match element.items {
+            ElementItems::Functions(funcs) => {
+                let mut out = Vec::new();
+                for f in funcs {
+                    let f = f?;
+                    out.push(*e.redirect.get(&f).unwrap_or(&f));
+                }
+                Elements::Functions(out.into())
+            }
+            ElementItems::Expressions(_, exprs) => {
+                let mut out = Vec::new();
+                for expr in exprs {
+                    out.push(redirected_const(&mut self.re, &e.redirect, &expr?)?);
+                }
+                Elements::Expressions(ty, out.into())
+            }
+        };
+        match element.kind {
+            ElementKind::Passive => s.passive(items),
+            ElementKind::Declared => s.declared(items),
+            ElementKind::Active {
+                table_index,
+                offset_expr,
+            } => s.active(table_index, &self.re.const_expr(offset_expr)?, items),
+        };
+        Ok(())
+    }
+
+    fn finish_code(&mut self) {
+        if let Some((mut section, _, _)) = self.code.take() {
+            self.extra_code_entries(&mut section);
+            self.pending.remove(&CODE);
+            self.out.section(&section);
+        }
+    }
+
+    fn extra_function_types(&self, s: &mut FunctionSection) {
+        for (ty, _) in &self.edit.extra_funcs {
+            s.function(*ty);
+        }
+    }
+
+    fn extra_code_entries(&self, s: &mut CodeSection) {
+        for (_, body) in &self.edit.extra_funcs {
+            s.function(body);
+        }
+    }
+
+    fn extra_global_entries(&self, s: &mut GlobalSection) {
+        for (ty, init) in &self.edit.extra_globals {
+            s.global(*ty, init);
+        }
+    }
+
+    fn extra_export_entries(&self, s: &mut ExportSection) {
+        for (name, kind, index) in &self.edit.extra_exports {
+            s.export(name, *kind, *index);
+        }
+    }
+
+    fn extra_elem_entries(&self, s: &mut ElementSection) {
+        let new = self.edit.active_elems.iter().flatten();
+        for segment in new.chain(&self.edit.extra_elems) {
+            match segment {
+                ElemSegment::ActiveFuncs {
+                    table,
+                    offset,
+                    funcs,
+                } => {
+                    let table = (*table != 0).then_some(*table);
+                    s.active(
+                        table,
+                        &ConstExpr::i32_const(*offset as i32),
+                        Elements::Functions(funcs.as_slice().into()),
+                    );
+                }
+                ElemSegment::ActiveExprs {
+                    table,
+                    offset,
+                    ty,
+                    funcs,
+                } => {
+                    let exprs: Vec<ConstExpr> =
+                        funcs.iter().map(|f| ConstExpr::ref_func(*f)).collect();
+                    s.active(
+                        Some(*table),
+                        &ConstExpr::i32_const(*offset as i32),
+                        Elements::Expressions(*ty, exprs.into()),
+                    );
+                }
+                ElemSegment::Declared(funcs) => {
+                    s.declared(Elements::Functions(funcs.as_slice().into()));
                 }
             }
         }
     }
-    if !globals_done {
-        out.section(&extra_global_section(&edit.extra_globals));
-    }
-    if !exports_done {
-        out.section(&extra_export_section(&edit.extra_exports));
-    }
-    if !data_done {
-        let segments = edit.active_data.take().unwrap_or_default();
-        if !segments.is_empty() {
-            let mut section = DataSection::new();
-            for segment in &segments {
-                push_active(&mut section, segment);
-            }
-            out.section(&section);
+
+    fn extra_data_entries(&self, s: &mut DataSection) {
+        for segment in self.edit.active_data.iter().flatten() {
+            s.active(
+                segment.memory,
+                &ConstExpr::i32_const(segment.offset as i32),
+                segment.bytes.iter().copied(),
+            );
         }
     }
-    Ok(out.finish())
+
+    fn raw(&mut self, id: u8, range: std::ops::Range<u64>) {
+        self.out.section(&RawSection {
+            id,
+            data: &self.bytes[usize_range(range)],
+        });
+    }
 }
 
-fn push_active(section: &mut DataSection, segment: &DataSegment) {
-    section.active(
-        segment.memory,
-        &ConstExpr::i32_const(segment.offset as i32),
-        segment.bytes.iter().copied(),
-    );
-}
-
-fn copy_raw(out: &mut Module, bytes: &[u8], id: u8, range: std::ops::Range<u64>) {
-    out.section(&RawSection {
-        id,
-        data: &bytes[usize_range(range)],
-    });
+/// Re-encodes a constant expression with `ref.func` targets redirected.
+fn redirected_const(
+    re: &mut RoundtripReencoder,
+    redirect: &HashMap<u32, u32>,
+    expr: &wasmparser::ConstExpr,
+) -> Result<ConstExpr> {
+    if redirect.is_empty() {
+        return Ok(re.const_expr(expr.clone())?);
+    }
+    let mut ops = Vec::new();
+    let mut reader = expr.get_operators_reader();
+    while !reader.eof() {
+        let op = reader.read()?;
+        let op = match op {
+            wasmparser::Operator::RefFunc { function_index } => wasmparser::Operator::RefFunc {
+                function_index: *redirect.get(&function_index).unwrap_or(&function_index),
+            },
+            wasmparser::Operator::End if reader.eof() => break,
+            op => op,
+        };
+        ops.push(re.instruction(op)?);
+    }
+    Ok(ConstExpr::extended(ops))
 }
 
 fn usize_range(range: std::ops::Range<u64>) -> std::ops::Range<usize> {
     range.start as usize..range.end as usize
-}
-
-fn extra_global_section(globals: &[(GlobalType, ConstExpr)]) -> GlobalSection {
-    let mut section = GlobalSection::new();
-    for (ty, init) in globals {
-        section.global(*ty, init);
-    }
-    section
-}
-
-fn extra_export_section(exports: &[(String, ExportKind, u32)]) -> ExportSection {
-    let mut section = ExportSection::new();
-    for (name, kind, index) in exports {
-        section.export(name, *kind, *index);
-    }
-    section
 }
 
 fn has_passive(reader: &wasmparser::DataSectionReader<'_>) -> Result<bool> {
@@ -286,29 +594,6 @@ fn count_data(bytes: &[u8]) -> Result<u32> {
     for payload in Parser::new(0).parse_all(bytes) {
         if let Payload::DataSection(reader) = payload? {
             return Ok(reader.count());
-        }
-    }
-    Ok(0)
-}
-
-fn imported_memories(bytes: &[u8]) -> Result<u32> {
-    count_imports(bytes, |ty| matches!(ty, wasmparser::TypeRef::Memory(_)))
-}
-
-fn imported_globals(bytes: &[u8]) -> Result<u32> {
-    count_imports(bytes, |ty| matches!(ty, wasmparser::TypeRef::Global(_)))
-}
-
-fn count_imports(bytes: &[u8], pred: impl Fn(&wasmparser::TypeRef) -> bool) -> Result<u32> {
-    for payload in Parser::new(0).parse_all(bytes) {
-        if let Payload::ImportSection(reader) = payload? {
-            let mut n = 0;
-            for import in reader.into_imports() {
-                if pred(&import?.ty) {
-                    n += 1;
-                }
-            }
-            return Ok(n);
         }
     }
     Ok(0)

@@ -10,9 +10,11 @@
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use wasmparser::{
-    ComponentExternalKind, ComponentOuterAliasKind, ComponentTypeRef, GlobalType, Instance,
-    MemoryType, Parser, Payload, TableType, TypeRef, Validator, WasmFeatures,
+    ComponentExternalKind, ComponentOuterAliasKind, ComponentTypeRef, ExternalKind, Instance,
+    InstantiationArgKind, Parser, Payload, Validator, WasmFeatures,
 };
+
+pub use crate::module_info::{parse_module, ModuleInfo};
 
 /// Prefix of every core export name compsnap adds while instrumenting.
 pub const CORE_PREFIX: &str = "__compsnap";
@@ -30,6 +32,47 @@ pub struct Model<'a> {
     pub counts: IndexCounts,
     /// The root scope's exports, in order: name, kind and the index the export refers to.
     pub root_exports: Vec<RootExport>,
+    /// The root's core instance space.
+    pub core_instances: Vec<CoreInstanceKind>,
+    /// Where each entry of the root's core func, table, memory and global spaces comes from.
+    pub core_funcs: Vec<ItemOrigin>,
+    pub core_tables: Vec<ItemOrigin>,
+    pub core_memories: Vec<ItemOrigin>,
+    pub core_globals: Vec<ItemOrigin>,
+}
+
+/// An entry of a scope's core instance space.
+#[derive(Debug, Clone)]
+pub enum CoreInstanceKind {
+    /// `instantiate`: the instantiated instance's DFS id.
+    Instantiated { dfs: u32 },
+    /// An instance made of existing items: (name, kind, index in the scope's space).
+    FromExports(Vec<(String, ExternalKind, u32)>),
+}
+
+/// Where an entry of a scope's core item space comes from.
+#[derive(Debug, Clone)]
+pub enum ItemOrigin {
+    /// `alias core export`: an export of a core instance (index in the scope's space).
+    Export { instance: u32, name: String },
+    /// A canonical function (`canon lower`, a built-in like `resource.drop`).
+    Canon,
+}
+
+impl Model<'_> {
+    pub fn items(&self, kind: ExternalKind) -> &[ItemOrigin] {
+        match kind {
+            ExternalKind::Func | ExternalKind::FuncExact => &self.core_funcs,
+            ExternalKind::Table => &self.core_tables,
+            ExternalKind::Memory => &self.core_memories,
+            ExternalKind::Global => &self.core_globals,
+            ExternalKind::Tag => &[],
+        }
+    }
+
+    pub fn module_of(&self, dfs: u32) -> &ModuleInfo<'_> {
+        &self.modules[self.instances[dfs as usize].module]
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +105,8 @@ pub struct CoreInstance {
     pub module: usize,
     /// Index of this instance in its scope's core instance space.
     pub core_instance_index: u32,
+    /// Instantiation arguments: import module name → core instance index.
+    pub args: Vec<(String, u32)>,
 }
 
 impl CoreInstance {
@@ -71,38 +116,6 @@ impl CoreInstance {
             "root/core instance {} (module {}), dfs id {}",
             self.core_instance_index, model.modules[self.module].module_index, self.dfs
         )
-    }
-}
-
-/// What compsnap needs to know about a core module defined in the component.
-#[derive(Debug, Clone)]
-pub struct ModuleInfo<'a> {
-    /// Index in the root scope's core module space.
-    pub module_index: u32,
-    pub bytes: &'a [u8],
-    pub imported_funcs: u32,
-    pub imported_tables: u32,
-    pub imported_memories: u32,
-    pub imported_globals: u32,
-    pub defined_funcs: u32,
-    /// Defined memories, in index order after the imported ones.
-    pub memories: Vec<MemoryType>,
-    pub globals: Vec<GlobalType>,
-    /// Every global, imported ones first, by absolute index.
-    pub all_globals: Vec<GlobalType>,
-    pub tables: Vec<TableType>,
-    pub start: Option<u32>,
-    pub export_names: Vec<String>,
-}
-
-impl ModuleInfo<'_> {
-    /// Absolute indices and types of the mutable globals this module defines.
-    pub fn mutable_globals(&self) -> impl Iterator<Item = (u32, GlobalType)> + '_ {
-        self.globals
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.mutable)
-            .map(|(i, g)| (self.imported_globals + i as u32, *g))
     }
 }
 
@@ -141,6 +154,11 @@ pub fn parse(bytes: &[u8]) -> Result<Model<'_>> {
         instances: walker.instances,
         counts,
         root_exports: walker.root_exports,
+        core_instances: walker.core_instances,
+        core_funcs: walker.core_funcs,
+        core_tables: walker.core_tables,
+        core_memories: walker.core_memories,
+        core_globals: walker.core_globals,
     })
 }
 
@@ -166,7 +184,11 @@ struct RootWalker<'a> {
     modules: Vec<ModuleInfo<'a>>,
     module_space: Vec<ModuleSource>,
     component_space: Vec<ComponentSource>,
-    core_instance_count: u32,
+    core_instances: Vec<CoreInstanceKind>,
+    core_funcs: Vec<ItemOrigin>,
+    core_tables: Vec<ItemOrigin>,
+    core_memories: Vec<ItemOrigin>,
+    core_globals: Vec<ItemOrigin>,
     instances: Vec<CoreInstance>,
     root_exports: Vec<RootExport>,
     /// Bodies open below the root: `None` for a module, `Some(instantiates_core)` for a
@@ -236,9 +258,35 @@ impl<'a> RootWalker<'a> {
                         }
                     }
                 }
+                Payload::ComponentCanonicalSection(reader) => {
+                    for canon in reader {
+                        if !matches!(canon?, wasmparser::CanonicalFunction::Lift { .. }) {
+                            self.core_funcs.push(ItemOrigin::Canon);
+                        }
+                    }
+                }
                 Payload::ComponentAliasSection(reader) => {
                     for alias in reader {
                         match alias? {
+                            wasmparser::ComponentAlias::CoreInstanceExport {
+                                kind,
+                                instance_index,
+                                name,
+                            } => {
+                                let origin = ItemOrigin::Export {
+                                    instance: instance_index,
+                                    name: name.to_string(),
+                                };
+                                match kind {
+                                    ExternalKind::Func | ExternalKind::FuncExact => {
+                                        self.core_funcs.push(origin)
+                                    }
+                                    ExternalKind::Table => self.core_tables.push(origin),
+                                    ExternalKind::Memory => self.core_memories.push(origin),
+                                    ExternalKind::Global => self.core_globals.push(origin),
+                                    ExternalKind::Tag => {}
+                                }
+                            }
                             wasmparser::ComponentAlias::InstanceExport {
                                 kind: ComponentExternalKind::Module,
                                 ..
@@ -303,11 +351,24 @@ impl<'a> RootWalker<'a> {
     }
 
     fn root_core_instance(&mut self, instance: Instance<'_>) -> Result<()> {
-        let index = self.core_instance_count;
-        self.core_instance_count += 1;
-        let Instance::Instantiate { module_index, .. } = instance else {
-            return Ok(());
+        let index = self.core_instances.len() as u32;
+        let (module_index, args) = match instance {
+            Instance::Instantiate { module_index, args } => (module_index, args),
+            Instance::FromExports(exports) => {
+                let mut items = Vec::new();
+                for export in exports.iter() {
+                    items.push((export.name.to_string(), export.kind, export.index));
+                }
+                self.core_instances
+                    .push(CoreInstanceKind::FromExports(items));
+                return Ok(());
+            }
         };
+        let args = args
+            .iter()
+            .filter(|a| a.kind == InstantiationArgKind::Instance)
+            .map(|a| (a.name.to_string(), a.index))
+            .collect();
         let ordinal = match self.module_space.get(module_index as usize) {
             Some(ModuleSource::Defined(ordinal)) => *ordinal,
             Some(ModuleSource::Imported(name)) => bail!(
@@ -327,11 +388,15 @@ impl<'a> RootWalker<'a> {
                 previous.core_instance_index
             );
         }
+        let dfs = self.instances.len() as u32;
         self.instances.push(CoreInstance {
-            dfs: self.instances.len() as u32,
+            dfs,
             module: ordinal,
             core_instance_index: index,
+            args,
         });
+        self.core_instances
+            .push(CoreInstanceKind::Instantiated { dfs });
         Ok(())
     }
 
@@ -361,81 +426,6 @@ fn check_reserved_component_name(name: &str, what: &str) -> Result<()> {
         bail!("root: {what} '{name}' uses the prefix '{COMPONENT_PREFIX}' that compsnap reserves");
     }
     Ok(())
-}
-
-/// Reads the parts of a core module that instrumentation and rewriting depend on.
-pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
-    let mut info = ModuleInfo {
-        module_index,
-        bytes,
-        imported_funcs: 0,
-        imported_tables: 0,
-        imported_memories: 0,
-        imported_globals: 0,
-        defined_funcs: 0,
-        memories: Vec::new(),
-        globals: Vec::new(),
-        all_globals: Vec::new(),
-        tables: Vec::new(),
-        start: None,
-        export_names: Vec::new(),
-    };
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload? {
-            Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
-                    match import?.ty {
-                        TypeRef::Func(_) | TypeRef::FuncExact(_) => info.imported_funcs += 1,
-                        TypeRef::Table(_) => info.imported_tables += 1,
-                        TypeRef::Memory(_) => info.imported_memories += 1,
-                        TypeRef::Global(ty) => {
-                            info.imported_globals += 1;
-                            info.all_globals.push(ty);
-                        }
-                        TypeRef::Tag(_) => {}
-                    }
-                }
-            }
-            Payload::FunctionSection(reader) => info.defined_funcs = reader.count(),
-            Payload::TableSection(reader) => {
-                for table in reader {
-                    info.tables.push(table?.ty);
-                }
-            }
-            Payload::MemorySection(reader) => {
-                for (i, memory) in reader.into_iter().enumerate() {
-                    let memory = memory?;
-                    let index = info.imported_memories as usize + i;
-                    if memory.memory64 {
-                        bail!("memory {index}: 64-bit memories are not supported yet");
-                    }
-                    if memory.shared {
-                        bail!("memory {index}: shared memories are not supported");
-                    }
-                    info.memories.push(memory);
-                }
-            }
-            Payload::GlobalSection(reader) => {
-                for global in reader {
-                    let ty = global?.ty;
-                    info.globals.push(ty);
-                    info.all_globals.push(ty);
-                }
-            }
-            Payload::ExportSection(reader) => {
-                for export in reader {
-                    let name = export?.name;
-                    if name.starts_with(CORE_PREFIX) {
-                        bail!("export '{name}' uses the prefix '{CORE_PREFIX}' that compsnap reserves");
-                    }
-                    info.export_names.push(name.to_string());
-                }
-            }
-            Payload::StartSection { func, .. } => info.start = Some(func),
-            _ => {}
-        }
-    }
-    Ok(info)
 }
 
 /// Maps root export names to their entries, for resolving the init function.

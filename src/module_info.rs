@@ -1,0 +1,273 @@
+//! What compsnap needs to know about one core module, read once by `parse`.
+//!
+//! Besides sizes and types this finds the module's *declared* functions: every function that
+//! can become a funcref (element segment items, `ref.func` in code and constant expressions,
+//! exports). Only those need a probe prologue or, when imported, a shim.
+
+use crate::parse::CORE_PREFIX;
+use anyhow::{bail, Result};
+use std::collections::BTreeSet;
+use std::ops::Range;
+use wasmparser::{
+    CompositeInnerType, ElementItems, ExternalKind, GlobalType, MemoryType, Operator, Parser,
+    Payload, TableInit, TableType, TypeRef, ValType,
+};
+
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub kind: ExternalKind,
+}
+
+/// Parameters and results of a function type.
+#[derive(Debug, Clone, Default)]
+pub struct Signature {
+    pub params: Vec<ValType>,
+    pub results: Vec<ValType>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModuleInfo<'a> {
+    /// Index in the root scope's core module space.
+    pub module_index: u32,
+    pub bytes: &'a [u8],
+    pub imports: Vec<Import>,
+    pub imported_funcs: u32,
+    pub imported_tables: u32,
+    pub imported_memories: u32,
+    pub imported_globals: u32,
+    /// Type index of every function, imported ones first.
+    pub func_types: Vec<u32>,
+    /// Signature of every type index (`None` for struct and array types).
+    pub signatures: Vec<Option<Signature>>,
+    /// Byte range of the type section, copied whole wherever a type's identity matters.
+    pub type_section: Option<Range<usize>>,
+    /// Defined memories, in index order after the imported ones.
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<GlobalType>,
+    /// Every global, imported ones first, by absolute index.
+    pub all_globals: Vec<GlobalType>,
+    /// Every table, imported ones first, by absolute index.
+    pub tables: Vec<TableType>,
+    pub start: Option<u32>,
+    pub exports: Vec<(String, ExternalKind, u32)>,
+    /// Functions that can become funcrefs, by absolute index.
+    pub declared: BTreeSet<u32>,
+    pub elem_count: u32,
+    pub data_count: u32,
+    /// Code uses `elem.drop` or `data.drop`.
+    pub drops_segments: bool,
+}
+
+impl ModuleInfo<'_> {
+    /// Absolute indices and types of the mutable globals this module defines.
+    pub fn mutable_globals(&self) -> impl Iterator<Item = (u32, GlobalType)> + '_ {
+        self.globals
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.mutable)
+            .map(|(i, g)| (self.imported_globals + i as u32, *g))
+    }
+
+    pub fn defined_tables(&self) -> impl Iterator<Item = (u32, TableType)> + '_ {
+        self.tables
+            .iter()
+            .enumerate()
+            .skip(self.imported_tables as usize)
+            .map(|(i, t)| (i as u32, *t))
+    }
+
+    pub fn signature(&self, func: u32) -> Option<&Signature> {
+        let ty = *self.func_types.get(func as usize)?;
+        self.signatures.get(ty as usize)?.as_ref()
+    }
+
+    /// The `n`-th import of `kind`.
+    pub fn import_of(&self, kind: ExternalKind, n: u32) -> Option<&Import> {
+        self.imports
+            .iter()
+            .filter(|i| i.kind == kind)
+            .nth(n as usize)
+    }
+
+    pub fn export_index(&self, name: &str, kind: ExternalKind) -> Option<u32> {
+        self.exports
+            .iter()
+            .find(|(n, k, _)| n == name && *k == kind)
+            .map(|(_, _, i)| *i)
+    }
+}
+
+/// Reads the parts of a core module that instrumentation and rewriting depend on.
+pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
+    let mut info = ModuleInfo {
+        module_index,
+        bytes,
+        imports: Vec::new(),
+        imported_funcs: 0,
+        imported_tables: 0,
+        imported_memories: 0,
+        imported_globals: 0,
+        func_types: Vec::new(),
+        signatures: Vec::new(),
+        type_section: None,
+        memories: Vec::new(),
+        globals: Vec::new(),
+        all_globals: Vec::new(),
+        tables: Vec::new(),
+        start: None,
+        exports: Vec::new(),
+        declared: BTreeSet::new(),
+        elem_count: 0,
+        data_count: 0,
+        drops_segments: false,
+    };
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::TypeSection(reader) => {
+                let range = reader.range();
+                info.type_section = Some(range.start as usize..range.end as usize);
+                for group in reader {
+                    for sub in group?.into_types() {
+                        info.signatures.push(match &sub.composite_type.inner {
+                            CompositeInnerType::Func(f) => Some(Signature {
+                                params: f.params().to_vec(),
+                                results: f.results().to_vec(),
+                            }),
+                            _ => None,
+                        });
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import?;
+                    let kind = match import.ty {
+                        TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                            info.imported_funcs += 1;
+                            info.func_types.push(ty);
+                            ExternalKind::Func
+                        }
+                        TypeRef::Table(ty) => {
+                            info.imported_tables += 1;
+                            info.tables.push(ty);
+                            ExternalKind::Table
+                        }
+                        TypeRef::Memory(_) => {
+                            info.imported_memories += 1;
+                            ExternalKind::Memory
+                        }
+                        TypeRef::Global(ty) => {
+                            info.imported_globals += 1;
+                            info.all_globals.push(ty);
+                            ExternalKind::Global
+                        }
+                        TypeRef::Tag(_) => ExternalKind::Tag,
+                    };
+                    info.imports.push(Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        kind,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    info.func_types.push(ty?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table?;
+                    let index = info.tables.len();
+                    if let TableInit::Expr(_) = table.init {
+                        bail!("table {index}: tables with an initializer expression are not supported yet");
+                    }
+                    info.tables.push(table.ty);
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for (i, memory) in reader.into_iter().enumerate() {
+                    let memory = memory?;
+                    let index = info.imported_memories as usize + i;
+                    if memory.memory64 {
+                        bail!("memory {index}: 64-bit memories are not supported yet");
+                    }
+                    if memory.shared {
+                        bail!("memory {index}: shared memories are not supported");
+                    }
+                    info.memories.push(memory);
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    let global = global?;
+                    info.globals.push(global.ty);
+                    info.all_globals.push(global.ty);
+                    declare_const_expr(&mut info.declared, &global.init_expr)?;
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    if export.name.starts_with(CORE_PREFIX) {
+                        bail!(
+                            "export '{}' uses the prefix '{CORE_PREFIX}' that compsnap reserves",
+                            export.name
+                        );
+                    }
+                    if export.kind == ExternalKind::Func {
+                        info.declared.insert(export.index);
+                    }
+                    info.exports
+                        .push((export.name.to_string(), export.kind, export.index));
+                }
+            }
+            Payload::StartSection { func, .. } => info.start = Some(func),
+            Payload::ElementSection(reader) => {
+                for element in reader {
+                    let element = element?;
+                    info.elem_count += 1;
+                    match element.items {
+                        ElementItems::Functions(funcs) => {
+                            for f in funcs {
+                                info.declared.insert(f?);
+                            }
+                        }
+                        ElementItems::Expressions(_, exprs) => {
+                            for expr in exprs {
+                                declare_const_expr(&mut info.declared, &expr?)?;
+                            }
+                        }
+                    }
+                }
+            }
+            Payload::DataSection(reader) => info.data_count = reader.count(),
+            Payload::CodeSectionEntry(body) => {
+                for op in body.get_operators_reader()? {
+                    match op? {
+                        Operator::RefFunc { function_index } => {
+                            info.declared.insert(function_index);
+                        }
+                        Operator::ElemDrop { .. } | Operator::DataDrop { .. } => {
+                            info.drops_segments = true;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+fn declare_const_expr(declared: &mut BTreeSet<u32>, expr: &wasmparser::ConstExpr) -> Result<()> {
+    for op in expr.get_operators_reader() {
+        if let Operator::RefFunc { function_index } = op? {
+            declared.insert(function_index);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Follows core imports through the component's wiring to the item they really are.
+//!
+//! A probe reports a funcref as "function `i` of instance `k`", where `i` may be one of `k`'s
+//! imports. Two reports name the same function exactly when they resolve to the same
+//! [`Source`]: a definition in some instance, or a canonical function of the scope (a
+//! `canon lower` or a built-in like `resource.drop`), whose code is in no module at all.
+
+use crate::parse::{CoreInstanceKind, ItemOrigin, Model};
+use anyhow::{anyhow, bail, Result};
+use wasmparser::ExternalKind;
+
+/// The canonical identity of a core item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// Defined by the instance with this DFS id, at this absolute index of its module.
+    Defined { dfs: u32, index: u32 },
+    /// A canonical function: its index in the scope's core func space.
+    Canon { core_func: u32 },
+}
+
+/// Resolves item `index` of `kind` as seen from instance `dfs`.
+pub fn resolve(model: &Model, dfs: u32, kind: ExternalKind, index: u32) -> Result<Source> {
+    let info = model.module_of(dfs);
+    let imported = match kind {
+        ExternalKind::Func | ExternalKind::FuncExact => info.imported_funcs,
+        ExternalKind::Table => info.imported_tables,
+        ExternalKind::Memory => info.imported_memories,
+        ExternalKind::Global => info.imported_globals,
+        ExternalKind::Tag => bail!("tags are not resolved"),
+    };
+    if index >= imported {
+        return Ok(Source::Defined { dfs, index });
+    }
+    let import = info
+        .import_of(kind, index)
+        .ok_or_else(|| anyhow!("instance {dfs}: no {kind:?} import {index}"))?;
+    let instance = &model.instances[dfs as usize];
+    let (_, arg) = instance
+        .args
+        .iter()
+        .find(|(name, _)| *name == import.module)
+        .ok_or_else(|| {
+            anyhow!(
+                "instance {dfs}: import module '{}' is not supplied",
+                import.module
+            )
+        })?;
+    resolve_export(model, *arg, &import.name, kind)
+}
+
+/// Resolves export `name` of `kind` of core instance `instance` (an index in the root's core
+/// instance space).
+fn resolve_export(model: &Model, instance: u32, name: &str, kind: ExternalKind) -> Result<Source> {
+    let kind = if kind == ExternalKind::FuncExact {
+        ExternalKind::Func
+    } else {
+        kind
+    };
+    match model.core_instances.get(instance as usize) {
+        Some(CoreInstanceKind::Instantiated { dfs }) => {
+            let index = model
+                .module_of(*dfs)
+                .export_index(name, kind)
+                .ok_or_else(|| anyhow!("instance {dfs} has no {kind:?} export '{name}'"))?;
+            resolve(model, *dfs, kind, index)
+        }
+        Some(CoreInstanceKind::FromExports(items)) => {
+            let (_, _, index) = items
+                .iter()
+                .find(|(n, k, _)| n == name && same_kind(*k, kind))
+                .ok_or_else(|| anyhow!("core instance {instance} has no export '{name}'"))?;
+            match model.items(kind).get(*index as usize) {
+                Some(ItemOrigin::Export { instance, name }) => {
+                    resolve_export(model, *instance, name, kind)
+                }
+                Some(ItemOrigin::Canon) => Ok(Source::Canon { core_func: *index }),
+                None => bail!("core {kind:?} {index} is not in the scope"),
+            }
+        }
+        None => bail!("core instance {instance} is not in the scope"),
+    }
+}
+
+fn same_kind(a: ExternalKind, b: ExternalKind) -> bool {
+    let norm = |k| {
+        if k == ExternalKind::FuncExact {
+            ExternalKind::Func
+        } else {
+            k
+        }
+    };
+    norm(a) == norm(b)
+}
