@@ -2,21 +2,34 @@
 //!
 //! The instrumented component imports one host function, `compsnap-sink: func(tag: u32, data:
 //! list<u8>)`, and exports `compsnap-dump: func()`. The dump function lives in an accessor core
-//! module instantiated after everything else. For each memory it calls a copy of the sink that
-//! is canon-lowered *over that memory*, passing `(0, size)`. The host therefore sees the guest
-//! memory itself: no copy, and no return area written into guest memory. Globals are stored
-//! into a small scratch memory first and sent the same way.
+//! module instantiated after everything else:
+//! - each memory is sent through a copy of the sink canon-lowered *over that memory*, passing
+//!   `(0, size)`, so the host reads the guest memory in place and nothing is written into it;
+//! - globals are stored into a scratch memory first and sent the same way;
+//! - each table slot (and reference global) is identified by probing: with every instance's
+//!   `probing` flag set, the slot's function is called through `call_ref` with default
+//!   arguments, its prologue reports its index in `probe_out`, and the accessor reads which
+//!   instance's `probe_out` changed. `call_ref` needs the exact type, so the accessor copies
+//!   every module's whole type section (identity is by rec group, not by shape) and tests the
+//!   candidates with `ref.test`.
 
 use crate::component_edit::{edit_component, ComponentEdit};
-use crate::instrument::{global_export, memory_export, Plan, Record};
+use crate::instrument::{
+    global_export, memory_export, table_export, Plan, Record, DROPS_EXPORT, PROBE_OUT_EXPORT,
+    PROBING_EXPORT, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE,
+};
+use crate::module_info::ModuleInfo;
 use crate::parse::Model;
-use anyhow::Result;
+use anyhow::{bail, Result};
+use std::collections::BTreeSet;
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
     Alias, BlockType, CanonicalFunctionSection, CanonicalOption, CodeSection, Component,
     ComponentAliasSection, ComponentExportKind, ComponentExportSection, ComponentImportSection,
     ComponentTypeRef, ComponentTypeSection, ComponentValType, EntityType, ExportKind,
-    ExportSection, Function, FunctionSection, ImportSection, InstanceSection, Instruction, MemArg,
-    MemoryType, Module, ModuleArg, ModuleSection, PrimitiveValType, TypeSection, ValType,
+    ExportSection, Function, FunctionSection, GlobalSection, ImportSection, InstanceSection,
+    Instruction, MemArg, MemArgTarget, MemoryType, Module, ModuleArg, ModuleSection,
+    PrimitiveValType, RefType, TableType, TypeSection, ValType,
 };
 
 /// The component import through which the accessor streams state to the host.
@@ -33,7 +46,8 @@ pub fn append_accessor(
     replacements: &[Option<Vec<u8>>],
     plan: &Plan,
 ) -> Result<Vec<u8>> {
-    let append = |component: &mut Component| append_sections(model, plan, component);
+    let accessor = AccessorModule::build(model, plan)?;
+    let append = |component: &mut Component| append_sections(model, plan, &accessor, component);
     edit_component(
         model.bytes,
         ComponentEdit {
@@ -44,7 +58,608 @@ pub fn append_accessor(
     )
 }
 
-fn append_sections(model: &Model, plan: &Plan, component: &mut Component) {
+/// One import of the accessor module, all from instance "a": name, kind and the export of
+/// core instance `dfs` it is (or `None` for the scratch memory and the lowered sinks).
+struct Arg {
+    name: String,
+    kind: ExportKind,
+    from: ArgFrom,
+}
+
+enum ArgFrom {
+    Scratch,
+    /// The sink lowered over the scratch memory, or over memory record `r`'s memory.
+    Put(Option<usize>),
+    Instance {
+        dfs: u32,
+        export: String,
+    },
+}
+
+struct AccessorModule {
+    module: Module,
+    args: Vec<Arg>,
+}
+
+/// Index bookkeeping while the accessor module is built.
+#[derive(Default)]
+struct Spaces {
+    types: u32,
+    funcs: u32,
+    memories: u32,
+    globals: u32,
+    tables: u32,
+}
+
+impl AccessorModule {
+    fn build(model: &Model, plan: &Plan) -> Result<Self> {
+        let mut sp = Spaces::default();
+        let mut types = TypeSection::new();
+        let probes = plan
+            .records
+            .iter()
+            .any(|r| matches!(r, Record::Table { .. } | Record::RefGlobals { .. }));
+
+        // Every module's types, shifted, when identities have to be probed.
+        let type_offset = match probes {
+            true => copy_types(model, &mut types, &mut sp.types)?,
+            false => vec![0; model.instances.len()],
+        };
+        let ty_put = sp.types;
+        types.ty().function([ValType::I32; 3], []);
+        let ty_void = ty_put + 1;
+        types.ty().function([], []);
+        let ty_emit = ty_put + 2;
+        types.ty().function([ValType::I64], []);
+        let ty_read = ty_put + 3;
+        types.ty().function([], [ValType::I64]);
+        let ty_set = ty_put + 4;
+        types.ty().function([ValType::I32], []);
+        let ty_identify = ty_put + 5;
+        types
+            .ty()
+            .function([ValType::Ref(RefType::FUNCREF)], [ValType::I64]);
+
+        let mut imports = ImportSection::new();
+        let mut args = Vec::new();
+        let import = |imports: &mut ImportSection,
+                      args: &mut Vec<Arg>,
+                      name: String,
+                      ty: EntityType,
+                      kind,
+                      from| {
+            imports.import("a", &name, ty);
+            args.push(Arg { name, kind, from });
+        };
+        import(
+            &mut imports,
+            &mut args,
+            "scratch".into(),
+            EntityType::Memory(memory_type(0)),
+            ExportKind::Memory,
+            ArgFrom::Scratch,
+        );
+        sp.memories += 1;
+        import(
+            &mut imports,
+            &mut args,
+            "put".into(),
+            EntityType::Function(ty_put),
+            ExportKind::Func,
+            ArgFrom::Put(None),
+        );
+        sp.funcs += 1;
+
+        // Per record: what dump needs to reach it.
+        let mut reach: Vec<Reach> = Vec::new();
+        for (r, record) in plan.records.iter().enumerate() {
+            match record {
+                Record::Memory { dfs, memory, drops } => {
+                    let export = if *drops {
+                        DROPS_EXPORT.to_string()
+                    } else {
+                        memory_export(*memory)
+                    };
+                    import(
+                        &mut imports,
+                        &mut args,
+                        format!("m{r}"),
+                        EntityType::Memory(memory_type(0)),
+                        ExportKind::Memory,
+                        ArgFrom::Instance { dfs: *dfs, export },
+                    );
+                    import(
+                        &mut imports,
+                        &mut args,
+                        format!("p{r}"),
+                        EntityType::Function(ty_put),
+                        ExportKind::Func,
+                        ArgFrom::Put(Some(r)),
+                    );
+                    reach.push(Reach::Memory {
+                        memory: sp.memories,
+                        put: sp.funcs,
+                    });
+                    sp.memories += 1;
+                    sp.funcs += 1;
+                }
+                Record::Globals { dfs, globals } => {
+                    let mut list = Vec::new();
+                    for (j, (index, ty)) in globals.iter().enumerate() {
+                        let gt = wasm_encoder::GlobalType {
+                            val_type: *ty,
+                            mutable: true,
+                            shared: false,
+                        };
+                        import(
+                            &mut imports,
+                            &mut args,
+                            format!("g{r}_{j}"),
+                            EntityType::Global(gt),
+                            ExportKind::Global,
+                            ArgFrom::Instance {
+                                dfs: *dfs,
+                                export: global_export(*index),
+                            },
+                        );
+                        list.push((sp.globals, *ty));
+                        sp.globals += 1;
+                    }
+                    reach.push(Reach::Globals(list));
+                }
+                Record::Table { dfs, table } => {
+                    let info = model.module_of(*dfs);
+                    let ty = info.tables[*table as usize];
+                    let element_type =
+                        Shift(type_offset[*dfs as usize]).ref_type(ty.element_type)?;
+                    let tt = TableType {
+                        element_type,
+                        table64: ty.table64,
+                        minimum: 0,
+                        maximum: None,
+                        shared: false,
+                    };
+                    import(
+                        &mut imports,
+                        &mut args,
+                        format!("t{r}"),
+                        EntityType::Table(tt),
+                        ExportKind::Table,
+                        ArgFrom::Instance {
+                            dfs: *dfs,
+                            export: table_export(*table),
+                        },
+                    );
+                    reach.push(Reach::Table {
+                        table: sp.tables,
+                        func: is_func_ref(info, &ty.element_type),
+                    });
+                    sp.tables += 1;
+                }
+                Record::RefGlobals { dfs, globals } => {
+                    let info = model.module_of(*dfs);
+                    let mut list = Vec::new();
+                    for (j, index) in globals.iter().enumerate() {
+                        let g = info.all_globals[*index as usize];
+                        let wasmparser::ValType::Ref(rt) = g.content_type else {
+                            bail!("global {index} is not a reference");
+                        };
+                        let val_type =
+                            ValType::Ref(Shift(type_offset[*dfs as usize]).ref_type(rt)?);
+                        let gt = wasm_encoder::GlobalType {
+                            val_type,
+                            mutable: true,
+                            shared: false,
+                        };
+                        import(
+                            &mut imports,
+                            &mut args,
+                            format!("rg{r}_{j}"),
+                            EntityType::Global(gt),
+                            ExportKind::Global,
+                            ArgFrom::Instance {
+                                dfs: *dfs,
+                                export: global_export(*index),
+                            },
+                        );
+                        list.push((sp.globals, is_func_ref(info, &rt)));
+                        sp.globals += 1;
+                    }
+                    reach.push(Reach::RefGlobals(list));
+                }
+            }
+        }
+        // Probe flags of every instance.
+        let mut flags = Vec::new();
+        if probes {
+            let i32_mut = wasm_encoder::GlobalType {
+                val_type: ValType::I32,
+                mutable: true,
+                shared: false,
+            };
+            for instance in &model.instances {
+                let dfs = instance.dfs;
+                import(
+                    &mut imports,
+                    &mut args,
+                    format!("probing{dfs}"),
+                    EntityType::Global(i32_mut),
+                    ExportKind::Global,
+                    ArgFrom::Instance {
+                        dfs,
+                        export: PROBING_EXPORT.into(),
+                    },
+                );
+                import(
+                    &mut imports,
+                    &mut args,
+                    format!("out{dfs}"),
+                    EntityType::Global(i32_mut),
+                    ExportKind::Global,
+                    ArgFrom::Instance {
+                        dfs,
+                        export: PROBE_OUT_EXPORT.into(),
+                    },
+                );
+                flags.push((dfs, sp.globals, sp.globals + 1));
+                sp.globals += 2;
+            }
+        }
+        let candidates = if probes {
+            candidate_types(model, &type_offset)?
+        } else {
+            Vec::new()
+        };
+
+        // Defined: the buffer pointer, then dump, emit, read_out, set_probing, identify.
+        let ptr = sp.globals;
+        let f_dump = sp.funcs;
+        let f_emit = f_dump + 1;
+        let f_read = f_dump + 2;
+        let f_set = f_dump + 3;
+        let f_identify = f_dump + 4;
+        let ctx = Ctx {
+            ptr,
+            f_emit,
+            f_set,
+            f_identify,
+        };
+
+        let mut funcs = FunctionSection::new();
+        let mut code = CodeSection::new();
+        for (ty, body) in [
+            (ty_void, dump_body(plan, &reach, &ctx)),
+            (ty_emit, emit_body(ptr)),
+            (ty_read, read_out_body(&flags)),
+            (ty_set, set_probing_body(&flags)),
+            (ty_identify, identify_body(model, &candidates, f_read)?),
+        ] {
+            funcs.function(ty);
+            code.function(&body);
+        }
+        let mut globals = GlobalSection::new();
+        globals.global(
+            wasm_encoder::GlobalType {
+                val_type: ValType::I32,
+                mutable: true,
+                shared: false,
+            },
+            &wasm_encoder::ConstExpr::i32_const(0),
+        );
+        let mut exports = ExportSection::new();
+        exports.export("dump", ExportKind::Func, f_dump);
+
+        let mut module = Module::new();
+        module.section(&types);
+        module.section(&imports);
+        module.section(&funcs);
+        module.section(&globals);
+        module.section(&exports);
+        module.section(&code);
+        Ok(AccessorModule { module, args })
+    }
+}
+
+/// How `dump` reaches one record.
+enum Reach {
+    Memory { memory: u32, put: u32 },
+    Globals(Vec<(u32, ValType)>),
+    Table { table: u32, func: bool },
+    RefGlobals(Vec<(u32, bool)>),
+}
+
+struct Ctx {
+    ptr: u32,
+    f_emit: u32,
+    f_set: u32,
+    f_identify: u32,
+}
+
+/// Copies the type section of every instance's module into `types`, after the `count` types
+/// already there, and returns each instance's offset. Copying whole sections keeps rec groups
+/// and subtyping intact, so a copied type is the same type to the engine.
+pub(crate) fn copy_types(
+    model: &Model,
+    types: &mut TypeSection,
+    count: &mut u32,
+) -> Result<Vec<u32>> {
+    let mut offsets = vec![0u32; model.instances.len()];
+    for instance in &model.instances {
+        let info = &model.modules[instance.module];
+        offsets[instance.dfs as usize] = *count;
+        if let Some(range) = &info.type_section {
+            let reader = wasmparser::TypeSectionReader::new(wasmparser::BinaryReader::new(
+                &info.bytes[range.clone()],
+                range.start as u64,
+            ))?;
+            Shift(*count).parse_type_section(types, reader)?;
+        }
+        *count += info.signatures.len() as u32;
+    }
+    Ok(offsets)
+}
+
+/// Shifts type indices by a fixed offset: a module's types copied into another module.
+pub(crate) struct Shift(pub u32);
+
+impl Reencode for Shift {
+    type Error = std::convert::Infallible;
+
+    fn type_index(&mut self, ty: u32) -> Result<u32, wasm_encoder::reencode::Error<Self::Error>> {
+        Ok(ty + self.0)
+    }
+}
+
+fn is_func_ref(info: &ModuleInfo, rt: &wasmparser::RefType) -> bool {
+    match rt.heap_type() {
+        wasmparser::HeapType::Abstract { ty, .. } => {
+            matches!(
+                ty,
+                wasmparser::AbstractHeapType::Func | wasmparser::AbstractHeapType::NoFunc
+            )
+        }
+        wasmparser::HeapType::Concrete(idx) | wasmparser::HeapType::Exact(idx) => idx
+            .as_module_index()
+            .and_then(|i| info.signatures.get(i as usize))
+            .is_some_and(|s| s.is_some()),
+    }
+}
+
+/// One accessor type per (instance, type) of a function that can sit in a table: every
+/// declared function and every imported function with a shim.
+fn candidate_types(model: &Model, type_offset: &[u32]) -> Result<Vec<(u32, u32, u32)>> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for instance in &model.instances {
+        let info = &model.modules[instance.module];
+        for &f in &info.declared {
+            let ty = info.func_types[f as usize];
+            if seen.insert((instance.dfs, ty)) {
+                out.push((type_offset[instance.dfs as usize] + ty, instance.dfs, f));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
+    use Instruction as I;
+    // Locals: 0 pages left, 1 offset, 2 chunk pages, 3 slot, 4 table size.
+    let mut f = Function::new([(5, ValType::I32)]);
+    let probes = reach
+        .iter()
+        .any(|r| matches!(r, Reach::Table { .. } | Reach::RefGlobals(_)));
+    for (tag, (_, how)) in plan.records.iter().zip(reach).enumerate() {
+        let tag = tag as i32;
+        match how {
+            Reach::Memory { memory, put } => dump_memory(&mut f, tag, *memory, *put),
+            Reach::Globals(globals) => {
+                for (slot, (global, ty)) in globals.iter().enumerate() {
+                    f.instruction(&I::I32Const(slot as i32 * 16));
+                    f.instruction(&I::GlobalGet(*global));
+                    f.instruction(&store(*ty));
+                }
+                put_buffer(&mut f, tag, Some(globals.len() as i32 * 16), ctx);
+            }
+            Reach::Table { .. } | Reach::RefGlobals(_) => {}
+        }
+    }
+    if probes {
+        f.instruction(&I::I32Const(1));
+        f.instruction(&I::Call(ctx.f_set));
+        for (tag, how) in reach.iter().enumerate() {
+            let tag = tag as i32;
+            match how {
+                Reach::Table { table, func } => {
+                    f.instruction(&I::I32Const(0));
+                    f.instruction(&I::GlobalSet(ctx.ptr));
+                    probe_table(&mut f, *table, *func, ctx);
+                    put_buffer(&mut f, tag, None, ctx);
+                }
+                Reach::RefGlobals(globals) => {
+                    f.instruction(&I::I32Const(0));
+                    f.instruction(&I::GlobalSet(ctx.ptr));
+                    for (global, func) in globals {
+                        f.instruction(&I::GlobalGet(*global));
+                        identify_ref(&mut f, *func, ctx);
+                        f.instruction(&I::Call(ctx.f_emit));
+                    }
+                    put_buffer(&mut f, tag, None, ctx);
+                }
+                _ => {}
+            }
+        }
+        f.instruction(&I::I32Const(0));
+        f.instruction(&I::Call(ctx.f_set));
+    }
+    f.instruction(&I::End);
+    f
+}
+
+/// `put(tag, 0, len)` over the scratch memory; `len` defaults to the buffer pointer.
+fn put_buffer(f: &mut Function, tag: i32, len: Option<i32>, ctx: &Ctx) {
+    f.instruction(&Instruction::I32Const(tag));
+    f.instruction(&Instruction::I32Const(0));
+    match len {
+        Some(len) => f.instruction(&Instruction::I32Const(len)),
+        None => f.instruction(&Instruction::GlobalGet(ctx.ptr)),
+    };
+    f.instruction(&Instruction::Call(0));
+}
+
+/// Emits one u64 per slot of `table`.
+fn probe_table(f: &mut Function, table: u32, func: bool, ctx: &Ctx) {
+    use Instruction as I;
+    let (slot, size) = (3, 4);
+    f.instruction(&I::TableSize(table));
+    f.instruction(&I::LocalSet(size));
+    f.instruction(&I::I32Const(0));
+    f.instruction(&I::LocalSet(slot));
+    f.instruction(&I::Block(BlockType::Empty));
+    f.instruction(&I::Loop(BlockType::Empty));
+    f.instruction(&I::LocalGet(slot));
+    f.instruction(&I::LocalGet(size));
+    f.instruction(&I::I32GeU);
+    f.instruction(&I::BrIf(1));
+    f.instruction(&I::LocalGet(slot));
+    f.instruction(&I::TableGet(table));
+    identify_ref(f, func, ctx);
+    f.instruction(&I::Call(ctx.f_emit));
+    f.instruction(&I::LocalGet(slot));
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::I32Add);
+    f.instruction(&I::LocalSet(slot));
+    f.instruction(&I::Br(0));
+    f.instruction(&I::End);
+    f.instruction(&I::End);
+}
+
+/// Turns the reference on the stack into its slot encoding.
+fn identify_ref(f: &mut Function, func: bool, ctx: &Ctx) {
+    use Instruction as I;
+    if func {
+        f.instruction(&I::Call(ctx.f_identify));
+    } else {
+        f.instruction(&I::RefIsNull);
+        f.instruction(&I::If(BlockType::Result(ValType::I64)));
+        f.instruction(&I::I64Const(SLOT_NULL));
+        f.instruction(&I::Else);
+        f.instruction(&I::I64Const(SLOT_NON_FUNC));
+        f.instruction(&I::End);
+    }
+}
+
+/// `identify(r: funcref) -> i64`: null, or the probed identity, or why it failed.
+fn identify_body(model: &Model, candidates: &[(u32, u32, u32)], f_read: u32) -> Result<Function> {
+    use Instruction as I;
+    let mut f = Function::new([]);
+    f.instruction(&I::LocalGet(0));
+    f.instruction(&I::RefIsNull);
+    f.instruction(&I::If(BlockType::Empty));
+    f.instruction(&I::I64Const(SLOT_NULL));
+    f.instruction(&I::Return);
+    f.instruction(&I::End);
+    let mut re = RoundtripReencoder;
+    for &(ty, dfs, func) in candidates {
+        let info = model.module_of(dfs);
+        let Some(sig) = info.signature(func) else {
+            continue;
+        };
+        f.instruction(&I::LocalGet(0));
+        f.instruction(&I::RefTestNonNull(wasm_encoder::HeapType::Concrete(ty)));
+        f.instruction(&I::If(BlockType::Empty));
+        for param in &sig.params {
+            let param = re.val_type(*param)?;
+            let Some(default) = crate::instrument::default_value(param) else {
+                bail!(
+                    "{}: function {func} takes a non-nullable reference parameter, so a table \
+                     slot holding it cannot be probed",
+                    model.instances[dfs as usize].describe(model)
+                );
+            };
+            f.instruction(&default);
+        }
+        f.instruction(&I::LocalGet(0));
+        f.instruction(&I::RefCastNonNull(wasm_encoder::HeapType::Concrete(ty)));
+        f.instruction(&I::CallRef(ty));
+        for _ in &sig.results {
+            f.instruction(&I::Drop);
+        }
+        f.instruction(&I::Call(f_read));
+        f.instruction(&I::Return);
+        f.instruction(&I::End);
+    }
+    f.instruction(&I::I64Const(SLOT_UNKNOWN_TYPE));
+    f.instruction(&I::End);
+    Ok(f)
+}
+
+/// `read_out() -> i64`: `(dfs << 32) | probe_out` of the instance that reported, reset.
+fn read_out_body(flags: &[(u32, u32, u32)]) -> Function {
+    use Instruction as I;
+    let mut f = Function::new([]);
+    for &(dfs, _, out) in flags {
+        f.instruction(&I::GlobalGet(out));
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::I32Ne);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::GlobalGet(out));
+        f.instruction(&I::I64ExtendI32U);
+        f.instruction(&I::I64Const((dfs as i64) << 32));
+        f.instruction(&I::I64Or);
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::GlobalSet(out));
+        f.instruction(&I::Return);
+        f.instruction(&I::End);
+    }
+    f.instruction(&I::I64Const(SLOT_UNIDENTIFIED));
+    f.instruction(&I::End);
+    f
+}
+
+fn set_probing_body(flags: &[(u32, u32, u32)]) -> Function {
+    let mut f = Function::new([]);
+    for &(_, probing, _) in flags {
+        f.instruction(&Instruction::LocalGet(0));
+        f.instruction(&Instruction::GlobalSet(probing));
+    }
+    f.instruction(&Instruction::End);
+    f
+}
+
+/// `emit(v: i64)`: appends to the scratch buffer, growing it as needed.
+fn emit_body(ptr: u32) -> Function {
+    use Instruction as I;
+    let mut f = Function::new([]);
+    f.instruction(&I::GlobalGet(ptr));
+    f.instruction(&I::I32Const(8));
+    f.instruction(&I::I32Add);
+    f.instruction(&I::MemorySize(0));
+    f.instruction(&I::I32Const(16));
+    f.instruction(&I::I32Shl);
+    f.instruction(&I::I32GtU);
+    f.instruction(&I::If(BlockType::Empty));
+    f.instruction(&I::I32Const(16));
+    f.instruction(&I::MemoryGrow(0));
+    f.instruction(&I::Drop);
+    f.instruction(&I::End);
+    f.instruction(&I::GlobalGet(ptr));
+    f.instruction(&I::LocalGet(0));
+    f.instruction(&I::I64Store(memarg(3)));
+    f.instruction(&I::GlobalGet(ptr));
+    f.instruction(&I::I32Const(8));
+    f.instruction(&I::I32Add);
+    f.instruction(&I::GlobalSet(ptr));
+    f.instruction(&I::End);
+    f
+}
+
+fn append_sections(
+    model: &Model,
+    plan: &Plan,
+    accessor: &AccessorModule,
+    component: &mut Component,
+) {
     let c = model.counts;
     let instance_of = |dfs: u32| model.instances[dfs as usize].core_instance_index;
 
@@ -74,13 +689,13 @@ fn append_sections(model: &Model, plan: &Plan, component: &mut Component) {
     imports.import(SINK_IMPORT, ComponentTypeRef::Func(sink_ty));
     component.section(&imports);
 
-    // Scratch memory for globals, sized for the largest globals record.
+    // Scratch memory for globals and probe results; it grows as needed.
     let max_globals = plan
         .records
         .iter()
         .map(|r| match r {
             Record::Globals { globals, .. } => globals.len(),
-            Record::Memory { .. } => 0,
+            _ => 0,
         })
         .max()
         .unwrap_or(0);
@@ -93,72 +708,82 @@ fn append_sections(model: &Model, plan: &Plan, component: &mut Component) {
     exports.export("memory", ExportKind::Memory, 0);
     scratch.section(&exports);
     component.section(&ModuleSection(&scratch));
-    let scratch_module = c.modules;
     let scratch_instance = c.core_instances;
     let mut instances = InstanceSection::new();
-    instances.instantiate(scratch_module, Vec::<(&str, ModuleArg)>::new());
+    instances.instantiate(c.modules, Vec::<(&str, ModuleArg)>::new());
     component.section(&instances);
 
-    // Aliases: the scratch memory, every dumped memory, every read global.
+    // Alias every item the accessor imports; remember each one's index in the root's space.
     let mut aliases = ComponentAliasSection::new();
-    aliases.alias(Alias::CoreInstanceExport {
-        instance: scratch_instance,
-        kind: ExportKind::Memory,
-        name: "memory",
-    });
-    let mut next_memory = c.core_memories + 1;
-    let mut next_global = c.core_globals;
-    let mut args: Vec<(String, ExportKind, u32)> =
-        vec![("scratch".into(), ExportKind::Memory, c.core_memories)];
-    let mut memory_aliases = Vec::new();
-    for (r, record) in plan.records.iter().enumerate() {
-        match record {
-            Record::Memory { dfs, memory } => {
-                aliases.alias(Alias::CoreInstanceExport {
-                    instance: instance_of(*dfs),
-                    kind: ExportKind::Memory,
-                    name: &memory_export(*memory),
-                });
-                args.push((format!("m{r}"), ExportKind::Memory, next_memory));
-                memory_aliases.push((r, next_memory));
-                next_memory += 1;
-            }
-            Record::Globals { dfs, globals } => {
-                for (j, (index, _)) in globals.iter().enumerate() {
-                    aliases.alias(Alias::CoreInstanceExport {
-                        instance: instance_of(*dfs),
-                        kind: ExportKind::Global,
-                        name: &global_export(*index),
-                    });
-                    args.push((format!("g{r}_{j}"), ExportKind::Global, next_global));
-                    next_global += 1;
+    let mut next = [c.core_funcs, c.core_tables, c.core_memories, c.core_globals];
+    let slot = |kind: ExportKind| match kind {
+        ExportKind::Func => 0,
+        ExportKind::Table => 1,
+        ExportKind::Memory => 2,
+        _ => 3,
+    };
+    let mut alias =
+        |aliases: &mut ComponentAliasSection, instance: u32, kind: ExportKind, name: &str| {
+            aliases.alias(Alias::CoreInstanceExport {
+                instance,
+                kind,
+                name,
+            });
+            let i = next[slot(kind)];
+            next[slot(kind)] += 1;
+            i
+        };
+    let scratch_memory = alias(&mut aliases, scratch_instance, ExportKind::Memory, "memory");
+    let mut indices = vec![0u32; accessor.args.len()];
+    let mut memory_of_record = vec![0u32; plan.records.len()];
+    for (a, arg) in accessor.args.iter().enumerate() {
+        match &arg.from {
+            ArgFrom::Scratch => indices[a] = scratch_memory,
+            ArgFrom::Put(_) => {}
+            ArgFrom::Instance { dfs, export } => {
+                indices[a] = alias(&mut aliases, instance_of(*dfs), arg.kind, export);
+                if arg.kind == ExportKind::Memory {
+                    if let Some(r) = arg
+                        .name
+                        .strip_prefix('m')
+                        .and_then(|r| r.parse::<usize>().ok())
+                    {
+                        memory_of_record[r] = indices[a];
+                    }
                 }
             }
         }
     }
     component.section(&aliases);
 
-    // One lowered sink over the scratch memory, one over each dumped memory.
+    // The sink lowered over the scratch memory and over each dumped memory.
     let mut canon = CanonicalFunctionSection::new();
-    canon.lower(sink, [CanonicalOption::Memory(c.core_memories)]);
-    args.push(("put".into(), ExportKind::Func, c.core_funcs));
-    for (k, (r, memory)) in memory_aliases.iter().enumerate() {
-        canon.lower(sink, [CanonicalOption::Memory(*memory)]);
-        args.push((
-            format!("p{r}"),
-            ExportKind::Func,
-            c.core_funcs + 1 + k as u32,
-        ));
+    let mut lowered = next[0];
+    for (a, arg) in accessor.args.iter().enumerate() {
+        if let ArgFrom::Put(record) = arg.from {
+            let memory = match record {
+                None => scratch_memory,
+                Some(r) => memory_of_record[r],
+            };
+            canon.lower(sink, [CanonicalOption::Memory(memory)]);
+            indices[a] = lowered;
+            lowered += 1;
+        }
     }
     component.section(&canon);
-    let lowered = 1 + memory_aliases.len() as u32;
 
     let args_instance = c.core_instances + 1;
     let mut instances = InstanceSection::new();
-    instances.export_items(args.iter().map(|(n, k, i)| (n.as_str(), *k, *i)));
+    instances.export_items(
+        accessor
+            .args
+            .iter()
+            .zip(&indices)
+            .map(|(arg, index)| (arg.name.as_str(), arg.kind, *index)),
+    );
     component.section(&instances);
 
-    component.section(&ModuleSection(&accessor_module(plan)));
+    component.section(&ModuleSection(&accessor.module));
     let accessor_instance = c.core_instances + 2;
     let mut instances = InstanceSection::new();
     instances.instantiate(c.modules + 1, [("a", ModuleArg::Instance(args_instance))]);
@@ -172,7 +797,7 @@ fn append_sections(model: &Model, plan: &Plan, component: &mut Component) {
     });
     component.section(&aliases);
     let mut canon = CanonicalFunctionSection::new();
-    canon.lift(c.core_funcs + lowered, dump_ty, []);
+    canon.lift(lowered, dump_ty, []);
     component.section(&canon);
     let mut exports = ComponentExportSection::new();
     exports.export(DUMP_EXPORT, ComponentExportKind::Func, sink + 1, None);
@@ -189,95 +814,13 @@ fn memory_type(minimum: u64) -> MemoryType {
     }
 }
 
-/// The accessor module: imports everything from instance "a" and exports `dump`.
-fn accessor_module(plan: &Plan) -> Module {
-    let mut types = TypeSection::new();
-    types.ty().function([ValType::I32; 3], []); // put(tag, ptr, len)
-    types.ty().function([], []); // dump
-
-    let mut imports = ImportSection::new();
-    imports.import("a", "scratch", EntityType::Memory(memory_type(0)));
-    imports.import("a", "put", EntityType::Function(0));
-    let mut memory_count = 1u32;
-    let mut func_count = 1u32;
-    let mut global_count = 0u32;
-    // For each record: (memory index, put function) or the globals' indices.
-    let mut memories = Vec::new();
-    let mut globals = Vec::new();
-    for (r, record) in plan.records.iter().enumerate() {
-        match record {
-            Record::Memory { .. } => {
-                imports.import("a", &format!("m{r}"), EntityType::Memory(memory_type(0)));
-                imports.import("a", &format!("p{r}"), EntityType::Function(0));
-                memories.push((memory_count, func_count));
-                memory_count += 1;
-                func_count += 1;
-            }
-            Record::Globals { globals: gs, .. } => {
-                let mut indices = Vec::new();
-                for (j, (_, ty)) in gs.iter().enumerate() {
-                    imports.import(
-                        "a",
-                        &format!("g{r}_{j}"),
-                        EntityType::Global(wasm_encoder::GlobalType {
-                            val_type: *ty,
-                            mutable: true,
-                            shared: false,
-                        }),
-                    );
-                    indices.push((global_count, *ty));
-                    global_count += 1;
-                }
-                globals.push(indices);
-            }
-        }
+fn memarg(align: u32) -> MemArg {
+    MemArg {
+        offset: 0,
+        align,
+        target: MemArgTarget::Memory(0),
+        ordering: None,
     }
-
-    // Locals: 0 pages left, 1 offset, 2 chunk pages.
-    let mut dump = Function::new([(3, ValType::I32)]);
-    let (mut memories, mut globals) = (memories.into_iter(), globals.into_iter());
-    for (tag, record) in plan.records.iter().enumerate() {
-        let tag = tag as i32;
-        match record {
-            Record::Memory { .. } => {
-                let Some((memory, put)) = memories.next() else {
-                    continue;
-                };
-                dump_memory(&mut dump, tag, memory, put);
-            }
-            Record::Globals { .. } => {
-                let Some(indices) = globals.next() else {
-                    continue;
-                };
-                for (slot, (global, ty)) in indices.iter().enumerate() {
-                    let offset = slot as i32 * 16;
-                    dump.instruction(&Instruction::I32Const(offset));
-                    dump.instruction(&Instruction::GlobalGet(*global));
-                    dump.instruction(&store(*ty));
-                }
-                dump.instruction(&Instruction::I32Const(tag));
-                dump.instruction(&Instruction::I32Const(0));
-                dump.instruction(&Instruction::I32Const(indices.len() as i32 * 16));
-                dump.instruction(&Instruction::Call(0));
-            }
-        }
-    }
-    dump.instruction(&Instruction::End);
-
-    let mut funcs = FunctionSection::new();
-    funcs.function(1);
-    let mut exports = ExportSection::new();
-    exports.export("dump", ExportKind::Func, func_count);
-    let mut code = CodeSection::new();
-    code.function(&dump);
-
-    let mut module = Module::new();
-    module.section(&types);
-    module.section(&imports);
-    module.section(&funcs);
-    module.section(&exports);
-    module.section(&code);
-    module
 }
 
 /// `put(tag, offset, n << 16)` for every chunk of at most [`CHUNK_PAGES`] pages.
@@ -323,19 +866,13 @@ fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32) {
 }
 
 fn store(ty: ValType) -> Instruction<'static> {
-    let memarg = |align| MemArg {
-        offset: 0,
-        align,
-        target: wasm_encoder::MemArgTarget::Memory(0),
-        ordering: None,
-    };
     match ty {
         ValType::I32 => Instruction::I32Store(memarg(2)),
         ValType::I64 => Instruction::I64Store(memarg(3)),
         ValType::F32 => Instruction::F32Store(memarg(2)),
         ValType::F64 => Instruction::F64Store(memarg(3)),
         ValType::V128 => Instruction::V128Store(memarg(4)),
-        // Reference globals never reach a record; see `instrument`.
-        ValType::Ref(_) => Instruction::Drop,
+        // Reference globals go through `Record::RefGlobals`, never here.
+        ValType::Ref(_) => Instruction::Unreachable,
     }
 }

@@ -1,20 +1,31 @@
 //! Stage 2: [`Model`] → instrumented component bytes + the [`Plan`] that says how to read them.
 //!
-//! Instrumentation is additive, so no index of the original component or its modules moves:
-//! - every instantiated module exports its defined memories and mutable globals under
-//!   [`CORE_PREFIX`] names;
-//! - writes the snapshot cannot represent yet (table mutations, `global.set` of a reference
-//!   global) bump an appended counter, so such an init is refused after the fact instead of
-//!   being snapshotted wrongly;
-//! - an accessor core module, instantiated last, reads all of that and streams it to the host
-//!   through one imported sink function (see `accessor`).
+//! Instrumentation is additive, so no index of the original component or its modules moves.
+//! For every instantiated module it adds:
+//! - exports of every defined memory, mutable global and table, under [`CORE_PREFIX`] names;
+//! - two probe globals, `probing` and `probe_out`;
+//! - a probe prologue on every function that can become a funcref: while `probing` is set, the
+//!   function stores its own index in `probe_out` and returns default results, so the accessor
+//!   can learn which function a table slot holds by calling it;
+//! - a shim for every imported function that can become a funcref (same prologue, then a call
+//!   of the import), with every `ref.func` and element item naming the import redirected to it,
+//!   so a probe never reaches a host function;
+//! - when code drops segments, a byte per segment in an appended memory, set before each
+//!   `elem.drop`/`data.drop`.
+//!
+//! The accessor (see `accessor`) then reads all of it after init.
 
 use crate::accessor;
-use crate::edit::{edit_module, ModuleEdit};
-use crate::parse::{CoreInstance, Model, ModuleInfo, CORE_PREFIX};
-use anyhow::{Context, Result};
+use crate::edit::{edit_module, ElemSegment, ModuleEdit};
+use crate::module_info::ModuleInfo;
+use crate::parse::{CoreInstance, Model, CORE_PREFIX, RESTORE_PREFIX};
+use anyhow::{bail, Context, Result};
+use std::collections::HashMap;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
-use wasm_encoder::{ConstExpr, ExportKind, Function, GlobalType, Instruction, ValType};
+use wasm_encoder::{
+    BlockType, ConstExpr, ExportKind, Function, GlobalType, Instruction, MemArg, MemArgTarget,
+    MemoryType, ValType,
+};
 use wasmparser::{FunctionBody, Operator};
 
 /// What the accessor sends, in order; the host decodes each `put(tag, data)` with it.
@@ -25,35 +36,42 @@ pub struct Plan {
 
 #[derive(Debug, Clone)]
 pub enum Record {
-    /// The whole byte contents of one defined memory, in chunks of at most 1 GiB.
-    Memory { dfs: u32, memory: u32 },
-    /// 16 bytes per global, in order; the last two are the write tracker's count and location.
+    /// The whole byte contents of one memory, in chunks of at most 1 GiB. `drops` marks the
+    /// appended drop-tracking memory (one byte per element segment, then per data segment).
+    Memory { dfs: u32, memory: u32, drops: bool },
+    /// Mutable numeric globals, 16 bytes each.
     Globals {
         dfs: u32,
         globals: Vec<(u32, ValType)>,
     },
+    /// One u64 per slot of a defined table: see [`SLOT_NULL`] and friends.
+    Table { dfs: u32, table: u32 },
+    /// One u64 per mutable reference-typed global, encoded like table slots.
+    RefGlobals { dfs: u32, globals: Vec<u32> },
 }
 
-/// Core export names the instrumentation adds.
+/// Slot encodings sent by the accessor; any other value is `(dfs << 32) | function index`.
+pub const SLOT_NULL: i64 = -1;
+pub const SLOT_UNKNOWN_TYPE: i64 = -2;
+pub const SLOT_UNIDENTIFIED: i64 = -3;
+pub const SLOT_NON_FUNC: i64 = -4;
+
 pub fn memory_export(index: u32) -> String {
     format!("{CORE_PREFIX}_memory{index}")
 }
 pub fn global_export(index: u32) -> String {
     format!("{CORE_PREFIX}_global{index}")
 }
-
-/// Kinds of write the tracker records, for the error message.
-pub fn write_kind_name(kind: u32) -> &'static str {
-    match kind {
-        1 => "table.set",
-        2 => "table.grow",
-        3 => "table.fill",
-        4 => "table.copy",
-        5 => "table.init",
-        6 => "global.set of a reference-typed global",
-        _ => "an unsupported write",
-    }
+pub fn table_export(index: u32) -> String {
+    format!("{CORE_PREFIX}_table{index}")
 }
+/// Exports the output keeps for the restore module (see `restore`).
+pub fn restore_export(kind: &str, index: u32) -> String {
+    format!("{RESTORE_PREFIX}{kind}{index}")
+}
+pub const PROBING_EXPORT: &str = "__compsnap_probing";
+pub const PROBE_OUT_EXPORT: &str = "__compsnap_probe_out";
+pub const DROPS_EXPORT: &str = "__compsnap_drops";
 
 /// Instruments every instantiated module and appends the accessor to the root scope.
 pub fn instrument(model: &Model) -> Result<(Vec<u8>, Plan)> {
@@ -72,99 +90,138 @@ pub fn instrument(model: &Model) -> Result<(Vec<u8>, Plan)> {
 }
 
 fn instrument_module(instance: &CoreInstance, info: &ModuleInfo) -> Result<(Vec<u8>, Vec<Record>)> {
+    let dfs = instance.dfs;
     let mut edit = ModuleEdit::default();
     let mut records = Vec::new();
+    let mut re = RoundtripReencoder;
+
     for (i, _) in info.memories.iter().enumerate() {
         let index = info.imported_memories + i as u32;
         edit.extra_exports
             .push((memory_export(index), ExportKind::Memory, index));
         records.push(Record::Memory {
-            dfs: instance.dfs,
+            dfs,
             memory: index,
+            drops: false,
         });
     }
-    let mut globals = Vec::new();
-    let mut re = RoundtripReencoder;
+    let mut numeric = Vec::new();
+    let mut refs = Vec::new();
     for (index, ty) in info.mutable_globals() {
-        let ty = re.val_type(ty.content_type)?;
-        if matches!(ty, ValType::Ref(_)) {
-            continue; // Reference globals are tracked by the write counter instead.
+        edit.extra_exports
+            .push((global_export(index), ExportKind::Global, index));
+        match re.val_type(ty.content_type)? {
+            ValType::Ref(_) => refs.push(index),
+            ty => numeric.push((index, ty)),
         }
-        edit.extra_exports
-            .push((global_export(index), ExportKind::Global, index));
-        globals.push((index, ty));
     }
-    // The write tracker: a counter and the (kind << 32 | function index) of the last write.
-    let count = info.imported_globals + info.globals.len() as u32;
-    let at = count + 1;
-    edit.extra_globals
-        .push((mutable(ValType::I32), ConstExpr::i32_const(0)));
-    edit.extra_globals
-        .push((mutable(ValType::I64), ConstExpr::i64_const(0)));
-    for index in [count, at] {
-        edit.extra_exports
-            .push((global_export(index), ExportKind::Global, index));
+    if !numeric.is_empty() {
+        records.push(Record::Globals {
+            dfs,
+            globals: numeric,
+        });
     }
-    globals.push((count, ValType::I32));
-    globals.push((at, ValType::I64));
-    records.push(Record::Globals {
-        dfs: instance.dfs,
-        globals,
+    for (table, _) in info.defined_tables() {
+        edit.extra_exports
+            .push((table_export(table), ExportKind::Table, table));
+        records.push(Record::Table { dfs, table });
+    }
+    if !refs.is_empty() {
+        records.push(Record::RefGlobals { dfs, globals: refs });
+    }
+
+    // Probe globals.
+    let probing = info.imported_globals + info.globals.len() as u32;
+    let probe_out = probing + 1;
+    let mutable_i32 = GlobalType {
+        val_type: ValType::I32,
+        mutable: true,
+        shared: false,
+    };
+    edit.extra_globals
+        .push((mutable_i32, ConstExpr::i32_const(0)));
+    edit.extra_globals
+        .push((mutable_i32, ConstExpr::i32_const(-1)));
+    edit.extra_exports
+        .push((PROBING_EXPORT.into(), ExportKind::Global, probing));
+    edit.extra_exports
+        .push((PROBE_OUT_EXPORT.into(), ExportKind::Global, probe_out));
+
+    // Shims for imported functions that can become funcrefs.
+    let first_shim = info.func_types.len() as u32;
+    let mut shims = Vec::new();
+    for &f in info.declared.iter().filter(|f| **f < info.imported_funcs) {
+        let shim = first_shim + shims.len() as u32;
+        edit.redirect.insert(f, shim);
+        let body = shim_body(info, f, probing, probe_out)?;
+        edit.extra_funcs.push((info.func_types[f as usize], body));
+        shims.push(shim);
+    }
+    if !shims.is_empty() {
+        edit.extra_elems.push(ElemSegment::Declared(shims));
+    }
+
+    // Drop tracking.
+    let drops = info.drops_segments.then(|| {
+        let memory = info.imported_memories + info.memories.len() as u32;
+        let bytes = (info.elem_count + info.data_count) as u64;
+        edit.extra_memories.push(MemoryType {
+            minimum: bytes.div_ceil(1 << 16).max(1),
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        edit.extra_exports
+            .push((DROPS_EXPORT.into(), ExportKind::Memory, memory));
+        records.push(Record::Memory {
+            dfs,
+            memory,
+            drops: true,
+        });
+        memory
     });
 
-    let ref_globals: Vec<bool> = info.all_globals.iter().map(is_ref).collect();
+    let redirect = edit.redirect.clone();
+    let probe = Probe { probing, probe_out };
     edit.body_edit = Some(Box::new(move |func, body: &FunctionBody| {
-        track_writes(func, body, &ref_globals, count, at)
+        let prologue = info.declared.contains(&func).then_some(&probe);
+        edit_body(info, func, body, prologue, &redirect, drops)
     }));
     Ok((edit_module(info.bytes, edit)?, records))
 }
 
-fn mutable(val_type: ValType) -> GlobalType {
-    GlobalType {
-        val_type,
-        mutable: true,
-        shared: false,
-    }
+struct Probe {
+    probing: u32,
+    probe_out: u32,
 }
 
-fn is_ref(g: &wasmparser::GlobalType) -> bool {
-    matches!(g.content_type, wasmparser::ValType::Ref(_))
-}
-
-/// Which tracked write `op` is, if any.
-fn write_kind(op: &Operator, ref_globals: &[bool]) -> Option<u32> {
-    Some(match op {
-        Operator::TableSet { .. } => 1,
-        Operator::TableGrow { .. } => 2,
-        Operator::TableFill { .. } => 3,
-        Operator::TableCopy { .. } => 4,
-        Operator::TableInit { .. } => 5,
-        Operator::GlobalSet { global_index }
-            if ref_globals.get(*global_index as usize) == Some(&true) =>
-        {
-            6
-        }
-        _ => return None,
-    })
-}
-
-/// Re-encodes `body` with a tracker update before every tracked write; `None` when it has none.
-fn track_writes(
+/// Re-encodes `body` with a probe prologue, redirected `ref.func`s and drop tracking, or
+/// returns `None` when none of that applies.
+fn edit_body(
+    info: &ModuleInfo,
     func: u32,
     body: &FunctionBody,
-    ref_globals: &[bool],
-    count: u32,
-    at: u32,
+    prologue: Option<&Probe>,
+    redirect: &HashMap<u32, u32>,
+    drops: Option<u32>,
 ) -> Result<Option<Function>> {
-    let mut any = false;
-    for op in body.get_operators_reader()? {
-        if write_kind(&op?, ref_globals).is_some() {
-            any = true;
-            break;
+    let touches = |op: &Operator| match op {
+        Operator::RefFunc { function_index } => redirect.contains_key(function_index),
+        Operator::ElemDrop { .. } | Operator::DataDrop { .. } => drops.is_some(),
+        _ => false,
+    };
+    if prologue.is_none() {
+        let mut any = false;
+        for op in body.get_operators_reader()? {
+            if touches(&op?) {
+                any = true;
+                break;
+            }
         }
-    }
-    if !any {
-        return Ok(None);
+        if !any {
+            return Ok(None);
+        }
     }
     let mut re = RoundtripReencoder;
     let mut locals = Vec::new();
@@ -173,18 +230,97 @@ fn track_writes(
         locals.push((n, re.val_type(ty)?));
     }
     let mut f = Function::new(locals);
+    if let Some(probe) = prologue {
+        emit_prologue(&mut f, info, func, func, probe)?;
+    }
     for op in body.get_operators_reader()? {
         let op = op?;
-        if let Some(kind) = write_kind(&op, ref_globals) {
-            // Stack-neutral, so it can sit right before the write whatever its operands.
-            f.instruction(&Instruction::I64Const(((kind as i64) << 32) | func as i64));
-            f.instruction(&Instruction::GlobalSet(at));
-            f.instruction(&Instruction::GlobalGet(count));
-            f.instruction(&Instruction::I32Const(1));
-            f.instruction(&Instruction::I32Add);
-            f.instruction(&Instruction::GlobalSet(count));
+        match (&op, drops) {
+            (Operator::RefFunc { function_index }, _) => {
+                let target = *redirect.get(function_index).unwrap_or(function_index);
+                f.instruction(&Instruction::RefFunc(target));
+                continue;
+            }
+            (Operator::ElemDrop { elem_index }, Some(memory)) => {
+                mark_dropped(&mut f, memory, *elem_index);
+            }
+            (Operator::DataDrop { data_index }, Some(memory)) => {
+                mark_dropped(&mut f, memory, info.elem_count + data_index);
+            }
+            _ => {}
         }
         f.instruction(&re.instruction(op)?);
     }
     Ok(Some(f))
+}
+
+/// `memory[byte] = 1`; stack-neutral, so it can precede the drop whatever its operands.
+fn mark_dropped(f: &mut Function, memory: u32, byte: u32) {
+    f.instruction(&Instruction::I32Const(byte as i32));
+    f.instruction(&Instruction::I32Const(1));
+    f.instruction(&Instruction::I32Store8(MemArg {
+        offset: 0,
+        align: 0,
+        target: MemArgTarget::Memory(memory),
+        ordering: None,
+    }));
+}
+
+/// `if probing { probe_out = report; return <defaults> }`, for function `func`.
+fn emit_prologue(
+    f: &mut Function,
+    info: &ModuleInfo,
+    func: u32,
+    report: u32,
+    probe: &Probe,
+) -> Result<()> {
+    let sig = info
+        .signature(func)
+        .with_context(|| format!("function {func} has no function type"))?;
+    let mut re = RoundtripReencoder;
+    f.instruction(&Instruction::GlobalGet(probe.probing));
+    f.instruction(&Instruction::If(BlockType::Empty));
+    f.instruction(&Instruction::I32Const(report as i32));
+    f.instruction(&Instruction::GlobalSet(probe.probe_out));
+    for ty in &sig.results {
+        let ty = re.val_type(*ty)?;
+        let Some(default) = default_value(ty) else {
+            bail!(
+                "function {func} returns a non-nullable reference, so it cannot be probed \
+                 (its table slot identity cannot be read)"
+            );
+        };
+        f.instruction(&default);
+    }
+    f.instruction(&Instruction::Return);
+    f.instruction(&Instruction::End);
+    Ok(())
+}
+
+/// A shim for imported function `import`: the prologue reporting `import`, then the call.
+fn shim_body(info: &ModuleInfo, import: u32, probing: u32, probe_out: u32) -> Result<Function> {
+    let sig = info
+        .signature(import)
+        .with_context(|| format!("imported function {import} has no function type"))?;
+    let mut f = Function::new([]);
+    emit_prologue(&mut f, info, import, import, &Probe { probing, probe_out })?;
+    for i in 0..sig.params.len() as u32 {
+        f.instruction(&Instruction::LocalGet(i));
+    }
+    f.instruction(&Instruction::Call(import));
+    f.instruction(&Instruction::End);
+    Ok(f)
+}
+
+/// The default value of `ty`, if it has one (non-nullable references do not).
+pub fn default_value(ty: ValType) -> Option<Instruction<'static>> {
+    Some(match ty {
+        ValType::I32 => Instruction::I32Const(0),
+        ValType::I64 => Instruction::I64Const(0),
+        ValType::F32 => Instruction::F32Const(0.0.into()),
+        ValType::F64 => Instruction::F64Const(0.0.into()),
+        ValType::V128 => Instruction::V128Const(0),
+        ValType::Ref(r) if r.nullable => Instruction::RefNull(r.heap_type),
+        ValType::Ref(_) => return None,
+    })
 }

@@ -23,6 +23,7 @@ pub mod module_info;
 pub mod output;
 pub mod parse;
 pub mod resolve;
+mod restore;
 pub mod rewrite;
 mod run;
 pub mod snapshot;
@@ -252,10 +253,22 @@ impl Snapshotter {
             keep_init_func: self.keep_init_func,
             max_gap: self.max_gap,
         };
-        let out = rewrite::rewrite(&model, &snapshot, &init, opts)?;
+        let (out, tables) = rewrite::rewrite(&model, &snapshot, &init, opts)?;
         output::validate(&out)
             .context("bug: the snapshotted component does not validate, so it was not written")?;
         self.log("rewrite", t, format!("{} bytes", out.len()));
+        for r in &tables {
+            let where_ = model.instances[r.dfs as usize].describe(&model);
+            self.log(
+                "table",
+                t,
+                format!(
+                    "{where_}, table {}: {} slots, {} null, {} folded into the owner's image, \
+                     {} written by other instances",
+                    r.table, r.slots, r.nulls, r.folded, r.by_others
+                ),
+            );
+        }
         Ok(out)
     }
 

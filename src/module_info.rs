@@ -4,7 +4,7 @@
 //! can become a funcref (element segment items, `ref.func` in code and constant expressions,
 //! exports). Only those need a probe prologue or, when imported, a shim.
 
-use crate::parse::CORE_PREFIX;
+use crate::parse::{CORE_PREFIX, RESTORE_PREFIX};
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -56,6 +56,15 @@ pub struct ModuleInfo<'a> {
     pub declared: BTreeSet<u32>,
     pub elem_count: u32,
     pub data_count: u32,
+    /// Segments whose contents no code can reach after instantiation: active and declarative
+    /// ones (dropped at instantiation) and empty passive ones. Code cannot tell them from
+    /// segments dropped during init.
+    pub inert_elems: Vec<u32>,
+    pub inert_data: Vec<u32>,
+    /// Segments code names (`table.init`, `elem.drop`, `memory.init`, `data.drop`): the only
+    /// ones whose dropped state can matter.
+    pub named_elems: BTreeSet<u32>,
+    pub named_data: BTreeSet<u32>,
     /// Code uses `elem.drop` or `data.drop`.
     pub drops_segments: bool,
 }
@@ -121,6 +130,10 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         declared: BTreeSet::new(),
         elem_count: 0,
         data_count: 0,
+        inert_elems: Vec::new(),
+        inert_data: Vec::new(),
+        named_elems: BTreeSet::new(),
+        named_data: BTreeSet::new(),
         drops_segments: false,
     };
     for payload in Parser::new(0).parse_all(bytes) {
@@ -211,7 +224,9 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
             Payload::ExportSection(reader) => {
                 for export in reader {
                     let export = export?;
-                    if export.name.starts_with(CORE_PREFIX) {
+                    if export.name.starts_with(CORE_PREFIX)
+                        && !export.name.starts_with(RESTORE_PREFIX)
+                    {
                         bail!(
                             "export '{}' uses the prefix '{CORE_PREFIX}' that compsnap reserves",
                             export.name
@@ -228,6 +243,13 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
             Payload::ElementSection(reader) => {
                 for element in reader {
                     let element = element?;
+                    let empty = match &element.items {
+                        ElementItems::Functions(f) => f.count() == 0,
+                        ElementItems::Expressions(_, e) => e.count() == 0,
+                    };
+                    if empty || !matches!(element.kind, wasmparser::ElementKind::Passive) {
+                        info.inert_elems.push(info.elem_count);
+                    }
                     info.elem_count += 1;
                     match element.items {
                         ElementItems::Functions(funcs) => {
@@ -243,15 +265,36 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                     }
                 }
             }
-            Payload::DataSection(reader) => info.data_count = reader.count(),
+            Payload::DataSection(reader) => {
+                for (i, segment) in reader.into_iter().enumerate() {
+                    let segment = segment?;
+                    if segment.data.is_empty()
+                        || !matches!(segment.kind, wasmparser::DataKind::Passive)
+                    {
+                        info.inert_data.push(i as u32);
+                    }
+                    info.data_count += 1;
+                }
+            }
             Payload::CodeSectionEntry(body) => {
                 for op in body.get_operators_reader()? {
                     match op? {
                         Operator::RefFunc { function_index } => {
                             info.declared.insert(function_index);
                         }
-                        Operator::ElemDrop { .. } | Operator::DataDrop { .. } => {
+                        Operator::ElemDrop { elem_index } => {
                             info.drops_segments = true;
+                            info.named_elems.insert(elem_index);
+                        }
+                        Operator::DataDrop { data_index } => {
+                            info.drops_segments = true;
+                            info.named_data.insert(data_index);
+                        }
+                        Operator::TableInit { elem_index, .. } => {
+                            info.named_elems.insert(elem_index);
+                        }
+                        Operator::MemoryInit { data_index, .. } => {
+                            info.named_data.insert(data_index);
                         }
                         _ => {}
                     }

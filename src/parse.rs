@@ -18,6 +18,9 @@ pub use crate::module_info::{parse_module, ModuleInfo};
 
 /// Prefix of every core export name compsnap adds while instrumenting.
 pub const CORE_PREFIX: &str = "__compsnap";
+/// Prefix of the core exports a snapshot keeps for its restore module. Allowed in inputs, so a
+/// snapshot can be snapshotted again; never added twice.
+pub const RESTORE_PREFIX: &str = "__compsnap_restore_";
 /// Prefix of every component import/export name compsnap adds while instrumenting.
 pub const COMPONENT_PREFIX: &str = "compsnap-";
 

@@ -1,20 +1,34 @@
 //! Stage 5: [`Model`] + [`Snapshot`] + original bytes → the pre-initialized component.
 //!
 //! Starts from the original module bytes (nothing of the instrumentation survives). For each
-//! instantiated module: memories get the snapshot size as minimum and the snapshot contents as
-//! active data segments (replacing every original active segment, including those that wrote
-//! into imported memories, whose contents are in the owner's snapshot); mutable numeric globals
-//! get the snapshot value as initializer; the start function goes (its effect is in the
-//! snapshot). The init export goes unless it is kept.
+//! instantiated module:
+//! - memories get the snapshot size as minimum and the snapshot contents as active data
+//!   segments, replacing every original active segment (including those that wrote into
+//!   imported memories: their contents are in the owner's snapshot);
+//! - mutable globals get the snapshot value as initializer;
+//! - tables get the snapshot size as minimum, and every slot is written exactly once, by the
+//!   first writer that can name its function: the table's owner (function-index segments at
+//!   constant offsets, first in the section, which Wasmtime folds into a precomputed table
+//!   image; imported functions fold too), else an instance that imports the table, else the
+//!   restore module (see `restore`);
+//! - passive segments dropped during init become empty; start functions go.
+//!
+//! The init export goes unless it is kept.
 
 use crate::component_edit::{edit_component, ComponentEdit};
-use crate::edit::{edit_module, ModuleEdit};
+use crate::edit::{edit_module, ElemSegment, ModuleEdit};
 use crate::init_func::InitFunc;
+use crate::instrument::restore_export;
 use crate::layout::layout;
 use crate::parse::Model;
+use crate::resolve::{resolve, Source};
+use crate::restore::RestorePlan;
 use crate::snapshot::{GlobalValue, Snapshot};
 use anyhow::{bail, Context, Result};
-use wasm_encoder::ConstExpr;
+use std::collections::{BTreeMap, HashMap};
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::{ConstExpr, ExportKind};
+use wasmparser::ExternalKind;
 
 /// How the output is written.
 #[derive(Debug, Clone, Copy)]
@@ -24,29 +38,189 @@ pub struct RewriteOptions {
     pub max_gap: u64,
 }
 
+/// Per table, how its slots were written; reported by `-v`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableReport {
+    pub dfs: u32,
+    pub table: u32,
+    pub slots: usize,
+    pub nulls: usize,
+    /// Written by the owner with function indices: part of Wasmtime's table image.
+    pub folded: usize,
+    /// Written by another instance or the restore module.
+    pub by_others: usize,
+}
+
 pub fn rewrite(
     model: &Model,
     snapshot: &Snapshot,
     init: &InitFunc,
     opts: RewriteOptions,
-) -> Result<Vec<u8>> {
-    let mut modules = vec![None; model.modules.len()];
+) -> Result<(Vec<u8>, Vec<TableReport>)> {
+    let names = FuncNames::new(model)?;
+    let mut edits: Vec<ModuleEdit> = model
+        .instances
+        .iter()
+        .map(|_| ModuleEdit::default())
+        .collect();
+    let mut restore = RestorePlan::default();
+    let mut reports = Vec::new();
+
     for instance in &model.instances {
-        let info = &model.modules[instance.module];
-        let state = &snapshot.instances[instance.dfs as usize];
-        let mut edit = ModuleEdit {
-            drop_start: true,
-            ..ModuleEdit::default()
-        };
+        let dfs = instance.dfs;
+        let info = model.module_of(dfs);
+        let state = &snapshot.instances[dfs as usize];
+        let edit = &mut edits[dfs as usize];
+        edit.drop_start = true;
         let mut segments = Vec::new();
         for memory in &state.memories {
             edit.memory_mins.insert(memory.index, memory.pages());
             segments.extend(layout(memory.index, &memory.runs, opts.max_gap));
         }
         edit.active_data = Some(segments);
+        edit.active_elems.get_or_insert_with(Vec::new);
+        edit.dropped_elems
+            .extend(state.dropped_elems.iter().copied());
+        edit.dropped_data.extend(state.dropped_data.iter().copied());
         for (index, value) in &state.globals {
             edit.global_inits.insert(*index, const_expr(*value));
         }
+        for (index, value) in &state.ref_globals {
+            let heap = match info.all_globals[*index as usize].content_type {
+                wasmparser::ValType::Ref(rt) => RoundtripReencoder.ref_type(rt)?.heap_type,
+                _ => bail!("global {index} is not a reference"),
+            };
+            let init = match value {
+                None => ConstExpr::ref_null(heap),
+                Some(src) => match names.name(dfs, src) {
+                    Some(f) => ConstExpr::ref_func(f),
+                    None => {
+                        // Keep a valid initializer; the restore module sets the value.
+                        add_export(
+                            info,
+                            edit,
+                            restore_export("global", *index),
+                            ExportKind::Global,
+                            *index,
+                        );
+                        restore.set_global(dfs, *index, *src);
+                        ConstExpr::ref_null(heap)
+                    }
+                },
+            };
+            edit.global_inits.insert(*index, init);
+        }
+    }
+
+    // Table slots: pick a writer for each, then emit segments per writer.
+    let mut writes: BTreeMap<(u32, u32), Vec<(u32, u32)>> = BTreeMap::new(); // (writer, table) → (slot, func)
+    for instance in &model.instances {
+        let owner = instance.dfs;
+        for table in &snapshot.instances[owner as usize].tables {
+            let mut report = TableReport {
+                dfs: owner,
+                table: table.index,
+                slots: table.slots.len(),
+                ..Default::default()
+            };
+            edits[owner as usize]
+                .table_mins
+                .insert(table.index, table.slots.len() as u64);
+            for (slot, value) in table.slots.iter().enumerate() {
+                let slot = slot as u32;
+                let Some(src) = value else {
+                    report.nulls += 1;
+                    continue;
+                };
+                if let Some(f) = names.name(owner, src) {
+                    writes
+                        .entry((owner, table.index))
+                        .or_default()
+                        .push((slot, f));
+                    report.folded += 1;
+                    continue;
+                }
+                report.by_others += 1;
+                let importer = names
+                    .table_importers(owner, table.index)
+                    .iter()
+                    .find_map(|&(w, t)| names.name(w, src).map(|f| (w, t, f)));
+                match importer {
+                    Some((w, t, f)) => writes.entry((w, t)).or_default().push((slot, f)),
+                    None => {
+                        if let Source::Defined { dfs, index } = src {
+                            let (info, edit) = (model.module_of(*dfs), &mut edits[*dfs as usize]);
+                            add_export(
+                                info,
+                                edit,
+                                restore_export("func", *index),
+                                ExportKind::Func,
+                                *index,
+                            );
+                        }
+                        let (info, edit) = (model.module_of(owner), &mut edits[owner as usize]);
+                        add_export(
+                            info,
+                            edit,
+                            restore_export("table", table.index),
+                            ExportKind::Table,
+                            table.index,
+                        );
+                        restore.write_slot(owner, table.index, slot, *src);
+                    }
+                }
+            }
+            // Index-form writes by the owner fold only when they are function indices into a
+            // funcref table; typed tables need expressions and are replayed.
+            if !is_plain_funcref(model, owner, table.index) {
+                report.by_others += report.folded;
+                report.folded = 0;
+            }
+            reports.push(report);
+        }
+    }
+    for ((writer, table), mut slots) in writes {
+        slots.sort_unstable();
+        let info = model.module_of(writer);
+        let plain = is_plain_funcref(model, writer, table);
+        let ty = RoundtripReencoder.ref_type(info.tables[table as usize].element_type)?;
+        let defined = table >= info.imported_tables;
+        let segments = edits[writer as usize]
+            .active_elems
+            .get_or_insert_with(Vec::new);
+        for run in runs(&slots) {
+            let offset = run[0].0;
+            let funcs: Vec<u32> = run.iter().map(|(_, f)| *f).collect();
+            let segment = if plain {
+                ElemSegment::ActiveFuncs {
+                    table,
+                    offset,
+                    funcs,
+                }
+            } else {
+                ElemSegment::ActiveExprs {
+                    table,
+                    offset,
+                    ty,
+                    funcs,
+                }
+            };
+            // Foldable segments go first: Wasmtime stops folding at the first one it cannot.
+            if defined && plain {
+                let at = segments
+                    .iter()
+                    .take_while(|s| matches!(s, ElemSegment::ActiveFuncs { .. }))
+                    .count();
+                segments.insert(at, segment);
+            } else {
+                segments.push(segment);
+            }
+        }
+    }
+
+    let mut modules = vec![None; model.modules.len()];
+    for (instance, edit) in model.instances.iter().zip(edits) {
+        let info = &model.modules[instance.module];
         let bytes = edit_module(info.bytes, edit)
             .with_context(|| format!("rewriting {}", instance.describe(model)))?;
         modules[instance.module] = Some(bytes);
@@ -59,14 +233,119 @@ pub fn rewrite(
              supported yet; pass --keep-init-func to keep it"
         ),
     };
-    edit_component(
+    let restore = match restore.is_empty() {
+        true => None,
+        false => Some(restore.build(model, &names)?),
+    };
+    let append = restore.map(|r| {
+        Box::new(move |component: &mut wasm_encoder::Component| r.append(model, component))
+            as crate::component_edit::Append
+    });
+    let bytes = edit_component(
         model.bytes,
         ComponentEdit {
             modules: &modules,
             remove_export,
-            append: None,
+            append,
         },
-    )
+    )?;
+    Ok((bytes, reports))
+}
+
+/// Adds an export unless the module (or the edit) already has it: a snapshot of a snapshot
+/// keeps the restore exports it already has.
+fn add_export(
+    info: &crate::module_info::ModuleInfo,
+    edit: &mut ModuleEdit,
+    name: String,
+    kind: ExportKind,
+    index: u32,
+) {
+    let exists = info.exports.iter().any(|(n, _, _)| *n == name)
+        || edit.extra_exports.iter().any(|(n, _, _)| *n == name);
+    if !exists {
+        edit.extra_exports.push((name, kind, index));
+    }
+}
+
+/// Consecutive slots, split at gaps.
+fn runs(slots: &[(u32, u32)]) -> Vec<&[(u32, u32)]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=slots.len() {
+        if i == slots.len() || slots[i].0 != slots[i - 1].0 + 1 {
+            out.push(&slots[start..i]);
+            start = i;
+        }
+    }
+    out
+}
+
+/// Whether table `table` of instance `dfs` holds plain (nullable, untyped) funcrefs, the only
+/// element type index-form segments can initialize.
+fn is_plain_funcref(model: &Model, dfs: u32, table: u32) -> bool {
+    let ty = model.module_of(dfs).tables[table as usize].element_type;
+    ty == wasmparser::RefType::FUNCREF
+}
+
+/// Which function index, if any, names a canonical function inside each instance; and which
+/// instances import each table.
+pub struct FuncNames {
+    names: Vec<HashMap<Source, u32>>,
+    importers: HashMap<(u32, u32), Vec<(u32, u32)>>,
+}
+
+impl FuncNames {
+    fn new(model: &Model) -> Result<Self> {
+        let mut names = Vec::new();
+        let mut importers: HashMap<(u32, u32), Vec<(u32, u32)>> = HashMap::new();
+        for instance in &model.instances {
+            let dfs = instance.dfs;
+            let info = model.module_of(dfs);
+            let mut map = HashMap::new();
+            for i in 0..info.imported_funcs {
+                let src = resolve(model, dfs, ExternalKind::Func, i).with_context(|| {
+                    format!("{}: function import {i}", instance.describe(model))
+                })?;
+                map.entry(src).or_insert(i);
+            }
+            names.push(map);
+            for t in 0..info.imported_tables {
+                if let Source::Defined { dfs: owner, index } =
+                    resolve(model, dfs, ExternalKind::Table, t)?
+                {
+                    importers.entry((owner, index)).or_default().push((dfs, t));
+                }
+            }
+        }
+        Ok(FuncNames { names, importers })
+    }
+
+    /// The index under which instance `dfs` can refer to `src`.
+    pub fn name(&self, dfs: u32, src: &Source) -> Option<u32> {
+        match src {
+            Source::Defined { dfs: d, index } if *d == dfs => Some(*index),
+            _ => self.names.get(dfs as usize)?.get(src).copied(),
+        }
+    }
+
+    /// Instances (and their table index) that import table `table` of `owner`.
+    pub fn table_importers(&self, owner: u32, table: u32) -> &[(u32, u32)] {
+        self.importers
+            .get(&(owner, table))
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    /// Some instance and function index through which `src` is imported, for its type.
+    pub fn any_name(&self, src: &Source) -> Option<(u32, u32)> {
+        if let Source::Defined { dfs, index } = src {
+            return Some((*dfs, *index));
+        }
+        self.names
+            .iter()
+            .enumerate()
+            .find_map(|(dfs, m)| m.get(src).map(|f| (dfs as u32, *f)))
+    }
 }
 
 fn const_expr(value: GlobalValue) -> ConstExpr {

@@ -3,10 +3,14 @@
 //! The host side of the sink import lives here. Each memory arrives as a view of the guest
 //! memory itself; only its non-zero runs are copied out, so a mostly empty heap costs little.
 
-use crate::instrument::{write_kind_name, Plan, Record};
+use crate::instrument::{
+    Plan, Record, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE,
+};
 use crate::parse::Model;
-use anyhow::{bail, Result};
+use crate::resolve::{resolve, Source};
+use anyhow::{bail, Context, Result};
 use wasm_encoder::ValType;
+use wasmparser::ExternalKind;
 
 /// All state of all instances after init, indexed by DFS id.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -19,6 +23,20 @@ pub struct InstanceState {
     pub memories: Vec<MemoryState>,
     /// Mutable numeric globals, by absolute index.
     pub globals: Vec<(u32, GlobalValue)>,
+    /// Defined tables, by absolute index: each slot null or a function's canonical identity.
+    pub tables: Vec<TableState>,
+    /// Mutable reference globals, by absolute index: null or a function.
+    pub ref_globals: Vec<(u32, Option<Source>)>,
+    /// Segments named by code whose contents it can no longer reach: dropped during init, or
+    /// inert from the start (active, declarative, empty). Sorted.
+    pub dropped_elems: Vec<u32>,
+    pub dropped_data: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableState {
+    pub index: u32,
+    pub slots: Vec<Option<Source>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -93,7 +111,9 @@ impl Collector {
                     state.size += data.len() as u64;
                 }
             }
-            Record::Globals { .. } => *slot = Received::Bytes(data.to_vec()),
+            Record::Globals { .. } | Record::Table { .. } | Record::RefGlobals { .. } => {
+                *slot = Received::Bytes(data.to_vec())
+            }
         }
         Ok(())
     }
@@ -104,9 +124,17 @@ impl Collector {
             instances: vec![InstanceState::default(); model.instances.len()],
         };
         for (record, received) in plan.records.iter().zip(self.records) {
+            let dfs = match record {
+                Record::Memory { dfs, .. }
+                | Record::Globals { dfs, .. }
+                | Record::Table { dfs, .. }
+                | Record::RefGlobals { dfs, .. } => *dfs,
+            };
+            let where_ = || model.instances[dfs as usize].describe(model);
+            let state = &mut snapshot.instances[dfs as usize];
             match (record, received) {
-                (Record::Memory { dfs, memory }, received) => {
-                    let state = match received {
+                (Record::Memory { memory, drops, .. }, received) => {
+                    let memory = match received {
                         Received::Memory(state) => state,
                         // A zero-page memory is never sent.
                         _ => MemoryState {
@@ -114,39 +142,88 @@ impl Collector {
                             ..MemoryState::default()
                         },
                     };
-                    snapshot.instances[*dfs as usize].memories.push(state);
+                    if *drops {
+                        let elems = model.module_of(dfs).elem_count;
+                        for (offset, bytes) in &memory.runs {
+                            for (i, b) in bytes.iter().enumerate() {
+                                let n = (*offset + i as u64) as u32;
+                                match (*b != 0, n < elems) {
+                                    (true, true) => state.dropped_elems.push(n),
+                                    (true, false) => state.dropped_data.push(n - elems),
+                                    _ => {}
+                                }
+                            }
+                        }
+                    } else {
+                        state.memories.push(memory);
+                    }
                 }
-                (Record::Globals { dfs, globals }, Received::Bytes(bytes)) => {
-                    let values = decode_globals(globals, &bytes)?;
-                    let (values, tracked) = values.split_at(values.len().saturating_sub(2));
-                    check_writes(model, *dfs, tracked)?;
-                    snapshot.instances[*dfs as usize].globals = values.to_vec();
+                (Record::Globals { globals, .. }, Received::Bytes(bytes)) => {
+                    state.globals = decode_globals(globals, &bytes)?;
                 }
-                (Record::Globals { dfs, .. }, _) => {
-                    bail!("accessor sent no globals for dfs id {dfs} (instrumentation bug)")
+                (Record::Table { table, .. }, Received::Bytes(bytes)) => {
+                    let slots = decode_refs(model, &bytes)
+                        .with_context(|| format!("{}: table {table}", where_()))?;
+                    state.tables.push(TableState {
+                        index: *table,
+                        slots,
+                    });
                 }
+                (Record::RefGlobals { globals, .. }, Received::Bytes(bytes)) => {
+                    let values = decode_refs(model, &bytes)
+                        .with_context(|| format!("{}: reference globals", where_()))?;
+                    state.ref_globals = globals.iter().copied().zip(values).collect();
+                }
+                (_, _) => bail!(
+                    "accessor sent nothing for {} (instrumentation bug)",
+                    where_()
+                ),
             }
+        }
+        for (instance, state) in model.instances.iter().zip(&mut snapshot.instances) {
+            let info = &model.modules[instance.module];
+            state.dropped_elems.extend(&info.inert_elems);
+            state.dropped_elems.retain(|i| info.named_elems.contains(i));
+            state.dropped_elems.sort_unstable();
+            state.dropped_elems.dedup();
+            state.dropped_data.extend(&info.inert_data);
+            state.dropped_data.retain(|i| info.named_data.contains(i));
+            state.dropped_data.sort_unstable();
+            state.dropped_data.dedup();
         }
         Ok(snapshot)
     }
 }
 
-/// Refuses an init that wrote a table or a reference global, which this version cannot restore.
-fn check_writes(model: &Model, dfs: u32, tracker: &[(u32, GlobalValue)]) -> Result<()> {
-    if let [(_, GlobalValue::I32(count)), (_, GlobalValue::I64(at))] = tracker {
-        if *count != 0 {
-            let instance = &model.instances[dfs as usize];
-            let kind = (*at as u64 >> 32) as u32;
-            let func = *at as u32;
-            bail!(
-                "{}: init executed {} in function {func} ({count} such write(s) in this \
-                 instance); snapshotting tables and reference globals is not supported yet",
-                instance.describe(model),
-                write_kind_name(kind),
-            );
-        }
+/// Decodes slot encodings into canonical function identities (`None` for null).
+fn decode_refs(model: &Model, bytes: &[u8]) -> Result<Vec<Option<Source>>> {
+    let mut out = Vec::with_capacity(bytes.len() / 8);
+    for (slot, chunk) in bytes.chunks_exact(8).enumerate() {
+        let mut b8 = [0u8; 8];
+        b8.copy_from_slice(chunk);
+        let v = i64::from_le_bytes(b8);
+        out.push(match v {
+            SLOT_NULL => None,
+            SLOT_UNKNOWN_TYPE => {
+                bail!("slot {slot} holds a function of a type no instance declares (probe bug)")
+            }
+            SLOT_UNIDENTIFIED => {
+                bail!("slot {slot} holds a function that did not identify itself when probed")
+            }
+            SLOT_NON_FUNC => bail!(
+                "slot {slot} holds a non-null non-function reference; only null externref and \
+                 anyref values can be snapshotted"
+            ),
+            v => {
+                let (owner, index) = ((v as u64 >> 32) as u32, v as u32);
+                if owner as usize >= model.instances.len() {
+                    bail!("slot {slot}: probe reported unknown instance {owner}");
+                }
+                Some(resolve(model, owner, ExternalKind::Func, index)?)
+            }
+        });
     }
-    Ok(())
+    Ok(out)
 }
 
 fn decode_globals(globals: &[(u32, ValType)], bytes: &[u8]) -> Result<Vec<(u32, GlobalValue)>> {

@@ -317,23 +317,6 @@ fn hanging_init_is_stopped_by_the_timeout() {
 }
 
 #[test]
-fn table_mutation_is_refused_until_tables_are_supported() {
-    let input = wat(r#"
-(component
-  (core module $m
-    (table $t 1 funcref)
-    (func $f)
-    (elem declare func $f)
-    (func (export "init") (table.set $t (i32.const 0) (ref.func $f))))
-  (core instance $i (instantiate $m))
-  (func (export "init") (canon lift (core func $i "init")))
-)"#);
-    let msg = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
-    assert!(msg.contains("table.set in function 1"), "{msg}");
-    assert!(msg.contains("dfs id 0"), "{msg}");
-}
-
-#[test]
 fn interface_qualified_init() {
     let input = wat(r#"
 (component

@@ -75,6 +75,12 @@ impl Running {
             .unwrap_or_else(|e| panic!("calling {call}: {e:?}"))
     }
 
+    /// The results, or `trap` when the call fails (a trap poisons the instance, so calls that
+    /// trap belong at the end of a list).
+    pub fn outcome(&mut self, call: &str) -> String {
+        self.try_call(call).unwrap_or_else(|_| "trap".to_string())
+    }
+
     pub fn try_call(&mut self, call: &str) -> anyhow::Result<String> {
         let (name, args) = match call.find('(') {
             Some(p) => (&call[..p], &call[p..]),
@@ -147,11 +153,11 @@ pub fn check_with_env(
 
     let mut original = Running::with_wasi(input, env);
     original.call(init);
-    let expected: Vec<String> = calls.iter().map(|c| original.call(c)).collect();
+    let expected: Vec<String> = calls.iter().map(|c| original.outcome(c)).collect();
 
     // The snapshot runs with no WASI at all: anything it needed from init is baked in.
     let mut snapshot = Running::new(&output);
-    let got: Vec<String> = calls.iter().map(|c| snapshot.call(c)).collect();
+    let got: Vec<String> = calls.iter().map(|c| snapshot.outcome(c)).collect();
     assert_eq!(
         got, expected,
         "calls on the snapshot differ from the original after init"
@@ -163,11 +169,75 @@ pub fn check_with_env(
     let mut plain = snap.clone();
     plain.allow_wasi(false);
     let after = plain.state(&output, false).expect("state of the snapshot");
-    assert_eq!(
-        after, before,
-        "the snapshot's core state differs from the original's after init"
-    );
+    if let Some(diff) = state_diff(&before, &after) {
+        panic!("the snapshot's core state differs from the original's after init: {diff}");
+    }
     output
+}
+
+/// The first difference between two states, briefly. Instances the snapshot has beyond the
+/// original's (a restore module) must hold no state.
+pub fn state_diff(
+    before: &compsnap::snapshot::Snapshot,
+    after: &compsnap::snapshot::Snapshot,
+) -> Option<String> {
+    for (dfs, b) in before.instances.iter().enumerate() {
+        let Some(a) = after.instances.get(dfs) else {
+            return Some(format!("the snapshot has no instance {dfs}"));
+        };
+        if a.memories != b.memories {
+            return Some(format!("instance {dfs}: memories differ"));
+        }
+        if a.globals != b.globals {
+            return Some(format!(
+                "instance {dfs}: globals {:?} != {:?}",
+                a.globals, b.globals
+            ));
+        }
+        if a.ref_globals != b.ref_globals {
+            return Some(format!(
+                "instance {dfs}: reference globals {:?} != {:?}",
+                a.ref_globals, b.ref_globals
+            ));
+        }
+        if a.tables.len() != b.tables.len() {
+            return Some(format!(
+                "instance {dfs}: {} tables != {}",
+                a.tables.len(),
+                b.tables.len()
+            ));
+        }
+        for (ta, tb) in a.tables.iter().zip(&b.tables) {
+            if ta.slots.len() != tb.slots.len() {
+                return Some(format!(
+                    "instance {dfs} table {}: size {} != {}",
+                    ta.index,
+                    ta.slots.len(),
+                    tb.slots.len()
+                ));
+            }
+            if let Some(s) = (0..ta.slots.len()).find(|&s| ta.slots[s] != tb.slots[s]) {
+                return Some(format!(
+                    "instance {dfs} table {} slot {s}: {:?} != {:?}",
+                    ta.index, ta.slots[s], tb.slots[s]
+                ));
+            }
+        }
+        if (&a.dropped_elems, &a.dropped_data) != (&b.dropped_elems, &b.dropped_data) {
+            return Some(format!(
+                "instance {dfs}: dropped segments {:?}/{:?} != {:?}/{:?}",
+                a.dropped_elems, a.dropped_data, b.dropped_elems, b.dropped_data
+            ));
+        }
+    }
+    let extra = &after.instances[before.instances.len().min(after.instances.len())..];
+    if extra
+        .iter()
+        .any(|i| *i != compsnap::snapshot::InstanceState::default())
+    {
+        return Some("an instance added by the snapshot holds state".into());
+    }
+    None
 }
 
 /// The init function's name without arguments.

@@ -1,0 +1,394 @@
+//! Funcref tables and reference globals: every kind of table write during init, tables shared
+//! between instances, funcrefs that cross instances, host functions in tables, typed tables.
+//! Each test checks calls through the tables and the canonical identity of every slot.
+
+mod common;
+
+use common::{check, Running};
+use compsnap::Snapshotter;
+
+fn snapshotter(init: &str) -> Snapshotter {
+    let mut s = Snapshotter::new();
+    s.init_func(init);
+    s
+}
+
+fn wat(text: &str) -> Vec<u8> {
+    wat::parse_str(text).expect("test WAT parses")
+}
+
+#[test]
+fn every_table_instruction_and_segment_drops() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (type $ii (func (param i32) (result i32)))
+    (table $t 2 funcref)
+    (memory 1)
+    (func $a (type $ii) (i32.add (local.get 0) (i32.const 1)))
+    (func $b (type $ii) (i32.mul (local.get 0) (i32.const 2)))
+    (func $c (type $ii) (i32.sub (local.get 0) (i32.const 3)))
+    (elem $p funcref (ref.func $c) (ref.func $a) (ref.func $b))
+    (elem $keep funcref (ref.func $b))
+    (elem (i32.const 0) func $a)
+    (data $pd "xyz")
+    (data $keepd "kk")
+    (func (export "init")
+      (drop (table.grow $t (ref.func $b) (i32.const 3)))
+      (table.set $t (i32.const 1) (ref.func $c))
+      (table.fill $t (i32.const 3) (ref.null func) (i32.const 1))
+      (table.init $t $p (i32.const 2) (i32.const 0) (i32.const 1))
+      (elem.drop $p)
+      (table.copy $t $t (i32.const 4) (i32.const 0) (i32.const 1))
+      (data.drop $pd))
+    (func (export "call") (param i32 i32) (result i32)
+      (call_indirect $t (type $ii) (local.get 1) (local.get 0)))
+    (func (export "size") (result i32) (table.size $t))
+    (func (export "is-null") (param i32) (result i32) (ref.is_null (table.get $t (local.get 0))))
+    (func (export "reinit") (result i32)
+      (table.init $t $keep (i32.const 3) (i32.const 0) (i32.const 1))
+      (call_indirect $t (type $ii) (i32.const 10) (i32.const 3)))
+    (func (export "mem-init-kept") (result i32)
+      (memory.init $keepd (i32.const 0) (i32.const 0) (i32.const 2))
+      (i32.load8_u (i32.const 1)))
+    (func (export "mem-init-dropped") (memory.init $pd (i32.const 0) (i32.const 0) (i32.const 1)))
+    (func (export "init-dropped") (table.init $t $p (i32.const 0) (i32.const 0) (i32.const 1))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "call") (param "slot" u32) (param "x" u32) (result u32) (canon lift (core func $i "call")))
+  (func (export "size") (result u32) (canon lift (core func $i "size")))
+  (func (export "is-null") (param "slot" u32) (result u32) (canon lift (core func $i "is-null")))
+  (func (export "reinit") (result u32) (canon lift (core func $i "reinit")))
+  (func (export "mem-init-kept") (result u32) (canon lift (core func $i "mem-init-kept")))
+  (func (export "mem-init-dropped") (canon lift (core func $i "mem-init-dropped")))
+  (func (export "init-dropped") (canon lift (core func $i "init-dropped")))
+)"#);
+    let calls = [
+        "size()",
+        "call(0, 10)",
+        "call(1, 10)",
+        "call(2, 10)",
+        "is-null(3)",
+        "call(4, 10)",
+        "mem-init-kept()",
+        "reinit()",
+    ];
+    let out = check(&snapshotter("init"), &input, "init", &calls);
+    let mut run = Running::new(&out);
+    assert_eq!(run.call("size()"), "[U32(5)]");
+    assert_eq!(run.call("call(1, 10)"), "[U32(7)]");
+    assert_eq!(run.call("call(2, 10)"), "[U32(7)]");
+    assert_eq!(run.call("is-null(3)"), "[U32(1)]");
+    // Dropped segments stay dropped (a non-empty init from them traps), survivors work.
+    assert_eq!(run.call("reinit()"), "[U32(20)]");
+    assert!(Running::new(&out).try_call("init-dropped()").is_err());
+    assert!(Running::new(&out).try_call("mem-init-dropped()").is_err());
+    assert_eq!(
+        Running::new(&out).call("mem-init-kept()"),
+        format!("[U32({})]", b'k')
+    );
+}
+
+#[test]
+fn table_shared_between_instances() {
+    // A defines the table; B imports it and writes its own functions and A's into it.
+    let input = wat(r#"
+(component
+  (core module $a
+    (type $v (func (result i32)))
+    (table (export "tab") 1 funcref)
+    (func $seven (export "seven") (type $v) (i32.const 7))
+    (elem (i32.const 0) func $seven)
+    (func (export "call") (param i32) (result i32) (call_indirect (type $v) (local.get 0))))
+  (core instance $ia (instantiate $a))
+  (core module $b
+    (type $v (func (result i32)))
+    (import "a" "tab" (table $t 1 funcref))
+    (import "a" "seven" (func $seven (type $v)))
+    (func $eleven (type $v) (i32.const 11))
+    (elem declare func $eleven $seven)
+    (func (export "init")
+      (drop (table.grow $t (ref.func $eleven) (i32.const 2)))
+      (table.set $t (i32.const 2) (ref.func $seven))
+      (table.set $t (i32.const 0) (ref.func $eleven))))
+  (core instance $ib (instantiate $b (with "a" (instance $ia))))
+  (func (export "init") (canon lift (core func $ib "init")))
+  (func (export "call") (param "slot" u32) (result u32) (canon lift (core func $ia "call")))
+)"#);
+    let out = check(
+        &snapshotter("init"),
+        &input,
+        "init",
+        &["call(0)", "call(1)", "call(2)"],
+    );
+    assert_eq!(Running::new(&out).call("call(2)"), "[U32(7)]");
+}
+
+#[test]
+fn funcref_passed_into_a_private_table_is_restored() {
+    // A passes its function as a funcref into B, which stores it in a table nobody else can
+    // reach. Neither A nor B can write that slot from a segment: the restore module does.
+    let input = wat(r#"
+(component
+  (core module $b
+    (type $v (func (result i32)))
+    (table $private 1 funcref)
+    (func (export "keep") (param funcref) (table.set $private (i32.const 0) (local.get 0)))
+    (func (export "call") (result i32) (call_indirect $private (type $v) (i32.const 0))))
+  (core instance $ib (instantiate $b))
+  (core module $a
+    (type $v (func (result i32)))
+    (import "b" "keep" (func $keep (param funcref)))
+    (func $secret (type $v) (i32.const 1234))
+    (elem declare func $secret)
+    (func (export "init") (call $keep (ref.func $secret))))
+  (core instance $ia (instantiate $a (with "b" (instance $ib))))
+  (func (export "init") (canon lift (core func $ia "init")))
+  (func (export "call") (result u32) (canon lift (core func $ib "call")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["call()"]);
+    assert_eq!(Running::new(&out).call("call()"), "[U32(1234)]");
+}
+
+const HOST_IN_TABLE: &str = r#"
+(component
+  (import "count" (func $count (result u32)))
+  (type $res (resource (rep i32)))
+  (core func $count_lowered (canon lower (func $count)))
+  (core func $drop (canon resource.drop $res))
+  (core module $m
+    (type $v (func (result i32)))
+    (import "host" "count" (func $count (type $v)))
+    (import "host" "drop" (func $drop (param i32)))
+    (table $t 2 funcref)
+    (global $seen (mut i32) (i32.const 0))
+    (elem declare func $count $drop)
+    (func (export "init")
+      (global.set $seen (call $count))
+      (table.set $t (i32.const 0) (ref.func $count))
+      (table.set $t (i32.const 1) (ref.func $drop)))
+    (func (export "via-table") (result i32) (call_indirect $t (type $v) (i32.const 0)))
+    (func (export "seen") (result i32) (global.get $seen))
+    (func (export "drop-is-set") (result i32) (i32.eqz (ref.is_null (table.get $t (i32.const 1))))))
+  (core instance $i (instantiate $m (with "host" (instance
+    (export "count" (func $count_lowered))
+    (export "drop" (func $drop))))))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "via-table") (result u32) (canon lift (core func $i "via-table")))
+  (func (export "seen") (result u32) (canon lift (core func $i "seen")))
+  (func (export "drop-is-set") (result u32) (canon lift (core func $i "drop-is-set")))
+)"#;
+
+/// A linker whose `count` import counts its calls in the store.
+fn counting_linker() -> wasmtime::component::Linker<u32> {
+    let mut linker = wasmtime::component::Linker::<u32>::new(common::engine());
+    linker
+        .root()
+        .func_wrap(
+            "count",
+            |mut store: wasmtime::StoreContextMut<'_, u32>, (): ()| {
+                *store.data_mut() += 1;
+                Ok((*store.data(),))
+            },
+        )
+        .unwrap();
+    linker
+}
+
+#[test]
+fn host_functions_in_tables_are_never_called_by_the_probe() {
+    let input = wat(HOST_IN_TABLE);
+    let mut linker = counting_linker();
+    let mut store = wasmtime::Store::new(common::engine(), 0u32);
+    let out = snapshotter("init")
+        .snapshot_with(&input, &mut store, &mut linker)
+        .unwrap();
+    assert_eq!(
+        *store.data(),
+        1,
+        "init called the host once; probing must not call it"
+    );
+
+    // The snapshot's slot 0 is the host function itself: calling through it reaches the host.
+    let component = wasmtime::component::Component::new(common::engine(), &out).unwrap();
+    let mut linker = counting_linker();
+    let mut store = wasmtime::Store::new(common::engine(), 100u32);
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let via = instance
+        .get_typed_func::<(), (u32,)>(&mut store, "via-table")
+        .unwrap();
+    assert_eq!(via.call(&mut store, ()).unwrap(), (101,));
+    let seen = instance
+        .get_typed_func::<(), (u32,)>(&mut store, "seen")
+        .unwrap();
+    assert_eq!(seen.call(&mut store, ()).unwrap(), (1,));
+    let set = instance
+        .get_typed_func::<(), (u32,)>(&mut store, "drop-is-set")
+        .unwrap();
+    assert_eq!(set.call(&mut store, ()).unwrap(), (1,));
+    let _ = linker.root();
+}
+
+#[test]
+fn funcref_globals_and_null_extern_references() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (type $v (func (result i32)))
+    (global $g (mut funcref) (ref.null func))
+    (global $e (mut externref) (ref.null extern))
+    (table $x 3 externref)
+    (func $five (type $v) (i32.const 5))
+    (elem declare func $five)
+    (func (export "init")
+      (global.set $g (ref.func $five))
+      (drop (table.grow $x (ref.null extern) (i32.const 2))))
+    (func (export "call-global") (result i32) (call_ref $v (ref.cast (ref $v) (global.get $g))))
+    (func (export "extern-size") (result i32) (table.size $x)))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "call-global") (result u32) (canon lift (core func $i "call-global")))
+  (func (export "extern-size") (result u32) (canon lift (core func $i "extern-size")))
+)"#);
+    let out = check(
+        &snapshotter("init"),
+        &input,
+        "init",
+        &["call-global()", "extern-size()"],
+    );
+    assert_eq!(Running::new(&out).call("call-global()"), "[U32(5)]");
+    assert_eq!(Running::new(&out).call("extern-size()"), "[U32(5)]");
+}
+
+#[test]
+fn non_null_extern_reference_is_refused() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (global $e (mut externref) (ref.null extern))
+    (table $x 1 externref)
+    (func (export "init") (param externref)))
+  (core module $n
+    (table $x (export "x") 1 anyref)
+    (func (export "init") (table.set $x (i32.const 0) (ref.i31 (i32.const 3)))))
+  (core instance $i (instantiate $n))
+  (func (export "init") (canon lift (core func $i "init")))
+)"#);
+    let msg = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
+    assert!(msg.contains("table 0"), "{msg}");
+    assert!(
+        msg.contains("slot 0 holds a non-null non-function reference"),
+        "{msg}"
+    );
+    assert!(msg.contains("dfs id 0"), "{msg}");
+}
+
+#[test]
+fn typed_tables_rec_groups_and_subtypes() {
+    // Two types with the same shape but different rec groups are different types; a declared
+    // subtype is its own type. The probe must call each with its exact type.
+    let input = wat(r#"
+(component
+  (core module $m
+    (rec (type $a (func (param i32) (result i32))) (type $pad (func)))
+    (type $plain (func (param i32) (result i32)))
+    (type $s (sub (func (param i64) (result i64))))
+    (type $s2 (sub $s (func (param i64) (result i64))))
+    (table $typed 1 (ref null $plain))
+    (table $any 4 funcref)
+    (func $fa (type $a) (i32.add (local.get 0) (i32.const 100)))
+    (func $fp (type $plain) (i32.add (local.get 0) (i32.const 200)))
+    (func $fs (type $s) (i64.add (local.get 0) (i64.const 300)))
+    (func $fs2 (type $s2) (i64.add (local.get 0) (i64.const 400)))
+    (elem declare func $fa $fp $fs $fs2)
+    (func (export "init")
+      (table.set $typed (i32.const 0) (ref.func $fp))
+      (table.set $any (i32.const 0) (ref.func $fa))
+      (table.set $any (i32.const 1) (ref.func $fp))
+      (table.set $any (i32.const 2) (ref.func $fs))
+      (table.set $any (i32.const 3) (ref.func $fs2)))
+    (func (export "run") (result i64)
+      (i64.add
+        (i64.extend_i32_u
+          (i32.add (call_indirect $any (type $a) (i32.const 1) (i32.const 0))
+            (i32.add (call_indirect $any (type $plain) (i32.const 2) (i32.const 1))
+                     (call_ref $plain (i32.const 3) (table.get $typed (i32.const 0))))))
+        (i64.add (call_indirect $any (type $s) (i64.const 4) (i32.const 2))
+                 (call_indirect $any (type $s2) (i64.const 5) (i32.const 3))))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "run") (result s64) (canon lift (core func $i "run")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["run()"]);
+    assert_eq!(
+        Running::new(&out).call("run()"),
+        format!("[S64({})]", 101 + 202 + 203 + 304 + 405)
+    );
+}
+
+#[test]
+fn non_defaultable_parameter_is_refused_by_name() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (type $v (func))
+    (type $takes (func (param (ref $v))))
+    (table $t 1 funcref)
+    (func $f (type $takes))
+    (elem declare func $f)
+    (func (export "init") (table.set $t (i32.const 0) (ref.func $f))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+)"#);
+    let msg = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
+    assert!(
+        msg.contains("function 0 takes a non-nullable reference parameter"),
+        "{msg}"
+    );
+    assert!(msg.contains("dfs id 0"), "{msg}");
+}
+
+#[test]
+fn large_table_filled_in_a_loop_with_null_holes() {
+    // 50 000 slots: four functions of two types, every seventh slot left null.
+    let input = wat(r#"
+(component
+  (core module $m
+    (type $ii (func (param i32) (result i32)))
+    (type $ll (func (param i64) (result i64)))
+    (table $t 0 funcref)
+    (func $a (type $ii) (i32.add (local.get 0) (i32.const 1)))
+    (func $b (type $ii) (i32.add (local.get 0) (i32.const 2)))
+    (func $c (type $ll) (i64.add (local.get 0) (i64.const 3)))
+    (func $d (type $ll) (i64.add (local.get 0) (i64.const 4)))
+    (elem declare func $a $b $c $d)
+    (func (export "init") (local $i i32)
+      (drop (table.grow $t (ref.null func) (i32.const 50000)))
+      (loop $l
+        (if (i32.rem_u (local.get $i) (i32.const 7))
+          (then
+            (table.set $t (local.get $i)
+              (select (result funcref)
+                (select (result funcref) (ref.func $a) (ref.func $b) (i32.and (local.get $i) (i32.const 1)))
+                (select (result funcref) (ref.func $c) (ref.func $d) (i32.and (local.get $i) (i32.const 1)))
+                (i32.and (local.get $i) (i32.const 2))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 50000)))))
+    (func (export "sum") (result i64) (local $i i32) (local $s i64)
+      (loop $l
+        (if (i32.eqz (ref.is_null (table.get $t (local.get $i))))
+          (then
+            (if (i32.and (local.get $i) (i32.const 2))
+              (then (local.set $s (i64.add (local.get $s)
+                (i64.extend_i32_u (call_indirect $t (type $ii) (local.get $i) (local.get $i))))))
+              (else (local.set $s (i64.add (local.get $s)
+                (call_indirect $t (type $ll) (i64.extend_i32_u (local.get $i)) (local.get $i))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (table.size $t))))
+      (local.get $s)))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "sum") (result s64) (canon lift (core func $i "sum")))
+)"#);
+    check(&snapshotter("init"), &input, "init", &["sum()"]);
+}
