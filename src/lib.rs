@@ -28,7 +28,7 @@ pub mod rewrite;
 mod run;
 pub mod snapshot;
 
-pub use run::RunOptions;
+pub use run::{RunOptions, RunTimings};
 
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -133,22 +133,20 @@ impl Snapshotter {
 
     /// Pre-initializes `component` (binary or WAT) with compsnap's own Wasmtime host.
     pub fn snapshot(&self, component: &[u8]) -> Result<Vec<u8>> {
-        let engine = {
-            let t = Instant::now();
-            let engine = run::engine(&self.run)?;
-            self.log("engine", t, String::new());
-            engine
-        };
-        self.pipeline(component, |instrumented, init, plan| {
-            let t = Instant::now();
-            let collector = run::run(&engine, instrumented, Some(init), plan, &self.run)?;
-            self.log(
-                "run",
-                t,
-                format!("compiled, instantiated, called `{}`", init.spec),
-            );
-            Ok(collector)
-        })
+        Ok(self.snapshot_with_stats(component)?.0)
+    }
+
+    /// [`Snapshotter::snapshot`], also returning where the time went and how each table was
+    /// written.
+    pub fn snapshot_with_stats(&self, component: &[u8]) -> Result<(Vec<u8>, Stats)> {
+        let mut stats = Stats::default();
+        let t = Instant::now();
+        let engine = run::engine(&self.run)?;
+        self.stage(&mut stats, "engine", t.elapsed(), String::new());
+        let out = self.pipeline(component, &mut stats, |instrumented, init, plan| {
+            run::run(&engine, instrumented, Some(init), plan, &self.run)
+        })?;
+        Ok((out, stats))
     }
 
     /// The core state of every instance of `component` right after instantiation, and after
@@ -165,7 +163,7 @@ impl Snapshotter {
         let (instrumented, plan) = instrument::instrument(&model)?;
         let plan = Arc::new(plan);
         let engine = run::engine(&self.run)?;
-        let collector = run::run(
+        let (collector, _) = run::run(
             &engine,
             &instrumented,
             init.as_ref(),
@@ -185,23 +183,27 @@ impl Snapshotter {
         store: &mut Store<T>,
         linker: &mut Linker<T>,
     ) -> Result<Vec<u8>> {
-        self.pipeline(component, |instrumented, init, plan| {
+        let mut stats = Stats::default();
+        self.pipeline(component, &mut stats, |instrumented, init, plan| {
             let t = Instant::now();
             let compiled = run::compile(store.engine(), instrumented)?;
-            let collector = run::run_with(store, linker, &compiled, Some(init), plan, &self.run)?;
-            self.log("run", t, format!("called `{}`", init.spec));
-            Ok(collector)
+            let compile = t.elapsed();
+            let (collector, mut timings) =
+                run::run_with(store, linker, &compiled, Some(init), plan, &self.run)?;
+            timings.compile = compile;
+            Ok((collector, timings))
         })
     }
 
     fn pipeline(
         &self,
         input: &[u8],
+        stats: &mut Stats,
         run: impl FnOnce(
             &[u8],
             &init_func::InitFunc,
             Arc<instrument::Plan>,
-        ) -> Result<snapshot::Collector>,
+        ) -> Result<(snapshot::Collector, RunTimings)>,
     ) -> Result<Vec<u8>> {
         let t = Instant::now();
         let bytes = read_input(input)?;
@@ -214,24 +216,45 @@ impl Snapshotter {
                 init.spec
             );
         }
-        self.log(
-            "parse",
-            t,
-            format!(
-                "{} modules, {} core instances",
-                model.modules.len(),
-                model.instances.len()
-            ),
+        let detail = format!(
+            "{} modules, {} core instances",
+            model.modules.len(),
+            model.instances.len()
         );
+        self.stage(stats, "parse", t.elapsed(), detail);
 
         let t = Instant::now();
         let (instrumented, plan) = instrument::instrument(&model)?;
         output::validate(&instrumented)
             .context("bug: the instrumented component does not validate")?;
-        self.log("instrument", t, format!("{} bytes", instrumented.len()));
+        self.stage(
+            stats,
+            "instrument",
+            t.elapsed(),
+            format!("{} bytes", instrumented.len()),
+        );
 
         let plan = Arc::new(plan);
-        let collector = run(&instrumented, &init, plan.clone())?;
+        let (collector, timings) = run(&instrumented, &init, plan.clone())?;
+        self.stage(stats, "compile", timings.compile, String::new());
+        self.stage(
+            stats,
+            "instantiate",
+            timings.instantiate,
+            "start functions ran".into(),
+        );
+        self.stage(
+            stats,
+            "init",
+            timings.init,
+            format!("called `{}`", init.spec),
+        );
+        self.stage(
+            stats,
+            "dump",
+            timings.dump,
+            "state streamed out, table slots probed".into(),
+        );
 
         let t = Instant::now();
         let snapshot = collector.finish(&model, &plan)?;
@@ -242,11 +265,8 @@ impl Snapshotter {
             .fold((0, 0), |(n, b), m| {
                 (n + 1, b + m.runs.iter().map(|r| r.1.len()).sum::<usize>())
             });
-        self.log(
-            "snapshot",
-            t,
-            format!("{memories} memories, {bytes_nonzero} non-zero bytes kept"),
-        );
+        let detail = format!("{memories} memories, {bytes_nonzero} non-zero bytes kept");
+        self.stage(stats, "snapshot", t.elapsed(), detail);
 
         let t = Instant::now();
         let opts = rewrite::RewriteOptions {
@@ -256,27 +276,58 @@ impl Snapshotter {
         let (out, tables) = rewrite::rewrite(&model, &snapshot, &init, opts)?;
         output::validate(&out)
             .context("bug: the snapshotted component does not validate, so it was not written")?;
-        self.log("rewrite", t, format!("{} bytes", out.len()));
-        for r in &tables {
-            let where_ = model.instances[r.dfs as usize].describe(&model);
-            self.log(
-                "table",
-                t,
-                format!(
-                    "{where_}, table {}: {} slots, {} null, {} folded into the owner's image, \
-                     {} written by other instances",
-                    r.table, r.slots, r.nulls, r.folded, r.by_others
-                ),
-            );
+        self.stage(
+            stats,
+            "rewrite",
+            t.elapsed(),
+            format!("{} bytes", out.len()),
+        );
+        if self.verbose {
+            for r in &tables {
+                eprintln!(
+                    "compsnap: table {}, table {}: {} slots, {} null, {} folded into the \
+                     owner's image, {} written by other instances",
+                    model.instances[r.dfs as usize].describe(&model),
+                    r.table,
+                    r.slots,
+                    r.nulls,
+                    r.folded,
+                    r.by_others
+                );
+            }
         }
+        stats.tables = tables;
         Ok(out)
     }
 
-    fn log(&self, stage: &str, start: Instant, detail: String) {
+    fn stage(&self, stats: &mut Stats, name: &'static str, time: Duration, detail: String) {
         if self.verbose {
-            let ms = start.elapsed().as_secs_f64() * 1e3;
-            eprintln!("compsnap: {stage:<10} {ms:>9.1} ms  {detail}");
+            let ms = time.as_secs_f64() * 1e3;
+            eprintln!("compsnap: {name:<11} {ms:>9.1} ms  {detail}");
         }
+        stats.stages.push((name, time));
+    }
+}
+
+/// Where the time of one snapshot went, and how its tables were written.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Stage name and duration, in pipeline order.
+    pub stages: Vec<(&'static str, Duration)>,
+    pub tables: Vec<rewrite::TableReport>,
+}
+
+impl Stats {
+    pub fn stage(&self, name: &str) -> Duration {
+        self.stages
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, d)| *d)
+            .sum()
+    }
+
+    pub fn total(&self) -> Duration {
+        self.stages.iter().map(|(_, d)| *d).sum()
     }
 }
 

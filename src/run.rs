@@ -11,7 +11,7 @@ use crate::snapshot::Collector;
 use anyhow::{anyhow, bail, Result};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::wasm_wave;
 use wasmtime::component::{
@@ -32,6 +32,16 @@ pub struct RunOptions {
     pub timeout: Option<Duration>,
     /// Upper bound for each linear memory, in bytes.
     pub max_memory: Option<usize>,
+}
+
+/// Where the time of a run went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunTimings {
+    pub compile: Duration,
+    pub instantiate: Duration,
+    pub init: Duration,
+    /// Streaming all state out, including every table probe.
+    pub dump: Duration,
 }
 
 /// Store data of compsnap's own runs.
@@ -127,8 +137,10 @@ pub fn run(
     init: Option<&InitFunc>,
     plan: Arc<Plan>,
     opts: &RunOptions,
-) -> Result<Collector> {
+) -> Result<(Collector, RunTimings)> {
+    let t = Instant::now();
     let component = compile(engine, instrumented)?;
+    let compiled = t.elapsed();
     let mut linker = Linker::<Host>::new(engine);
     if opts.allow_wasi {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
@@ -164,7 +176,9 @@ pub fn run(
     };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);
-    run_with(&mut store, &mut linker, &component, init, plan, opts)
+    let (collector, mut timings) = run_with(&mut store, &mut linker, &component, init, plan, opts)?;
+    timings.compile = compiled;
+    Ok((collector, timings))
 }
 
 /// Compiles the instrumented component.
@@ -181,7 +195,8 @@ pub fn run_with<T: 'static>(
     init: Option<&InitFunc>,
     plan: Arc<Plan>,
     opts: &RunOptions,
-) -> Result<Collector> {
+) -> Result<(Collector, RunTimings)> {
+    let mut timings = RunTimings::default();
     let collector = Arc::new(Mutex::new(Collector::new(&plan)));
     add_sink(linker, plan, collector.clone())?;
     let watchdog = opts.timeout.map(|t| Watchdog::start(store.engine(), t));
@@ -189,6 +204,7 @@ pub fn run_with<T: 'static>(
         store.set_epoch_deadline(1);
         store.epoch_deadline_trap();
     }
+    let t = Instant::now();
     let instance = linker.instantiate(&mut *store, component).map_err(|e| {
         explain(
             e,
@@ -196,10 +212,13 @@ pub fn run_with<T: 'static>(
             opts,
         )
     })?;
+    timings.instantiate = t.elapsed();
+    let t = Instant::now();
     if let Some(init) = init {
         call_init(store, &instance, init)
             .map_err(|e| explain(e, &format!("init function `{}`", init.spec), opts))?;
     }
+    timings.init = t.elapsed();
     let timed = watchdog.is_some();
     drop(watchdog);
     let dump = instance
@@ -209,13 +228,15 @@ pub fn run_with<T: 'static>(
         // Reading state must not be cut short by the init's timeout.
         store.set_epoch_deadline(u64::MAX / 2);
     }
+    let t = Instant::now();
     dump.call(&mut *store, ())
         .map_err(|e| anyhow!("reading the state after init failed: {e:?}"))?;
+    timings.dump = t.elapsed();
     let collector = Arc::try_unwrap(collector)
         .map_err(|_| anyhow!("the sink is still referenced by the linker"))?
         .into_inner()
         .map_err(|_| anyhow!("the sink panicked"))?;
-    Ok(collector)
+    Ok((collector, timings))
 }
 
 fn add_sink<T: 'static>(

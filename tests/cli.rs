@@ -71,7 +71,15 @@ fn snapshots_the_example_deterministically() {
     let (a, b) = (dir.path("a.wasm"), dir.path("b.wasm"));
     let out = compsnap(&[&example(), "-o", &a, "-v"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    for stage in ["parse", "instrument", "run", "snapshot", "rewrite"] {
+    for stage in [
+        "parse",
+        "instrument",
+        "compile",
+        "init",
+        "dump",
+        "snapshot",
+        "rewrite",
+    ] {
         assert!(
             stderr(&out).contains(&format!("compsnap: {stage}")),
             "{}",
