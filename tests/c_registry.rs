@@ -1,0 +1,147 @@
+//! A real toolchain: a C plugin registry compiled with Debian's clang-14 + wasi-libc, made
+//! into a component with wit-component and the WASI preview1 adapter. Its init (which reads
+//! the environment through WASI) grows the indirect function table and registers function
+//! pointers in the new slots; `dispatch` calls through them.
+//!
+//! Needs the apt packages clang-14, clang-19, lld, wasi-libc and libclang-rt-14-dev-wasm32
+//! (`.ci/run` installs them).
+
+mod common;
+
+use common::{check_with_env, Running};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PACKAGES: &str = "clang-14 clang-19 lld wasi-libc libclang-rt-14-dev-wasm32";
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("cannot run {cmd:?}: {e}; install the apt packages {PACKAGES} (see .ci/run)")
+    });
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Compiles tests/c/registry.c (+ the table.grow helper) to a core module.
+fn build_core_module(dir: &Path) -> Vec<u8> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
+    let grow = dir.join("grow.o");
+    let registry = dir.join("registry.o");
+    let wasm = dir.join("registry.wasm");
+    run(Command::new("clang-19")
+        .args(["--target=wasm32-wasi", "-mreference-types", "-c"])
+        .arg(src.join("table_grow.s"))
+        .arg("-o")
+        .arg(&grow));
+    run(Command::new("clang-14")
+        .args(["--target=wasm32-wasi", "-O2", "-c"])
+        .arg(src.join("registry.c"))
+        .arg("-o")
+        .arg(&registry));
+    run(Command::new("clang-14")
+        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
+        .arg(&registry)
+        .arg(&grow)
+        .args(["-Wl,--growable-table", "-o"])
+        .arg(&wasm));
+    std::fs::read(&wasm).expect("linked module")
+}
+
+fn component(core: Vec<u8>) -> Vec<u8> {
+    let wit = r#"
+        package test:registry;
+        world registry {
+            export wizer-initialize: func();
+            export dispatch: func(which: u32, x: u32) -> u32;
+            export plugins: func() -> u32;
+        }"#;
+    let mut resolve = wit_parser::Resolve::default();
+    let pkg = resolve.push_str("registry.wit", wit).unwrap();
+    let world = resolve.select_world(&[pkg], Some("registry")).unwrap();
+    let mut module = core;
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .unwrap();
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .adapter(
+            "wasi_snapshot_preview1",
+            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        )
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap()
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("compsnap-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn c_plugin_registry_grows_and_fills_the_function_table_during_init() {
+    let dir = temp_dir();
+    let input = component(build_core_module(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut snap = compsnap::Snapshotter::new();
+    snap.allow_wasi(true).env("PLUGINS", "6");
+    let env: &[(&str, &str)] = &[("PLUGINS", "6")];
+    let calls = [
+        "plugins()",
+        "dispatch(0, 5)",
+        "dispatch(1, 5)",
+        "dispatch(2, 5)",
+        "dispatch(3, 5)",
+        "dispatch(4, 5)",
+        "dispatch(5, 5)",
+    ];
+    let out = check_with_env(&snap, &input, "wizer-initialize", &calls, Some(env));
+    let (again, stats) = snap.snapshot_with_stats(&input).unwrap();
+    assert_eq!(again, out, "deterministic");
+    let original = wasmparser::Parser::new(0)
+        .parse_all(&input)
+        .filter_map(|p| match p.unwrap() {
+            wasmparser::Payload::TableSection(r) => {
+                r.into_iter().next().map(|t| t.unwrap().ty.initial)
+            }
+            _ => None,
+        })
+        .next()
+        .expect("the C module defines its function table");
+    let table = stats
+        .tables
+        .iter()
+        .find(|t| t.slots as u64 == original + 6)
+        .unwrap_or_else(|| {
+            panic!(
+                "no table grew by 6 slots from {original}: {:?}",
+                stats.tables
+            )
+        });
+    eprintln!("indirect function table: {table:?}");
+    assert_eq!(
+        table.folded,
+        table.slots - table.nulls,
+        "the owner writes every slot, foldably"
+    );
+    let mut run = Running::new(&out);
+    assert_eq!(run.call("plugins()"), "[U32(6)]");
+    assert_eq!(run.call("dispatch(2, 5)"), "[U32(25)]");
+    assert_eq!(
+        run.call("dispatch(3, 5)"),
+        format!("[U32({})]", 0u32.wrapping_sub(5))
+    );
+    assert_eq!(run.call("dispatch(5, 5)"), "[U32(10)]");
+}
