@@ -6,23 +6,21 @@
 //! - each memory is sent through a copy of the sink canon-lowered *over that memory*, passing
 //!   `(0, size)`, so the host reads the guest memory in place and nothing is written into it;
 //! - globals are stored into a scratch memory first and sent the same way;
-//! - each table slot (and reference global) is identified by probing: with every instance's
-//!   `probing` flag set, the slot's function is called through `call_ref` with default
-//!   arguments, its prologue reports its index in `probe_out`, and the accessor reads which
-//!   instance's `probe_out` changed. `call_ref` needs the exact type, so the accessor copies
-//!   every module's whole type section (identity is by rec group, not by shape) and tests the
-//!   candidates with `ref.test`.
+//! - each table slot (and reference global) is identified by probing (see `probe`) and sent
+//!   as one u64 per slot.
 
 use crate::component_edit::{edit_component, ComponentEdit};
 use crate::instrument::{
     global_export, memory_export, table_export, Plan, Record, DROPS_EXPORT, PROBE_OUT_EXPORT,
-    PROBING_EXPORT, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE,
+    PROBING_EXPORT,
 };
-use crate::module_info::ModuleInfo;
 use crate::parse::Model;
+use crate::probe::{
+    candidate_types, copy_types, emit_body, identify_body, identify_ref, is_func_ref, probe_table,
+    read_out_body, set_probing_body, Ctx, Shift,
+};
 use anyhow::{bail, Result};
-use std::collections::BTreeSet;
-use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
     Alias, BlockType, CanonicalFunctionSection, CanonicalOption, CodeSection, Component,
     ComponentAliasSection, ComponentExportKind, ComponentExportSection, ComponentImportSection,
@@ -368,80 +366,6 @@ enum Reach {
     RefGlobals(Vec<(u32, bool)>),
 }
 
-struct Ctx {
-    ptr: u32,
-    f_emit: u32,
-    f_set: u32,
-    f_identify: u32,
-}
-
-/// Copies the type section of every instance's module into `types`, after the `count` types
-/// already there, and returns each instance's offset. Copying whole sections keeps rec groups
-/// and subtyping intact, so a copied type is the same type to the engine.
-pub(crate) fn copy_types(
-    model: &Model,
-    types: &mut TypeSection,
-    count: &mut u32,
-) -> Result<Vec<u32>> {
-    let mut offsets = vec![0u32; model.instances.len()];
-    for instance in &model.instances {
-        let info = &model.modules[instance.module];
-        offsets[instance.dfs as usize] = *count;
-        if let Some(range) = &info.type_section {
-            let reader = wasmparser::TypeSectionReader::new(wasmparser::BinaryReader::new(
-                &info.bytes[range.clone()],
-                range.start as u64,
-            ))?;
-            Shift(*count).parse_type_section(types, reader)?;
-        }
-        *count += info.signatures.len() as u32;
-    }
-    Ok(offsets)
-}
-
-/// Shifts type indices by a fixed offset: a module's types copied into another module.
-pub(crate) struct Shift(pub u32);
-
-impl Reencode for Shift {
-    type Error = std::convert::Infallible;
-
-    fn type_index(&mut self, ty: u32) -> Result<u32, wasm_encoder::reencode::Error<Self::Error>> {
-        Ok(ty + self.0)
-    }
-}
-
-fn is_func_ref(info: &ModuleInfo, rt: &wasmparser::RefType) -> bool {
-    match rt.heap_type() {
-        wasmparser::HeapType::Abstract { ty, .. } => {
-            matches!(
-                ty,
-                wasmparser::AbstractHeapType::Func | wasmparser::AbstractHeapType::NoFunc
-            )
-        }
-        wasmparser::HeapType::Concrete(idx) | wasmparser::HeapType::Exact(idx) => idx
-            .as_module_index()
-            .and_then(|i| info.signatures.get(i as usize))
-            .is_some_and(|s| s.is_some()),
-    }
-}
-
-/// One accessor type per (instance, type) of a function that can sit in a table: every
-/// declared function and every imported function with a shim.
-fn candidate_types(model: &Model, type_offset: &[u32]) -> Result<Vec<(u32, u32, u32)>> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for instance in &model.instances {
-        let info = &model.modules[instance.module];
-        for &f in &info.declared {
-            let ty = info.func_types[f as usize];
-            if seen.insert((instance.dfs, ty)) {
-                out.push((type_offset[instance.dfs as usize] + ty, instance.dfs, f));
-            }
-        }
-    }
-    Ok(out)
-}
-
 fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
     use Instruction as I;
     // Locals: 0 pages left, 1 offset, 2 chunk pages, 3 slot, 4 table size.
@@ -505,153 +429,6 @@ fn put_buffer(f: &mut Function, tag: i32, len: Option<i32>, ctx: &Ctx) {
         None => f.instruction(&Instruction::GlobalGet(ctx.ptr)),
     };
     f.instruction(&Instruction::Call(0));
-}
-
-/// Emits one u64 per slot of `table`.
-fn probe_table(f: &mut Function, table: u32, func: bool, ctx: &Ctx) {
-    use Instruction as I;
-    let (slot, size) = (3, 4);
-    f.instruction(&I::TableSize(table));
-    f.instruction(&I::LocalSet(size));
-    f.instruction(&I::I32Const(0));
-    f.instruction(&I::LocalSet(slot));
-    f.instruction(&I::Block(BlockType::Empty));
-    f.instruction(&I::Loop(BlockType::Empty));
-    f.instruction(&I::LocalGet(slot));
-    f.instruction(&I::LocalGet(size));
-    f.instruction(&I::I32GeU);
-    f.instruction(&I::BrIf(1));
-    f.instruction(&I::LocalGet(slot));
-    f.instruction(&I::TableGet(table));
-    identify_ref(f, func, ctx);
-    f.instruction(&I::Call(ctx.f_emit));
-    f.instruction(&I::LocalGet(slot));
-    f.instruction(&I::I32Const(1));
-    f.instruction(&I::I32Add);
-    f.instruction(&I::LocalSet(slot));
-    f.instruction(&I::Br(0));
-    f.instruction(&I::End);
-    f.instruction(&I::End);
-}
-
-/// Turns the reference on the stack into its slot encoding.
-fn identify_ref(f: &mut Function, func: bool, ctx: &Ctx) {
-    use Instruction as I;
-    if func {
-        f.instruction(&I::Call(ctx.f_identify));
-    } else {
-        f.instruction(&I::RefIsNull);
-        f.instruction(&I::If(BlockType::Result(ValType::I64)));
-        f.instruction(&I::I64Const(SLOT_NULL));
-        f.instruction(&I::Else);
-        f.instruction(&I::I64Const(SLOT_NON_FUNC));
-        f.instruction(&I::End);
-    }
-}
-
-/// `identify(r: funcref) -> i64`: null, or the probed identity, or why it failed.
-fn identify_body(model: &Model, candidates: &[(u32, u32, u32)], f_read: u32) -> Result<Function> {
-    use Instruction as I;
-    let mut f = Function::new([]);
-    f.instruction(&I::LocalGet(0));
-    f.instruction(&I::RefIsNull);
-    f.instruction(&I::If(BlockType::Empty));
-    f.instruction(&I::I64Const(SLOT_NULL));
-    f.instruction(&I::Return);
-    f.instruction(&I::End);
-    let mut re = RoundtripReencoder;
-    for &(ty, dfs, func) in candidates {
-        let info = model.module_of(dfs);
-        let Some(sig) = info.signature(func) else {
-            continue;
-        };
-        f.instruction(&I::LocalGet(0));
-        f.instruction(&I::RefTestNonNull(wasm_encoder::HeapType::Concrete(ty)));
-        f.instruction(&I::If(BlockType::Empty));
-        for param in &sig.params {
-            let param = re.val_type(*param)?;
-            let Some(default) = crate::instrument::default_value(param) else {
-                bail!(
-                    "{}: function {func} takes a non-nullable reference parameter, so a table \
-                     slot holding it cannot be probed",
-                    model.instances[dfs as usize].describe(model)
-                );
-            };
-            f.instruction(&default);
-        }
-        f.instruction(&I::LocalGet(0));
-        f.instruction(&I::RefCastNonNull(wasm_encoder::HeapType::Concrete(ty)));
-        f.instruction(&I::CallRef(ty));
-        for _ in &sig.results {
-            f.instruction(&I::Drop);
-        }
-        f.instruction(&I::Call(f_read));
-        f.instruction(&I::Return);
-        f.instruction(&I::End);
-    }
-    f.instruction(&I::I64Const(SLOT_UNKNOWN_TYPE));
-    f.instruction(&I::End);
-    Ok(f)
-}
-
-/// `read_out() -> i64`: `(dfs << 32) | probe_out` of the instance that reported, reset.
-fn read_out_body(flags: &[(u32, u32, u32)]) -> Function {
-    use Instruction as I;
-    let mut f = Function::new([]);
-    for &(dfs, _, out) in flags {
-        f.instruction(&I::GlobalGet(out));
-        f.instruction(&I::I32Const(-1));
-        f.instruction(&I::I32Ne);
-        f.instruction(&I::If(BlockType::Empty));
-        f.instruction(&I::GlobalGet(out));
-        f.instruction(&I::I64ExtendI32U);
-        f.instruction(&I::I64Const((dfs as i64) << 32));
-        f.instruction(&I::I64Or);
-        f.instruction(&I::I32Const(-1));
-        f.instruction(&I::GlobalSet(out));
-        f.instruction(&I::Return);
-        f.instruction(&I::End);
-    }
-    f.instruction(&I::I64Const(SLOT_UNIDENTIFIED));
-    f.instruction(&I::End);
-    f
-}
-
-fn set_probing_body(flags: &[(u32, u32, u32)]) -> Function {
-    let mut f = Function::new([]);
-    for &(_, probing, _) in flags {
-        f.instruction(&Instruction::LocalGet(0));
-        f.instruction(&Instruction::GlobalSet(probing));
-    }
-    f.instruction(&Instruction::End);
-    f
-}
-
-/// `emit(v: i64)`: appends to the scratch buffer, growing it as needed.
-fn emit_body(ptr: u32) -> Function {
-    use Instruction as I;
-    let mut f = Function::new([]);
-    f.instruction(&I::GlobalGet(ptr));
-    f.instruction(&I::I32Const(8));
-    f.instruction(&I::I32Add);
-    f.instruction(&I::MemorySize(0));
-    f.instruction(&I::I32Const(16));
-    f.instruction(&I::I32Shl);
-    f.instruction(&I::I32GtU);
-    f.instruction(&I::If(BlockType::Empty));
-    f.instruction(&I::I32Const(16));
-    f.instruction(&I::MemoryGrow(0));
-    f.instruction(&I::Drop);
-    f.instruction(&I::End);
-    f.instruction(&I::GlobalGet(ptr));
-    f.instruction(&I::LocalGet(0));
-    f.instruction(&I::I64Store(memarg(3)));
-    f.instruction(&I::GlobalGet(ptr));
-    f.instruction(&I::I32Const(8));
-    f.instruction(&I::I32Add);
-    f.instruction(&I::GlobalSet(ptr));
-    f.instruction(&I::End);
-    f
 }
 
 fn append_sections(
@@ -814,7 +591,7 @@ fn memory_type(minimum: u64) -> MemoryType {
     }
 }
 
-fn memarg(align: u32) -> MemArg {
+pub(crate) fn memarg(align: u32) -> MemArg {
     MemArg {
         offset: 0,
         align,

@@ -22,6 +22,7 @@ pub mod layout;
 pub mod module_info;
 pub mod output;
 pub mod parse;
+mod probe;
 pub mod resolve;
 mod restore;
 pub mod rewrite;

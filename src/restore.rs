@@ -8,9 +8,9 @@
 //! the scope), writes the slots with active element segments and sets the globals from its
 //! start function. Like the instrumentation, it is purely additive.
 
-use crate::accessor::{copy_types, Shift};
 use crate::instrument::restore_export;
 use crate::parse::Model;
+use crate::probe::{copy_types, Shift};
 use crate::resolve::Source;
 use crate::rewrite::FuncNames;
 use anyhow::{anyhow, Result};

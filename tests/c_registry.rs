@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{check_with_env, Running};
+use common::{check_with_env, wit_component, Running};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -58,29 +58,7 @@ fn component(core: Vec<u8>) -> Vec<u8> {
             export dispatch: func(which: u32, x: u32) -> u32;
             export plugins: func() -> u32;
         }"#;
-    let mut resolve = wit_parser::Resolve::default();
-    let pkg = resolve.push_str("registry.wit", wit).unwrap();
-    let world = resolve.select_world(&[pkg], Some("registry")).unwrap();
-    let mut module = core;
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )
-    .unwrap();
-    wit_component::ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .adapter(
-            "wasi_snapshot_preview1",
-            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-        )
-        .unwrap()
-        .validate(true)
-        .encode()
-        .unwrap()
+    wit_component(&core, wit, "registry", true)
 }
 
 fn temp_dir() -> PathBuf {

@@ -3,18 +3,8 @@
 
 mod common;
 
-use common::{check, check_with_env, init_name, root_exports, Running};
+use common::{check, check_with_env, init_name, root_exports, snapshotter, wat, Running};
 use compsnap::Snapshotter;
-
-fn snapshotter(init: &str) -> Snapshotter {
-    let mut s = Snapshotter::new();
-    s.init_func(init);
-    s
-}
-
-fn wat(text: &str) -> Vec<u8> {
-    wat::parse_str(text).expect("test WAT parses")
-}
 
 #[test]
 fn bundled_example_runs_without_init() {
@@ -392,10 +382,7 @@ fn wit_component_shape_keeps_the_core_export_that_the_init_lifts() {
             export wizer-initialize: func();
             export run: func() -> u32;
         }"#;
-    let mut resolve = wit_parser::Resolve::default();
-    let pkg = resolve.push_str("app.wit", wit).unwrap();
-    let world = resolve.select_world(&[pkg], Some("app")).unwrap();
-    let mut module = wat(r#"
+    let module = wat(r#"
         (module
           (memory (export "memory") 1)
           (global $n (mut i32) (i32.const 0))
@@ -404,20 +391,7 @@ fn wit_component_shape_keeps_the_core_export_that_the_init_lifts() {
             (global.set $n (i32.const 2)))
           (func (export "run") (result i32)
             (i32.add (i32.load (i32.const 1024)) (global.get $n))))"#);
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )
-    .unwrap();
-    let input = wit_component::ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .validate(true)
-        .encode()
-        .unwrap();
+    let input = common::wit_component(&module, wit, "app", false);
     let out = check(&Snapshotter::new(), &input, "wizer-initialize", &["run()"]);
     assert_eq!(root_exports(&out), ["run"]);
     assert_eq!(Running::new(&out).call("run()"), "[U32(42)]");

@@ -4,18 +4,8 @@
 
 mod common;
 
-use common::{check, Running};
+use common::{check, snapshotter, wat, Running};
 use compsnap::Snapshotter;
-
-fn snapshotter(init: &str) -> Snapshotter {
-    let mut s = Snapshotter::new();
-    s.init_func(init);
-    s
-}
-
-fn wat(text: &str) -> Vec<u8> {
-    wat::parse_str(text).expect("test WAT parses")
-}
 
 #[test]
 fn every_table_instruction_and_segment_drops() {

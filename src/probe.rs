@@ -1,0 +1,243 @@
+//! The probe: identifying the function in a table slot from inside Wasm.
+//!
+//! Funcrefs cannot be compared, so the accessor asks each one who it is. Every instrumented
+//! function starts with a prologue that, while its instance's `probing` flag is set, stores
+//! its own index in `probe_out` and returns default results. The accessor calls a slot's
+//! function with `call_ref` (after `ref.test` finds its type among the candidates) with
+//! default arguments and every flag set, then reads which instance's `probe_out` changed.
+//! `call_ref` needs the exact type, so the accessor holds a copy of every module's whole type
+//! section: identity is by rec group, not by shape.
+
+use crate::accessor::memarg;
+use crate::instrument::{SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE};
+use crate::module_info::ModuleInfo;
+use crate::parse::Model;
+use anyhow::{bail, Result};
+use std::collections::BTreeSet;
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::{BlockType, Function, Instruction, TypeSection, ValType};
+
+pub(crate) struct Ctx {
+    pub ptr: u32,
+    pub f_emit: u32,
+    pub f_set: u32,
+    pub f_identify: u32,
+}
+
+/// Copies the type section of every instance's module into `types`, after the `count` types
+/// already there, and returns each instance's offset. Copying whole sections keeps rec groups
+/// and subtyping intact, so a copied type is the same type to the engine.
+pub(crate) fn copy_types(
+    model: &Model,
+    types: &mut TypeSection,
+    count: &mut u32,
+) -> Result<Vec<u32>> {
+    let mut offsets = vec![0u32; model.instances.len()];
+    for instance in &model.instances {
+        let info = &model.modules[instance.module];
+        offsets[instance.dfs as usize] = *count;
+        if let Some(range) = &info.type_section {
+            let reader = wasmparser::TypeSectionReader::new(wasmparser::BinaryReader::new(
+                &info.bytes[range.clone()],
+                range.start as u64,
+            ))?;
+            Shift(*count).parse_type_section(types, reader)?;
+        }
+        *count += info.signatures.len() as u32;
+    }
+    Ok(offsets)
+}
+
+/// Shifts type indices by a fixed offset: a module's types copied into another module.
+pub(crate) struct Shift(pub u32);
+
+impl Reencode for Shift {
+    type Error = std::convert::Infallible;
+
+    fn type_index(&mut self, ty: u32) -> Result<u32, wasm_encoder::reencode::Error<Self::Error>> {
+        Ok(ty + self.0)
+    }
+}
+
+pub(crate) fn is_func_ref(info: &ModuleInfo, rt: &wasmparser::RefType) -> bool {
+    match rt.heap_type() {
+        wasmparser::HeapType::Abstract { ty, .. } => {
+            matches!(
+                ty,
+                wasmparser::AbstractHeapType::Func | wasmparser::AbstractHeapType::NoFunc
+            )
+        }
+        wasmparser::HeapType::Concrete(idx) | wasmparser::HeapType::Exact(idx) => idx
+            .as_module_index()
+            .and_then(|i| info.signatures.get(i as usize))
+            .is_some_and(|s| s.is_some()),
+    }
+}
+
+/// One accessor type per (instance, type) of a function that can sit in a table: every
+/// declared function and every imported function with a shim.
+pub(crate) fn candidate_types(model: &Model, type_offset: &[u32]) -> Result<Vec<(u32, u32, u32)>> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for instance in &model.instances {
+        let info = &model.modules[instance.module];
+        for &f in &info.declared {
+            let ty = info.func_types[f as usize];
+            if seen.insert((instance.dfs, ty)) {
+                out.push((type_offset[instance.dfs as usize] + ty, instance.dfs, f));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Emits one u64 per slot of `table`.
+pub(crate) fn probe_table(f: &mut Function, table: u32, func: bool, ctx: &Ctx) {
+    use Instruction as I;
+    let (slot, size) = (3, 4);
+    f.instruction(&I::TableSize(table));
+    f.instruction(&I::LocalSet(size));
+    f.instruction(&I::I32Const(0));
+    f.instruction(&I::LocalSet(slot));
+    f.instruction(&I::Block(BlockType::Empty));
+    f.instruction(&I::Loop(BlockType::Empty));
+    f.instruction(&I::LocalGet(slot));
+    f.instruction(&I::LocalGet(size));
+    f.instruction(&I::I32GeU);
+    f.instruction(&I::BrIf(1));
+    f.instruction(&I::LocalGet(slot));
+    f.instruction(&I::TableGet(table));
+    identify_ref(f, func, ctx);
+    f.instruction(&I::Call(ctx.f_emit));
+    f.instruction(&I::LocalGet(slot));
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::I32Add);
+    f.instruction(&I::LocalSet(slot));
+    f.instruction(&I::Br(0));
+    f.instruction(&I::End);
+    f.instruction(&I::End);
+}
+
+/// Turns the reference on the stack into its slot encoding.
+pub(crate) fn identify_ref(f: &mut Function, func: bool, ctx: &Ctx) {
+    use Instruction as I;
+    if func {
+        f.instruction(&I::Call(ctx.f_identify));
+    } else {
+        f.instruction(&I::RefIsNull);
+        f.instruction(&I::If(BlockType::Result(ValType::I64)));
+        f.instruction(&I::I64Const(SLOT_NULL));
+        f.instruction(&I::Else);
+        f.instruction(&I::I64Const(SLOT_NON_FUNC));
+        f.instruction(&I::End);
+    }
+}
+
+/// `identify(r: funcref) -> i64`: null, or the probed identity, or why it failed.
+pub(crate) fn identify_body(
+    model: &Model,
+    candidates: &[(u32, u32, u32)],
+    f_read: u32,
+) -> Result<Function> {
+    use Instruction as I;
+    let mut f = Function::new([]);
+    f.instruction(&I::LocalGet(0));
+    f.instruction(&I::RefIsNull);
+    f.instruction(&I::If(BlockType::Empty));
+    f.instruction(&I::I64Const(SLOT_NULL));
+    f.instruction(&I::Return);
+    f.instruction(&I::End);
+    let mut re = RoundtripReencoder;
+    for &(ty, dfs, func) in candidates {
+        let info = model.module_of(dfs);
+        let Some(sig) = info.signature(func) else {
+            continue;
+        };
+        f.instruction(&I::LocalGet(0));
+        f.instruction(&I::RefTestNonNull(wasm_encoder::HeapType::Concrete(ty)));
+        f.instruction(&I::If(BlockType::Empty));
+        for param in &sig.params {
+            let param = re.val_type(*param)?;
+            let Some(default) = crate::instrument::default_value(param) else {
+                bail!(
+                    "{}: function {func} takes a non-nullable reference parameter, so a table \
+                     slot holding it cannot be probed",
+                    model.instances[dfs as usize].describe(model)
+                );
+            };
+            f.instruction(&default);
+        }
+        f.instruction(&I::LocalGet(0));
+        f.instruction(&I::RefCastNonNull(wasm_encoder::HeapType::Concrete(ty)));
+        f.instruction(&I::CallRef(ty));
+        for _ in &sig.results {
+            f.instruction(&I::Drop);
+        }
+        f.instruction(&I::Call(f_read));
+        f.instruction(&I::Return);
+        f.instruction(&I::End);
+    }
+    f.instruction(&I::I64Const(SLOT_UNKNOWN_TYPE));
+    f.instruction(&I::End);
+    Ok(f)
+}
+
+/// `read_out() -> i64`: `(dfs << 32) | probe_out` of the instance that reported, reset.
+pub(crate) fn read_out_body(flags: &[(u32, u32, u32)]) -> Function {
+    use Instruction as I;
+    let mut f = Function::new([]);
+    for &(dfs, _, out) in flags {
+        f.instruction(&I::GlobalGet(out));
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::I32Ne);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::GlobalGet(out));
+        f.instruction(&I::I64ExtendI32U);
+        f.instruction(&I::I64Const((dfs as i64) << 32));
+        f.instruction(&I::I64Or);
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::GlobalSet(out));
+        f.instruction(&I::Return);
+        f.instruction(&I::End);
+    }
+    f.instruction(&I::I64Const(SLOT_UNIDENTIFIED));
+    f.instruction(&I::End);
+    f
+}
+
+pub(crate) fn set_probing_body(flags: &[(u32, u32, u32)]) -> Function {
+    let mut f = Function::new([]);
+    for &(_, probing, _) in flags {
+        f.instruction(&Instruction::LocalGet(0));
+        f.instruction(&Instruction::GlobalSet(probing));
+    }
+    f.instruction(&Instruction::End);
+    f
+}
+
+/// `emit(v: i64)`: appends to the scratch buffer, growing it as needed.
+pub(crate) fn emit_body(ptr: u32) -> Function {
+    use Instruction as I;
+    let mut f = Function::new([]);
+    f.instruction(&I::GlobalGet(ptr));
+    f.instruction(&I::I32Const(8));
+    f.instruction(&I::I32Add);
+    f.instruction(&I::MemorySize(0));
+    f.instruction(&I::I32Const(16));
+    f.instruction(&I::I32Shl);
+    f.instruction(&I::I32GtU);
+    f.instruction(&I::If(BlockType::Empty));
+    f.instruction(&I::I32Const(16));
+    f.instruction(&I::MemoryGrow(0));
+    f.instruction(&I::Drop);
+    f.instruction(&I::End);
+    f.instruction(&I::GlobalGet(ptr));
+    f.instruction(&I::LocalGet(0));
+    f.instruction(&I::I64Store(memarg(3)));
+    f.instruction(&I::GlobalGet(ptr));
+    f.instruction(&I::I32Const(8));
+    f.instruction(&I::I32Add);
+    f.instruction(&I::GlobalSet(ptr));
+    f.instruction(&I::End);
+    f
+}
