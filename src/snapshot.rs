@@ -305,6 +305,38 @@ mod tests {
         );
     }
 
+    /// Every slot must be accounted for: a slot the probe could not identify is an error
+    /// naming it, never a silently dropped entry.
+    #[test]
+    fn unidentified_slots_are_errors() {
+        let bytes =
+            wat::parse_str(r#"(component (core module $m) (core instance (instantiate $m)))"#)
+                .unwrap();
+        let model = crate::parse::parse(&bytes).unwrap();
+        let slots =
+            |values: &[i64]| -> Vec<u8> { values.iter().flat_map(|v| v.to_le_bytes()).collect() };
+        for (sentinel, message) in [
+            (SLOT_UNKNOWN_TYPE, "slot 1 holds a function of a type"),
+            (
+                SLOT_UNIDENTIFIED,
+                "slot 1 holds a function that did not identify itself",
+            ),
+            (
+                SLOT_NON_FUNC,
+                "slot 1 holds a non-null non-function reference",
+            ),
+        ] {
+            let err = decode_refs(&model, &slots(&[SLOT_NULL, sentinel])).unwrap_err();
+            assert!(format!("{err:#}").contains(message), "{err:#}");
+        }
+        let err = decode_refs(&model, &slots(&[7 << 32])).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown instance 7"), "{err:#}");
+        assert_eq!(
+            decode_refs(&model, &slots(&[SLOT_NULL])).unwrap(),
+            vec![None]
+        );
+    }
+
     #[test]
     fn all_zero_memory_has_no_runs() {
         let mut runs = Vec::new();

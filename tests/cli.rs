@@ -174,3 +174,31 @@ fn wasi_options_require_allow_wasi() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--allow-wasi"), "{}", stderr(&out));
 }
+
+#[test]
+fn verbose_reports_each_table() {
+    let dir = Dir::new("tables");
+    let input = dir.file(
+        "in.wat",
+        br#"(component
+  (core module $m
+    (table $t 2 funcref)
+    (func $f)
+    (elem declare func $f)
+    (func (export "wizer-initialize")
+      (drop (table.grow $t (ref.func $f) (i32.const 3)))
+      (table.set $t (i32.const 0) (ref.func $f))))
+  (core instance $i (instantiate $m))
+  (func (export "wizer-initialize") (canon lift (core func $i "wizer-initialize"))))"#,
+    );
+    let out = compsnap(&[&input, "-o", &dir.path("out.wasm"), "-v"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "table root/core instance 0 (module 0), dfs id 0, table 0: 5 slots, 1 null, \
+             4 folded into the owner's image, 0 written by other instances"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -5,7 +5,6 @@
 mod common;
 
 use common::{check, snapshotter, wat, Running};
-use compsnap::Snapshotter;
 
 #[test]
 fn every_table_instruction_and_segment_drops() {
