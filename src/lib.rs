@@ -342,3 +342,32 @@ pub fn read_input(input: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
     }
     wat::parse_bytes(input).context("input is not a WebAssembly binary and not valid WAT")
 }
+
+/// Runs parse → instrument → rewrite without an engine, on a synthetic state derived from
+/// `state_seed` (see [`snapshot::Snapshot::synthetic`]). Inputs compsnap refuses return
+/// `Err`; an instrumented or rewritten component that does not validate is a compsnap bug and
+/// panics. This is what the fuzz targets in `fuzz/` drive.
+#[doc(hidden)]
+pub fn offline_pipeline(component: &[u8], state_seed: &[u8]) -> Result<Vec<u8>> {
+    let model = parse::parse(component)?;
+    let (instrumented, _plan) = instrument::instrument(&model)?;
+    if let Err(e) = output::validate(&instrumented) {
+        panic!("bug: the instrumented component does not validate: {e:#}");
+    }
+    let snapshot = snapshot::Snapshot::synthetic(&model, state_seed);
+    let init = init_func::InitFunc {
+        spec: String::new(),
+        interface: None,
+        func: String::new(),
+        args: None,
+    };
+    let opts = rewrite::RewriteOptions {
+        keep_init_func: true,
+        max_gap: layout::DEFAULT_MAX_GAP,
+    };
+    let (out, _) = rewrite::rewrite(&model, &snapshot, &init, opts)?;
+    if let Err(e) = output::validate(&out) {
+        panic!("bug: the rewritten component does not validate: {e:#}");
+    }
+    Ok(out)
+}
