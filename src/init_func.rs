@@ -5,7 +5,7 @@
 //! against the component's root exports before anything runs, so a typo costs no compile.
 
 use crate::parse::{Model, RootExport};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use wasmparser::ComponentExternalKind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,11 @@ impl InitFunc {
             split_qualified(name, |n| find(n, ComponentExternalKind::Instance).is_some())
         {
             (Some(iface), func)
+        } else if let Some(other) = model.root_exports.iter().find(|e| e.name == name) {
+            bail!(
+                "init function `{name}`: the component exports `{name}` as {}, not as a function",
+                kind_name(other.kind)
+            );
         } else {
             let funcs: Vec<&str> = model
                 .root_exports
@@ -69,7 +74,11 @@ impl InitFunc {
                 }
             );
         };
+        // WAVE is checked here, before any compile, when the engine (and its WAVE parser) is
+        // built in; the run parses the arguments again against the function's types.
+        #[cfg(feature = "engine")]
         if let Some(args) = &args {
+            use anyhow::Context as _;
             wasmtime::component::wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))
                 .with_context(|| format!("init function `{spec}`: bad WAVE arguments"))?;
         }
@@ -79,6 +88,17 @@ impl InitFunc {
             func,
             args,
         })
+    }
+}
+
+fn kind_name(kind: ComponentExternalKind) -> &'static str {
+    match kind {
+        ComponentExternalKind::Module => "a core module",
+        ComponentExternalKind::Func => "a function",
+        ComponentExternalKind::Value => "a value",
+        ComponentExternalKind::Type => "a type",
+        ComponentExternalKind::Instance => "an instance (name a function in it as `iface#func`)",
+        ComponentExternalKind::Component => "a component",
     }
 }
 

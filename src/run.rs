@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub timeout: Option<Duration>,
     /// Upper bound for each linear memory, in bytes.
     pub max_memory: Option<usize>,
+    /// Wasmtime's parallel compilation; `None` keeps its default (on).
+    pub parallel_compilation: Option<bool>,
 }
 
 /// Where the time of a run went.
@@ -127,6 +129,9 @@ pub fn engine(opts: &RunOptions) -> Result<Engine> {
     config.wasm_component_model(true);
     config.wasm_multi_memory(true);
     config.epoch_interruption(opts.timeout.is_some());
+    if let Some(parallel) = opts.parallel_compilation {
+        config.parallel_compilation(parallel);
+    }
     Engine::new(&config).map_err(|e| anyhow!("creating the Wasmtime engine: {e}"))
 }
 

@@ -202,3 +202,142 @@ fn verbose_reports_each_table() {
         stderr(&out)
     );
 }
+
+/// One case per failure class: each exits non-zero with one `error:` message naming the
+/// cause, and leaves the previous output and the directory untouched.
+#[test]
+fn every_failure_keeps_the_previous_output() {
+    let dir = Dir::new("failures");
+    let output = dir.file("out.wasm", b"previous");
+    let component = |core: &str, tail: &str| {
+        format!(r#"(component (core module $m {core}) (core instance $i (instantiate $m)) {tail})"#)
+    };
+    let lifted = r#"(func (export "wizer-initialize") (canon lift (core func $i "init")))"#;
+    let cases: Vec<(&str, Vec<String>, String)> = vec![
+        (
+            "directory",
+            vec![dir.0.to_string_lossy().into_owned()],
+            "reading".into(),
+        ),
+        (
+            "not an export",
+            vec![
+                dir.file(
+                    "a.wat",
+                    component(r#"(func (export "init"))"#, lifted).as_bytes(),
+                ),
+                "-f".into(),
+                "nope".into(),
+            ],
+            "`nope` is not exported".into(),
+        ),
+        (
+            "mistyped export",
+            vec![
+                dir.file(
+                    "b.wat",
+                    br#"(component (core module $m) (instance $x) (export "setup" (instance $x)))"#,
+                ),
+                "-f".into(),
+                "setup".into(),
+            ],
+            "exports `setup` as an instance".into(),
+        ),
+        (
+            "bad WAVE",
+            vec![
+                dir.file(
+                    "c.wat",
+                    component(r#"(func (export "init"))"#, lifted).as_bytes(),
+                ),
+                "-f".into(),
+                "wizer-initialize(1 2)".into(),
+            ],
+            "bad WAVE arguments".into(),
+        ),
+        (
+            "memory limit",
+            vec![
+                dir.file(
+                    "d.wat",
+                    component(
+                        r#"(memory 1) (func (export "init") (drop (memory.grow (i32.const 100))))"#,
+                        lifted,
+                    )
+                    .as_bytes(),
+                ),
+                "--max-memory".into(),
+                "1048576".into(),
+            ],
+            "beyond --max-memory 1048576 bytes".into(),
+        ),
+        (
+            "WASI denied",
+            vec![dir.file(
+                "e.wat",
+                br#"(component
+  (import "wasi:random/random@0.2.0" (instance $r (export "get-random-u64" (func (result u64)))))
+  (core func $rand (canon lower (func $r "get-random-u64")))
+  (core module $m (import "r" "get" (func $get (result i64))) (global (mut i64) (i64.const 0))
+    (func (export "init") (drop (call $get))))
+  (core instance $i (instantiate $m (with "r" (instance (export "get" (func $rand))))))
+  (func (export "wizer-initialize") (canon lift (core func $i "init"))))"#,
+            )],
+            "the init called the import `wasi:random/random@0.2.0#get-random-u64`".into(),
+        ),
+        (
+            "unsupported construct",
+            vec![dir.file(
+                "f.wat",
+                component(r#"(memory i64 1) (func (export "init"))"#, lifted).as_bytes(),
+            )],
+            "memory 0: 64-bit memories are not supported".into(),
+        ),
+        (
+            "imported module",
+            vec![dir.file(
+                "g.wat",
+                br#"(component (import "lib" (core module $m)) (core instance (instantiate $m)))"#,
+            )],
+            "instantiates imported core module 'lib'".into(),
+        ),
+    ];
+    for (what, args, expected) in cases {
+        let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        argv.extend(["-o", output.as_str()]);
+        let out = compsnap(&argv);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{what}: succeeded");
+        assert!(err.starts_with("error: "), "{what}: {err}");
+        assert!(
+            err.contains(&expected),
+            "{what}: expected `{expected}` in: {err}"
+        );
+        assert_eq!(std::fs::read(&output).unwrap(), b"previous", "{what}");
+    }
+    assert!(
+        dir.listing().iter().all(|n| !n.contains(".compsnap-")),
+        "temp files left: {:?}",
+        dir.listing()
+    );
+}
+
+#[test]
+fn an_output_that_would_not_validate_is_never_written() {
+    let dir = Dir::new("corrupt");
+    let output = dir.file("out.wasm", b"previous");
+    let out = Command::new(env!("CARGO_BIN_EXE_compsnap"))
+        .args([&example(), "-o", &output])
+        .env("COMPSNAP_TEST_CORRUPT_OUTPUT", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out)
+            .contains("bug: the snapshotted component does not validate, so it was not written"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&output).unwrap(), b"previous");
+    assert_eq!(dir.listing(), ["out.wasm"]);
+}

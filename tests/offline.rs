@@ -18,9 +18,17 @@ fn every_test_component_instruments_and_rewrites_validly_on_synthetic_states() {
         }
     }
     assert!(sources.len() > 20, "found {} components", sources.len());
+    // `COMPSNAP_WRITE_SEEDS=DIR cargo test --test offline` writes them as fuzzing seeds.
+    let seeds = std::env::var_os("COMPSNAP_WRITE_SEEDS").map(std::path::PathBuf::from);
     let mut rewritten = 0;
-    for source in &sources {
+    for (n, source) in sources.iter().enumerate() {
         let bytes = wat::parse_str(source).expect("test component parses");
+        if let Some(dir) = &seeds {
+            std::fs::create_dir_all(dir).unwrap();
+            let mut seed = vec![0x5a; 32];
+            seed.extend_from_slice(&bytes);
+            std::fs::write(dir.join(format!("test-{n}.bin")), seed).unwrap();
+        }
         for seed in [
             &b""[..],
             b"\x01\x02\x03",
