@@ -50,7 +50,7 @@ pub fn append_accessor(
         model.bytes,
         ComponentEdit {
             modules: replacements,
-            remove_export: None,
+            remove: None,
             append: Some(Box::new(append)),
         },
     )

@@ -8,7 +8,7 @@
 //! sort's index space. Later references to component functions are remapped: the removed
 //! entry's own index maps to the function it exported, and every later index moves down by one.
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use wasm_encoder::reencode::{component_utils, Reencode, ReencodeComponent};
 use wasm_encoder::{Component, ComponentSectionId, RawSection};
 use wasmparser::{ComponentExternalKind, Parser, Payload};
@@ -16,11 +16,21 @@ use wasmparser::{ComponentExternalKind, Parser, Payload};
 /// Appends sections after the root's last one.
 pub type Append<'a> = Box<dyn FnOnce(&mut Component) + 'a>;
 
+/// A function export to remove.
+#[derive(Debug, Clone, Copy)]
+pub enum Removal<'a> {
+    /// A function exported by the root.
+    Root(&'a str),
+    /// Function `func` of the instance the root exports as `iface`: an inline-export instance
+    /// loses the item; an instance of a nested component (wit-component's shim for an exported
+    /// interface) gets a copy of that component without the export.
+    FromInstance { iface: &'a str, func: &'a str },
+}
+
 pub struct ComponentEdit<'a> {
     /// New bytes for root-defined modules, by definition order; `None` keeps a module.
     pub modules: &'a [Option<Vec<u8>>],
-    /// Name of a root function export to remove.
-    pub remove_export: Option<&'a str>,
+    pub remove: Option<Removal<'a>>,
     /// Called once after the last root section, to append more.
     pub append: Option<Append<'a>>,
 }
@@ -28,12 +38,43 @@ pub struct ComponentEdit<'a> {
 pub fn edit_component(bytes: &[u8], edit: ComponentEdit<'_>) -> Result<Vec<u8>> {
     let mut rewriter = Rewriter {
         modules: edit.modules,
-        remove_export: edit.remove_export,
+        remove_export: None,
         depth: 0,
         ordinal: 0,
         funcs: 0,
         removed: None,
+        components: Vec::new(),
+        component_ordinal: 0,
+        instances: 0,
+        drop_item: None,
+        strip_ascription: None,
+        dropped_item: false,
     };
+    match edit.remove {
+        None => {}
+        Some(Removal::Root(name)) => rewriter.remove_export = Some(name),
+        Some(Removal::FromInstance { iface, func }) => {
+            rewriter.strip_ascription = Some(iface);
+            match locate_instance(bytes, iface)? {
+                Located::FromExports(index) => rewriter.drop_item = Some((index, func)),
+                Located::Instantiated { ordinal, range } => {
+                    let nested = edit_component(
+                        &bytes[range],
+                        ComponentEdit {
+                            modules: &[],
+                            remove: Some(Removal::Root(func)),
+                            append: None,
+                        },
+                    )
+                    .map_err(|e| {
+                        anyhow!("removing `{func}` from the component behind `{iface}`: {e}")
+                    })?;
+                    rewriter.components.resize(ordinal + 1, None);
+                    rewriter.components[ordinal] = Some(nested);
+                }
+            }
+        }
+    }
     let mut component = Component::new();
     rewriter
         .parse_component(&mut component, Parser::new(0), bytes)
@@ -43,9 +84,16 @@ pub fn edit_component(bytes: &[u8], edit: ComponentEdit<'_>) -> Result<Vec<u8>> 
             }
             e => anyhow!("re-encoding the component: {e:?}"),
         })?;
-    if let Some(name) = edit.remove_export {
+    if let Some(name) = rewriter.remove_export {
         if rewriter.removed.is_none() {
             return Err(anyhow!("root: no function export named '{name}' to remove"));
+        }
+    }
+    if let Some((index, func)) = rewriter.drop_item {
+        if !rewriter.dropped_item {
+            return Err(anyhow!(
+                "root: instance {index} has no function `{func}` to remove"
+            ));
         }
     }
     if let Some(append) = edit.append {
@@ -63,6 +111,138 @@ struct Rewriter<'a> {
     funcs: u32,
     /// (index the removed export created, index of the function it exported).
     removed: Option<(u32, u32)>,
+    /// New bytes for root-defined components, by definition order.
+    components: Vec<Option<Vec<u8>>>,
+    component_ordinal: usize,
+    /// Component instances defined so far in the root.
+    instances: u32,
+    /// Drop function `.1` from the inline-export instance with index `.0`.
+    drop_item: Option<(u32, &'a str)>,
+    dropped_item: bool,
+    /// Export whose type ascription goes (its instance type no longer matches).
+    strip_ascription: Option<&'a str>,
+}
+
+/// What a root instance export is made of.
+enum Located {
+    FromExports(u32),
+    Instantiated {
+        ordinal: usize,
+        range: std::ops::Range<usize>,
+    },
+}
+
+/// Finds what the root instance export `iface` refers to.
+fn locate_instance(bytes: &[u8], iface: &str) -> Result<Located> {
+    enum Inst {
+        FromExports,
+        Instantiated(u32),
+        Same(u32),
+        Other,
+    }
+    enum Comp {
+        Defined(usize, std::ops::Range<usize>),
+        Same(u32),
+        Other,
+    }
+    let mut instances: Vec<Inst> = Vec::new();
+    let mut components: Vec<Comp> = Vec::new();
+    let mut defined = 0;
+    let mut depth = 0usize;
+    let mut target = None;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::ModuleSection { .. } => depth += 1,
+            Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                if depth == 0 {
+                    let range = unchecked_range.start as usize..unchecked_range.end as usize;
+                    components.push(Comp::Defined(defined, range));
+                    defined += 1;
+                }
+                depth += 1;
+            }
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            Payload::ComponentImportSection(reader) => {
+                for import in reader {
+                    match import?.ty {
+                        wasmparser::ComponentTypeRef::Instance(_) => instances.push(Inst::Other),
+                        wasmparser::ComponentTypeRef::Component(_) => components.push(Comp::Other),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::ComponentAliasSection(reader) => {
+                for alias in reader {
+                    match alias? {
+                        wasmparser::ComponentAlias::InstanceExport {
+                            kind: ComponentExternalKind::Instance,
+                            ..
+                        } => instances.push(Inst::Other),
+                        wasmparser::ComponentAlias::InstanceExport {
+                            kind: ComponentExternalKind::Component,
+                            ..
+                        }
+                        | wasmparser::ComponentAlias::Outer {
+                            kind: wasmparser::ComponentOuterAliasKind::Component,
+                            ..
+                        } => components.push(Comp::Other),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::ComponentInstanceSection(reader) => {
+                for instance in reader {
+                    instances.push(match instance? {
+                        wasmparser::ComponentInstance::FromExports(_) => Inst::FromExports,
+                        wasmparser::ComponentInstance::Instantiate {
+                            component_index, ..
+                        } => Inst::Instantiated(component_index),
+                    });
+                }
+            }
+            Payload::ComponentExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    match export.kind {
+                        ComponentExternalKind::Instance => {
+                            if export.name.full_name() == iface {
+                                target = Some(export.index);
+                            }
+                            instances.push(Inst::Same(export.index));
+                        }
+                        ComponentExternalKind::Component => {
+                            components.push(Comp::Same(export.index))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut index = target.ok_or_else(|| anyhow!("root: no instance export named `{iface}`"))?;
+    loop {
+        match instances.get(index as usize) {
+            Some(Inst::Same(i)) => index = *i,
+            Some(Inst::FromExports) => return Ok(Located::FromExports(index)),
+            Some(Inst::Instantiated(c)) => {
+                let mut c = *c;
+                loop {
+                    match components.get(c as usize) {
+                        Some(Comp::Same(i)) => c = *i,
+                        Some(Comp::Defined(ordinal, range)) => {
+                            return Ok(Located::Instantiated { ordinal: *ordinal, range: range.clone() })
+                        }
+                        _ => bail!("root: `{iface}` is an instance of a component whose code is not in this scope"),
+                    }
+                }
+            }
+            _ => bail!("root: `{iface}` is an imported or aliased instance; its functions cannot be removed"),
+        }
+    }
 }
 
 impl Reencode for Rewriter<'_> {
@@ -120,9 +300,16 @@ impl ReencodeComponent for Rewriter<'_> {
         subcomponent: &[u8],
         _whole: &[u8],
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        let replacement = if self.depth == 0 {
+            let ordinal = self.component_ordinal;
+            self.component_ordinal += 1;
+            self.components.get(ordinal).and_then(|c| c.as_deref())
+        } else {
+            None
+        };
         component.section(&RawSection {
             id: ComponentSectionId::Component as u8,
-            data: subcomponent,
+            data: replacement.unwrap_or(subcomponent),
         });
         Ok(())
     }
@@ -160,21 +347,18 @@ impl ReencodeComponent for Rewriter<'_> {
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
         if self.depth == 0 {
             match &payload {
-                Payload::ComponentImportSection(reader) => {
-                    for import in reader.clone().into_iter().flatten() {
-                        if matches!(import.ty, wasmparser::ComponentTypeRef::Func(_)) {
-                            self.funcs += 1;
-                        }
-                    }
-                }
                 Payload::ComponentAliasSection(reader) => {
                     for alias in reader.clone().into_iter().flatten() {
-                        if let wasmparser::ComponentAlias::InstanceExport {
-                            kind: ComponentExternalKind::Func,
-                            ..
-                        } = alias
-                        {
-                            self.funcs += 1;
+                        match alias {
+                            wasmparser::ComponentAlias::InstanceExport {
+                                kind: ComponentExternalKind::Func,
+                                ..
+                            } => self.funcs += 1,
+                            wasmparser::ComponentAlias::InstanceExport {
+                                kind: ComponentExternalKind::Instance,
+                                ..
+                            } => self.instances += 1,
+                            _ => {}
                         }
                     }
                 }
@@ -185,10 +369,56 @@ impl ReencodeComponent for Rewriter<'_> {
                         }
                     }
                 }
+                Payload::ComponentInstanceSection(reader) => {
+                    let mut section = wasm_encoder::ComponentInstanceSection::new();
+                    for instance in reader.clone() {
+                        let mut instance = instance?;
+                        let index = self.instances;
+                        self.instances += 1;
+                        if let (
+                            Some((target, func)),
+                            wasmparser::ComponentInstance::FromExports(items),
+                        ) = (self.drop_item, &instance)
+                        {
+                            if target == index {
+                                let kept: Vec<_> = items
+                                    .iter()
+                                    .filter(|e| {
+                                        !(e.kind == ComponentExternalKind::Func
+                                            && e.name.full_name() == func)
+                                    })
+                                    .cloned()
+                                    .collect();
+                                self.dropped_item = kept.len() < items.len();
+                                instance = wasmparser::ComponentInstance::FromExports(
+                                    kept.into_boxed_slice(),
+                                );
+                            }
+                        }
+                        self.parse_component_instance(&mut section, instance)?;
+                    }
+                    component.section(&section);
+                    return Ok(());
+                }
+                Payload::ComponentImportSection(reader) => {
+                    for import in reader.clone().into_iter().flatten() {
+                        match import.ty {
+                            wasmparser::ComponentTypeRef::Func(_) => self.funcs += 1,
+                            wasmparser::ComponentTypeRef::Instance(_) => self.instances += 1,
+                            _ => {}
+                        }
+                    }
+                }
                 Payload::ComponentExportSection(reader) => {
                     let mut section = wasm_encoder::ComponentExportSection::new();
                     for export in reader.clone() {
-                        let export = export?;
+                        let mut export = export?;
+                        if export.kind == ComponentExternalKind::Instance {
+                            self.instances += 1;
+                            if Some(export.name.full_name().as_ref()) == self.strip_ascription {
+                                export.ty = None;
+                            }
+                        }
                         if export.kind == ComponentExternalKind::Func {
                             if self.removed.is_none()
                                 && Some(export.name.full_name().as_ref()) == self.remove_export

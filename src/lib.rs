@@ -227,13 +227,6 @@ impl Snapshotter {
         let bytes = read_input(input)?;
         let model = parse::parse(&bytes)?;
         let init = init_func::InitFunc::resolve(&self.init_func, &model)?;
-        if init.interface.is_some() && !self.keep_init_func {
-            anyhow::bail!(
-                "init function `{}`: removing a function exported inside an interface is not \
-                 supported yet; pass --keep-init-func to keep it",
-                init.spec
-            );
-        }
         let detail = format!(
             "{} modules, {} core instances",
             model.modules.len(),

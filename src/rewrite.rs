@@ -15,7 +15,7 @@
 //!
 //! The init export goes unless it is kept.
 
-use crate::component_edit::{edit_component, ComponentEdit};
+use crate::component_edit::{edit_component, ComponentEdit, Removal};
 use crate::edit::{edit_module, ElemSegment, ModuleEdit};
 use crate::init_func::InitFunc;
 use crate::instrument::restore_export;
@@ -225,13 +225,13 @@ pub fn rewrite(
             .with_context(|| format!("rewriting {}", instance.describe(model)))?;
         modules[instance.module] = Some(bytes);
     }
-    let remove_export = match (&init.interface, opts.keep_init_func) {
+    let remove = match (&init.interface, opts.keep_init_func) {
         (_, true) => None,
-        (None, false) => Some(init.func.as_str()),
-        (Some(iface), false) => bail!(
-            "removing an init function exported inside the interface `{iface}` is not \
-             supported yet; pass --keep-init-func to keep it"
-        ),
+        (None, false) => Some(Removal::Root(&init.func)),
+        (Some(iface), false) => Some(Removal::FromInstance {
+            iface,
+            func: &init.func,
+        }),
     };
     let restore = match restore.is_empty() {
         true => None,
@@ -245,7 +245,7 @@ pub fn rewrite(
         model.bytes,
         ComponentEdit {
             modules: &modules,
-            remove_export,
+            remove,
             append,
         },
     )?;

@@ -331,14 +331,49 @@ fn interface_qualified_init() {
         snap.keep_init_func(true);
         let out = check(&snap, &input, "my:pkg/setup@0.1.0#init", &["get()"]);
         assert_eq!(Running::new(&out).call("get()"), "[U32(12)]");
+        assert!(Running::new(&out)
+            .try_call("my:pkg/setup@0.1.0#init()")
+            .is_ok());
     }
-    let msg = format!(
-        "{:#}",
-        snapshotter("my:pkg/setup@0.1.0#init")
-            .snapshot(&input)
-            .unwrap_err()
+    // Without --keep-init-func the function leaves the exported instance.
+    let out = check(
+        &snapshotter("my:pkg/setup@0.1.0#init"),
+        &input,
+        "my:pkg/setup@0.1.0#init",
+        &["get()"],
     );
-    assert!(msg.contains("--keep-init-func"), "{msg}");
+    assert_eq!(Running::new(&out).call("get()"), "[U32(12)]");
+    let err = Running::new(&out)
+        .try_call("my:pkg/setup@0.1.0#init()")
+        .unwrap_err();
+    assert!(format!("{err}").contains("no export"), "{err}");
+}
+
+#[test]
+fn init_inside_a_wit_component_interface_is_removed() {
+    // wit-component exports an interface through an instance of a nested shim component.
+    let wit = r#"package test:app;
+        interface setup { init: func(); other: func() -> u32; }
+        world app { export setup; export run: func() -> u32; }"#;
+    let module = wat(r#"(module
+        (global $x (mut i32) (i32.const 1))
+        (func (export "test:app/setup#init") (global.set $x (i32.const 30)))
+        (func (export "test:app/setup#other") (result i32) (i32.add (global.get $x) (i32.const 1)))
+        (func (export "run") (result i32) (global.get $x)))"#);
+    let input = common::wit_component(&module, wit, "app", false);
+    let init = "test:app/setup#init";
+    let out = check(
+        &snapshotter(init),
+        &input,
+        init,
+        &["run()", "test:app/setup#other()"],
+    );
+    let mut run = Running::new(&out);
+    assert_eq!(run.call("run()"), "[U32(30)]");
+    assert_eq!(run.call("test:app/setup#other()"), "[U32(31)]");
+    assert!(Running::new(&out)
+        .try_call("test:app/setup#init()")
+        .is_err());
 }
 
 #[test]
