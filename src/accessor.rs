@@ -16,8 +16,8 @@ use crate::instrument::{
 };
 use crate::parse::Model;
 use crate::probe::{
-    candidate_types, copy_types, emit_body, identify_body, identify_ref, is_func_ref, probe_table,
-    read_out_body, set_probing_body, Ctx, Shift,
+    candidate_types, copy_types, dummy_body, emit_body, identify_body, identify_ref, is_func_ref,
+    probe_table, read_out_body, set_probing_body, Ctx, Shift,
 };
 use anyhow::{bail, Result};
 use wasm_encoder::reencode::Reencode;
@@ -323,6 +323,14 @@ impl AccessorModule {
             f_identify,
         };
 
+        let (identify, dummies) = identify_body(
+            model,
+            &candidates,
+            &type_offset,
+            f_read,
+            f_dump,
+            f_identify + 1,
+        )?;
         let mut funcs = FunctionSection::new();
         let mut code = CodeSection::new();
         for (ty, body) in [
@@ -330,11 +338,21 @@ impl AccessorModule {
             (ty_emit, emit_body(ptr)),
             (ty_read, read_out_body(&flags)),
             (ty_set, set_probing_body(&flags)),
-            (ty_identify, identify_body(model, &candidates, f_read)?),
+            (ty_identify, identify),
         ] {
             funcs.function(ty);
             code.function(&body);
         }
+        for dummy in &dummies {
+            funcs.function(dummy.0);
+            code.function(&dummy_body(model, dummy, &type_offset)?);
+        }
+        // `ref.func` in code needs its targets declared.
+        let mut elements = wasm_encoder::ElementSection::new();
+        let declared: Vec<u32> = std::iter::once(f_dump)
+            .chain((0..dummies.len() as u32).map(|d| f_identify + 1 + d))
+            .collect();
+        elements.declared(wasm_encoder::Elements::Functions(declared.into()));
         let mut globals = GlobalSection::new();
         globals.global(
             wasm_encoder::GlobalType {
@@ -353,6 +371,7 @@ impl AccessorModule {
         module.section(&funcs);
         module.section(&globals);
         module.section(&exports);
+        module.section(&elements);
         module.section(&code);
         Ok(AccessorModule { module, args })
     }

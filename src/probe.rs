@@ -14,7 +14,7 @@ use crate::module_info::ModuleInfo;
 use crate::parse::Model;
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
-use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{BlockType, Function, Instruction, TypeSection, ValType};
 
 pub(crate) struct Ctx {
@@ -133,12 +133,21 @@ pub(crate) fn identify_ref(f: &mut Function, func: bool, ctx: &Ctx) {
     }
 }
 
-/// `identify(r: funcref) -> i64`: null, or the probed identity, or why it failed.
+/// A function of accessor type `.0` that the probe passes where a parameter needs a non-null
+/// reference to that type: it only returns default results. `.1`/`.2` locate its signature
+/// (instance, type index in that module).
+pub(crate) type Dummy = (u32, u32, u32);
+
+/// `identify(r: funcref) -> i64`: null, or the probed identity, or why it failed. Returns the
+/// dummy functions it refers to, which the accessor defines from index `first_dummy` on.
 pub(crate) fn identify_body(
     model: &Model,
     candidates: &[(u32, u32, u32)],
+    type_offset: &[u32],
     f_read: u32,
-) -> Result<Function> {
+    f_any_func: u32,
+    first_dummy: u32,
+) -> Result<(Function, Vec<Dummy>)> {
     use Instruction as I;
     let mut f = Function::new([]);
     f.instruction(&I::LocalGet(0));
@@ -147,25 +156,49 @@ pub(crate) fn identify_body(
     f.instruction(&I::I64Const(SLOT_NULL));
     f.instruction(&I::Return);
     f.instruction(&I::End);
-    let mut re = RoundtripReencoder;
+    let mut dummies: Vec<Dummy> = Vec::new();
     for &(ty, dfs, func) in candidates {
         let info = model.module_of(dfs);
         let Some(sig) = info.signature(func) else {
             continue;
         };
+        let offset = type_offset[dfs as usize];
         f.instruction(&I::LocalGet(0));
         f.instruction(&I::RefTestNonNull(wasm_encoder::HeapType::Concrete(ty)));
         f.instruction(&I::If(BlockType::Empty));
         for param in &sig.params {
-            let param = re.val_type(*param)?;
-            let Some(default) = crate::instrument::default_value(param) else {
-                bail!(
-                    "{}: function {func} takes a non-nullable reference parameter, so a table \
-                     slot holding it cannot be probed",
-                    model.instances[dfs as usize].describe(model)
-                );
+            let value = Shift(offset).val_type(*param)?;
+            if let Some(default) = crate::instrument::default_value(value) {
+                f.instruction(&default);
+                continue;
+            }
+            let ValType::Ref(r) = value else {
+                unreachable_default(model, dfs, func)?
             };
-            f.instruction(&default);
+            use wasm_encoder::{AbstractHeapType as A, HeapType as H};
+            match r.heap_type {
+                H::Abstract {
+                    ty: A::I31 | A::Eq | A::Any,
+                    ..
+                } => {
+                    f.instruction(&I::I32Const(0));
+                    f.instruction(&I::RefI31);
+                }
+                H::Abstract { ty: A::Func, .. } => {
+                    f.instruction(&I::RefFunc(f_any_func));
+                }
+                H::Concrete(t) | H::Exact(t) if is_func_type(info, t - offset) => {
+                    let at = match dummies.iter().position(|d| d.0 == t) {
+                        Some(at) => at,
+                        None => {
+                            dummies.push((t, dfs, t - offset));
+                            dummies.len() - 1
+                        }
+                    };
+                    f.instruction(&I::RefFunc(first_dummy + at as u32));
+                }
+                _ => unreachable_default(model, dfs, func)?,
+            }
         }
         f.instruction(&I::LocalGet(0));
         f.instruction(&I::RefCastNonNull(wasm_encoder::HeapType::Concrete(ty)));
@@ -179,6 +212,42 @@ pub(crate) fn identify_body(
     }
     f.instruction(&I::I64Const(SLOT_UNKNOWN_TYPE));
     f.instruction(&I::End);
+    Ok((f, dummies))
+}
+
+fn is_func_type(info: &ModuleInfo, module_type: u32) -> bool {
+    matches!(info.signatures.get(module_type as usize), Some(Some(_)))
+}
+
+fn unreachable_default<T>(model: &Model, dfs: u32, func: u32) -> Result<T> {
+    bail!(
+        "{}: function {func} takes a non-nullable reference parameter of a type compsnap cannot \
+         build a value of (only i31, eq, any, func and function types), so a table slot holding \
+         it cannot be probed",
+        model.instances[dfs as usize].describe(model)
+    )
+}
+
+/// A dummy's body: default results.
+pub(crate) fn dummy_body(model: &Model, dummy: &Dummy, type_offset: &[u32]) -> Result<Function> {
+    let (_, dfs, module_type) = *dummy;
+    let info = model.module_of(dfs);
+    let Some(Some(sig)) = info.signatures.get(module_type as usize) else {
+        bail!("type {module_type} is not a function type");
+    };
+    let mut f = Function::new([]);
+    for result in &sig.results {
+        let value = Shift(type_offset[dfs as usize]).val_type(*result)?;
+        let Some(default) = crate::instrument::default_value(value) else {
+            bail!(
+                "{}: type {module_type} returns a non-nullable reference, so compsnap cannot \
+                 build a function of it for a probe argument",
+                model.instances[dfs as usize].describe(model)
+            );
+        };
+        f.instruction(&default);
+    }
+    f.instruction(&Instruction::End);
     Ok(f)
 }
 

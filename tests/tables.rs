@@ -316,12 +316,43 @@ fn typed_tables_rec_groups_and_subtypes() {
 }
 
 #[test]
-fn non_defaultable_parameter_is_refused_by_name() {
+fn non_nullable_reference_parameters_get_built_values() {
+    // The probe must call these with values of their parameter types: a function of type
+    // $v, any function, an i31, and a nullable typed reference (whose type index lives in the
+    // module's own type space, not the accessor's).
+    let input = wat(r#"
+(component
+  ;; Instantiated first, so $m's types sit at a non-zero offset in the accessor's copy.
+  (core module $pad (type (func)) (type (func (param i64))) (table 1 funcref) (func (type 0)))
+  (core instance $p (instantiate $pad))
+  (core module $m
+    (type $v (func (result i32)))
+    (type $takes (func (param (ref $v)) (param (ref func)) (param (ref i31)) (param (ref null $v)) (result i32)))
+    (table $t 2 funcref)
+    (func $seven (type $v) (i32.const 7))
+    (func $f (type $takes)
+      (i32.add (call_ref $v (local.get 0)) (i31.get_s (local.get 2))))
+    (elem declare func $f $seven)
+    (func (export "init")
+      (table.set $t (i32.const 0) (ref.func $f))
+      (table.set $t (i32.const 1) (ref.func $seven)))
+    (func (export "run") (result i32)
+      (call_indirect $t (type $takes)
+        (ref.func $seven) (ref.func $seven) (ref.i31 (i32.const 5)) (ref.null $v) (i32.const 0))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "run") (result u32) (canon lift (core func $i "run")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["run()"]);
+    assert_eq!(Running::new(&out).call("run()"), "[U32(12)]");
+}
+
+#[test]
+fn unbuildable_parameter_is_refused_by_name() {
     let input = wat(r#"
 (component
   (core module $m
-    (type $v (func))
-    (type $takes (func (param (ref $v))))
+    (type $takes (func (param (ref extern))))
     (table $t 1 funcref)
     (func $f (type $takes))
     (elem declare func $f)
