@@ -54,6 +54,9 @@ pub struct ModuleInfo<'a> {
     pub exports: Vec<(String, ExternalKind, u32)>,
     /// Functions that can become funcrefs, by absolute index.
     pub declared: BTreeSet<u32>,
+    /// Functions named by `ref.func` in code. The rewrite declares them again, since what
+    /// declared them (an active segment, a global initializer) may be replaced.
+    pub code_ref_funcs: BTreeSet<u32>,
     pub elem_count: u32,
     pub data_count: u32,
     /// Segments whose contents no code can reach after instantiation: active and declarative
@@ -128,6 +131,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         start: None,
         exports: Vec::new(),
         declared: BTreeSet::new(),
+        code_ref_funcs: BTreeSet::new(),
         elem_count: 0,
         data_count: 0,
         inert_elems: Vec::new(),
@@ -251,18 +255,20 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                         info.inert_elems.push(info.elem_count);
                     }
                     info.elem_count += 1;
+                    let mut named = BTreeSet::new();
                     match element.items {
                         ElementItems::Functions(funcs) => {
                             for f in funcs {
-                                info.declared.insert(f?);
+                                named.insert(f?);
                             }
                         }
                         ElementItems::Expressions(_, exprs) => {
                             for expr in exprs {
-                                declare_const_expr(&mut info.declared, &expr?)?;
+                                declare_const_expr(&mut named, &expr?)?;
                             }
                         }
                     }
+                    info.declared.extend(named);
                 }
             }
             Payload::DataSection(reader) => {
@@ -281,6 +287,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                     match op? {
                         Operator::RefFunc { function_index } => {
                             info.declared.insert(function_index);
+                            info.code_ref_funcs.insert(function_index);
                         }
                         Operator::ElemDrop { elem_index } => {
                             info.drops_segments = true;

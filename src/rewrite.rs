@@ -79,6 +79,10 @@ pub fn rewrite(
         }
         edit.active_data = Some(segments);
         edit.active_elems.get_or_insert_with(Vec::new);
+        if !info.code_ref_funcs.is_empty() {
+            let funcs = info.code_ref_funcs.iter().copied().collect();
+            edit.extra_elems.push(ElemSegment::Declared(funcs));
+        }
         edit.dropped_elems
             .extend(state.dropped_elems.iter().copied());
         edit.dropped_data.extend(state.dropped_data.iter().copied());

@@ -412,3 +412,47 @@ fn large_table_filled_in_a_loop_with_null_holes() {
 )"#);
     check(&snapshotter("init"), &input, "init", &["sum()"]);
 }
+
+/// Found by the wasm-smith fuzz target: a function declared only by what the rewrite replaces
+/// (an active element segment, a funcref global's initializer) and named by `ref.func` in
+/// code stays declared.
+#[test]
+fn regression_ref_func_declared_only_by_a_replaced_active_segment() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (type $v (func (result i32)))
+    (table $t 1 funcref)
+    (func $f (type $v) (i32.const 9))
+    (func $g (type $v) (i32.const 4))
+    (elem (i32.const 0) func $f)
+    (elem declare func $g)
+    (func (export "init") (table.set $t (i32.const 0) (ref.func $g)))
+    (func (export "run") (result i32)
+      (i32.add (call_ref $v (ref.func $f)) (call_indirect $t (type $v) (i32.const 0)))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "run") (result u32) (canon lift (core func $i "run")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["run()"]);
+    assert_eq!(Running::new(&out).call("run()"), "[U32(13)]");
+}
+
+#[test]
+fn regression_ref_func_declared_only_by_a_replaced_global_initializer() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (type $v (func (result i32)))
+    (global $g (mut funcref) (ref.func $f))
+    (func $f (type $v) (i32.const 9))
+    (func (export "init") (global.set $g (ref.null func)))
+    (func (export "run") (result i32)
+      (i32.add (call_ref $v (ref.func $f)) (ref.is_null (global.get $g)))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "run") (result u32) (canon lift (core func $i "run")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["run()"]);
+    assert_eq!(Running::new(&out).call("run()"), "[U32(10)]");
+}

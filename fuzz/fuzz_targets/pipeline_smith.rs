@@ -29,6 +29,11 @@ fn run(data: &[u8]) -> Result<()> {
     let module = wasm_smith::Module::new(config, &mut u)?.to_bytes();
     let seed: Vec<u8> = u.arbitrary()?;
     let component = wrap(&module);
+    if let Some(path) = std::env::var_os("COMPSNAP_FUZZ_DUMP") {
+        // To reproduce a failure outside the fuzzer: the component and the state seed.
+        let _ = std::fs::write(&path, &component);
+        let _ = std::fs::write(format!("{}.seed", path.to_string_lossy()), &seed);
+    }
     let _ = compsnap::offline_pipeline(&component, &seed);
     Ok(())
 }
