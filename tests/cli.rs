@@ -294,6 +294,14 @@ fn every_failure_keeps_the_previous_output() {
             "memory 0: 64-bit memories are not supported".into(),
         ),
         (
+            "64-bit table",
+            vec![dir.file(
+                "h.wat",
+                component(r#"(table i64 1 funcref) (func (export "init"))"#, lifted).as_bytes(),
+            )],
+            "table 0: 64-bit tables are not supported yet".into(),
+        ),
+        (
             "imported module",
             vec![dir.file(
                 "g.wat",
