@@ -66,7 +66,7 @@ struct Arg {
 
 enum ArgFrom {
     Scratch,
-    /// The sink lowered over the scratch memory, or over memory record `r`'s memory.
+    /// The sink lowered over the scratch memory, or over the memory imported as argument `.0`.
     Put(Option<usize>),
     Instance {
         dfs: u32,
@@ -158,6 +158,7 @@ impl AccessorModule {
                     } else {
                         memory_export(*memory)
                     };
+                    let memory_arg = args.len();
                     import(
                         &mut imports,
                         &mut args,
@@ -172,7 +173,7 @@ impl AccessorModule {
                         format!("p{r}"),
                         EntityType::Function(ty_put),
                         ExportKind::Func,
-                        ArgFrom::Put(Some(r)),
+                        ArgFrom::Put(Some(memory_arg)),
                     );
                     reach.push(Reach::Memory {
                         memory: sp.memories,
@@ -531,22 +532,12 @@ fn append_sections(
         };
     let scratch_memory = alias(&mut aliases, scratch_instance, ExportKind::Memory, "memory");
     let mut indices = vec![0u32; accessor.args.len()];
-    let mut memory_of_record = vec![0u32; plan.records.len()];
     for (a, arg) in accessor.args.iter().enumerate() {
         match &arg.from {
             ArgFrom::Scratch => indices[a] = scratch_memory,
             ArgFrom::Put(_) => {}
             ArgFrom::Instance { dfs, export } => {
                 indices[a] = alias(&mut aliases, instance_of(*dfs), arg.kind, export);
-                if arg.kind == ExportKind::Memory {
-                    if let Some(r) = arg
-                        .name
-                        .strip_prefix('m')
-                        .and_then(|r| r.parse::<usize>().ok())
-                    {
-                        memory_of_record[r] = indices[a];
-                    }
-                }
             }
         }
     }
@@ -559,7 +550,7 @@ fn append_sections(
         if let ArgFrom::Put(record) = arg.from {
             let memory = match record {
                 None => scratch_memory,
-                Some(r) => memory_of_record[r],
+                Some(memory_arg) => indices[memory_arg],
             };
             canon.lower(sink, [CanonicalOption::Memory(memory)]);
             indices[a] = lowered;

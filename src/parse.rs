@@ -8,7 +8,6 @@
 //! names the construct and where it sits.
 
 use anyhow::{bail, Context, Result};
-use std::collections::HashMap;
 use wasmparser::{
     ComponentExternalKind, ComponentOuterAliasKind, ComponentTypeRef, ExternalKind, Instance,
     InstantiationArgKind, Parser, Payload, Validator, WasmFeatures,
@@ -429,13 +428,4 @@ fn check_reserved_component_name(name: &str, what: &str) -> Result<()> {
         bail!("root: {what} '{name}' uses the prefix '{COMPONENT_PREFIX}' that compsnap reserves");
     }
     Ok(())
-}
-
-/// Maps root export names to their entries, for resolving the init function.
-pub fn export_map<'m>(model: &'m Model) -> HashMap<&'m str, &'m RootExport> {
-    model
-        .root_exports
-        .iter()
-        .map(|e| (e.name.as_str(), e))
-        .collect()
 }
