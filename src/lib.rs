@@ -246,6 +246,14 @@ impl Snapshotter {
         );
 
         let plan = Arc::new(plan);
+        if self.verbose {
+            // Compiling a large component takes seconds to minutes: say so before it starts.
+            eprintln!(
+                "compsnap: compiling {:.1} MB and running `{}`...",
+                instrumented.len() as f64 / 1e6,
+                init.spec
+            );
+        }
         let (collector, timings) = run(&instrumented, &init, plan.clone())?;
         self.stage(stats, "compile", timings.compile, String::new());
         self.stage(
