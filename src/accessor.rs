@@ -3,8 +3,8 @@
 //! The instrumented component imports one host function, `compsnap-sink: func(tag: u32, data:
 //! list<u8>)`, and exports `compsnap-dump: func()`. The dump function lives in an accessor core
 //! module instantiated after everything else:
-//! - each memory is sent through a copy of the sink canon-lowered *over that memory*, passing
-//!   `(0, size)`, so the host reads the guest memory in place and nothing is written into it;
+//! - each memory is sent, in chunks, through a copy of the sink canon-lowered *over that
+//!   memory*, so the host reads the guest memory in place and nothing is written into it;
 //! - globals are stored into a scratch memory first and sent the same way;
 //! - each table slot (and reference global) is identified by probing (see `probe`) and sent
 //!   as one u64 per slot.
@@ -35,8 +35,10 @@ pub const SINK_IMPORT: &str = "compsnap-sink";
 /// The component export the host calls after init to stream all state.
 pub const DUMP_EXPORT: &str = "compsnap-dump";
 
-/// Largest chunk passed in one `put` call: 2^14 pages = 1 GiB, so lengths fit in an i32.
-const CHUNK_PAGES: i32 = 1 << 14;
+/// Largest chunk passed in one `put` call: 2^10 pages = 64 MiB. Wasmtime charges every byte
+/// a host call lifts against a per-call "hostcall fuel" (128 MiB by default), even for a
+/// `WasmList` it never copies.
+const CHUNK_PAGES: i32 = 1 << 10;
 
 /// Re-encodes the component with instrumented modules and the accessor appended to the root.
 pub fn append_accessor(

@@ -36,7 +36,7 @@ pub struct Plan {
 
 #[derive(Debug, Clone)]
 pub enum Record {
-    /// The whole byte contents of one memory, in chunks of at most 1 GiB. `drops` marks the
+    /// The whole byte contents of one memory, in chunks of at most 64 MiB. `drops` marks the
     /// appended drop-tracking memory (one byte per element segment, then per data segment).
     Memory { dfs: u32, memory: u32, drops: bool },
     /// Mutable numeric globals, 16 bytes each.

@@ -189,7 +189,7 @@ pub fn run(
 /// Compiles the instrumented component.
 pub fn compile(engine: &Engine, instrumented: &[u8]) -> Result<Component> {
     Component::new(engine, instrumented)
-        .map_err(|e| anyhow!("Wasmtime cannot compile the component: {e:?}"))
+        .map_err(|e| anyhow!("Wasmtime cannot compile the component: {e:#}"))
 }
 
 /// Runs init with the caller's store and linker; only the sink import is added to `linker`.
@@ -234,8 +234,12 @@ pub fn run_with<T: 'static>(
         store.set_epoch_deadline(u64::MAX / 2);
     }
     let t = Instant::now();
-    dump.call(&mut *store, ())
-        .map_err(|e| anyhow!("reading the state after init failed: {e:?}"))?;
+    // A table's slot identities go out in one call; lift the per-call transfer limit for it.
+    let fuel = store.hostcall_fuel();
+    store.set_hostcall_fuel(usize::MAX);
+    let dumped = dump.call(&mut *store, ());
+    store.set_hostcall_fuel(fuel);
+    dumped.map_err(|e| anyhow!("reading the state after init failed: {e:#}"))?;
     timings.dump = t.elapsed();
     let collector = Arc::try_unwrap(collector)
         .map_err(|_| anyhow!("the sink is still referenced by the linker"))?
@@ -325,7 +329,8 @@ fn explain(e: wasmtime::Error, what: &str, opts: &RunOptions) -> anyhow::Error {
         let secs = opts.timeout.map_or(0.0, |t| t.as_secs_f64());
         return anyhow!("{what} did not finish within {secs} s (--init-timeout)");
     }
-    anyhow!("{what} failed: {e:?}")
+    // `{:#}` keeps the cause chain and the Wasm backtrace, without a Rust stack trace.
+    anyhow!("{what} failed: {e:#}")
 }
 
 /// Defines the imports of `component` selected by `stub` as functions that fail with

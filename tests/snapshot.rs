@@ -515,3 +515,30 @@ fn passive_data_segments_keep_their_indices() {
         format!("[U32({})]", b'!' + b'A')
     );
 }
+
+#[test]
+fn memory_larger_than_the_hostcall_limit_crosses_chunks() {
+    // 2100 pages (~131 MiB): more than Wasmtime's 128 MiB per-call transfer limit, and three
+    // 64 MiB chunks, with data on both sides of each chunk boundary.
+    let input = wat(r#"
+(component
+  (core module $m
+    (memory 2100)
+    (func (export "init")
+      (i32.store (i32.const 100) (i32.const 1234))
+      (i32.store (i32.const 67108860) (i32.const -1))
+      (i32.store (i32.const 134217728) (i32.const 5678))
+      (i32.store (i32.const 137625596) (i32.const 91011)))
+    (func (export "get") (result i32)
+      (i32.add (i32.add (i32.load (i32.const 100)) (i32.load (i32.const 67108860)))
+        (i32.add (i32.load (i32.const 134217728)) (i32.load (i32.const 137625596))))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "get") (result u32) (canon lift (core func $i "get")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["get()"]);
+    assert_eq!(
+        Running::new(&out).call("get()"),
+        format!("[U32({})]", 1234 + 5678 + 91011 - 1)
+    );
+}
