@@ -456,3 +456,38 @@ fn regression_ref_func_declared_only_by_a_replaced_global_initializer() {
     let out = check(&snapshotter("init"), &input, "init", &["run()"]);
     assert_eq!(Running::new(&out).call("run()"), "[U32(10)]");
 }
+
+/// A snapshot (kept init) can be snapshotted again: its restore exports are accepted, not
+/// duplicated, and the second snapshot starts in the same state as the first.
+#[test]
+fn snapshot_of_a_snapshot() {
+    let input = wat(r#"
+(component
+  (core module $b
+    (type $v (func (result i32)))
+    (table $private 1 funcref)
+    (global $n (mut i32) (i32.const 0))
+    (func (export "keep") (param funcref)
+      (table.set $private (i32.const 0) (local.get 0))
+      (global.set $n (i32.add (global.get $n) (i32.const 1))))
+    (func (export "call") (result i32)
+      (i32.add (global.get $n) (call_indirect $private (type $v) (i32.const 0)))))
+  (core instance $ib (instantiate $b))
+  (core module $a
+    (type $v (func (result i32)))
+    (import "b" "keep" (func $keep (param funcref)))
+    (func $secret (type $v) (i32.const 1000))
+    (elem declare func $secret)
+    (func (export "init") (call $keep (ref.func $secret))))
+  (core instance $ia (instantiate $a (with "b" (instance $ib))))
+  (func (export "init") (canon lift (core func $ia "init")))
+  (func (export "call") (result u32) (canon lift (core func $ib "call")))
+)"#);
+    let mut snap = snapshotter("init");
+    snap.keep_init_func(true);
+    let once = check(&snap, &input, "init", &["call()"]);
+    assert_eq!(Running::new(&once).call("call()"), "[U32(1001)]");
+    // Running init again on the snapshot registers the function a second time.
+    let twice = check(&snap, &once, "init", &["call()"]);
+    assert_eq!(Running::new(&twice).call("call()"), "[U32(1002)]");
+}
