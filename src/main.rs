@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Pre-initialize a WebAssembly component: run its init function once and write a component
-/// whose memories and globals already hold the result.
+/// whose memories, globals and funcref tables already hold the result.
 #[derive(Parser, Debug)]
 #[command(name = "compsnap", version)]
 struct Cli {
@@ -55,7 +55,7 @@ struct Cli {
     #[arg(long, value_name = "BYTES")]
     max_memory: Option<usize>,
 
-    /// Log each stage with its duration.
+    /// Log each stage with its duration, and how each table's slots were written.
     #[arg(short, long)]
     verbose: bool,
 }
