@@ -12,7 +12,7 @@ use crate::instrument::restore_export;
 use crate::parse::Model;
 use crate::probe::{copy_types, Shift};
 use crate::resolve::Source;
-use crate::rewrite::FuncNames;
+use crate::rewrite::{runs, FuncNames};
 use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use wasm_encoder::reencode::Reencode;
@@ -154,20 +154,14 @@ impl RestorePlan {
         for (&(owner, table), &t) in &tables {
             let ty = model.module_of(owner).tables[table as usize].element_type;
             let element_type = Shift(offsets[owner as usize]).ref_type(ty)?;
-            let slots = &by_table[&t];
-            let mut start = 0;
-            for i in 1..=slots.len() {
-                if i == slots.len() || slots[i].0 != slots[i - 1].0 + 1 {
-                    let run = &slots[start..i];
-                    let exprs: Vec<ConstExpr> =
-                        run.iter().map(|(_, f)| ConstExpr::ref_func(*f)).collect();
-                    elements.active(
-                        Some(t),
-                        &ConstExpr::i32_const(run[0].0 as i32),
-                        Elements::Expressions(element_type, exprs.into()),
-                    );
-                    start = i;
-                }
+            for run in runs(&by_table[&t]) {
+                let exprs: Vec<ConstExpr> =
+                    run.iter().map(|(_, f)| ConstExpr::ref_func(*f)).collect();
+                elements.active(
+                    Some(t),
+                    &ConstExpr::i32_const(run[0].0 as i32),
+                    Elements::Expressions(element_type, exprs.into()),
+                );
             }
         }
         let func_count = funcs.len() as u32;

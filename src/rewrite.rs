@@ -272,8 +272,8 @@ fn add_export(
     }
 }
 
-/// Consecutive slots, split at gaps.
-fn runs(slots: &[(u32, u32)]) -> Vec<&[(u32, u32)]> {
+/// Consecutive slots, split at gaps; `slots` is sorted by slot.
+pub(crate) fn runs(slots: &[(u32, u32)]) -> Vec<&[(u32, u32)]> {
     let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=slots.len() {
