@@ -338,13 +338,15 @@ impl<'b, 'e> Editor<'b, 'e> {
                 self.pending.remove(&ELEMENT);
                 self.out.section(&s);
             }
-            Payload::DataCountSection { range, .. } => {
+            Payload::DataCountSection { count, range } => {
                 self.has_data_count = true;
                 match &e.active_data {
                     None => self.raw(12, range),
+                    // Every original segment keeps its index (see the data section below).
                     Some(added) => {
-                        let count = count_data(self.bytes)? + added.len() as u32;
-                        self.out.section(&DataCountSection { count });
+                        self.out.section(&DataCountSection {
+                            count: count + added.len() as u32,
+                        });
                     }
                 }
             }
@@ -587,14 +589,4 @@ fn has_passive(reader: &wasmparser::DataSectionReader<'_>) -> Result<bool> {
         }
     }
     Ok(false)
-}
-
-/// Number of data segments in the module.
-fn count_data(bytes: &[u8]) -> Result<u32> {
-    for payload in Parser::new(0).parse_all(bytes) {
-        if let Payload::DataSection(reader) = payload? {
-            return Ok(reader.count());
-        }
-    }
-    Ok(0)
 }
