@@ -130,6 +130,10 @@ pub fn rewrite(
             edits[owner as usize]
                 .table_mins
                 .insert(table.index, table.slots.len() as u64);
+            // Index-form writes by the owner fold only when they are function indices into a
+            // funcref table; typed tables need expressions and are replayed, so they count as
+            // written by others.
+            let foldable = is_plain_funcref(model, owner, table.index);
             for (slot, value) in table.slots.iter().enumerate() {
                 let slot = slot as u32;
                 let Some(src) = value else {
@@ -141,7 +145,10 @@ pub fn rewrite(
                         .entry((owner, table.index))
                         .or_default()
                         .push((slot, f));
-                    report.folded += 1;
+                    match foldable {
+                        true => report.folded += 1,
+                        false => report.by_others += 1,
+                    }
                     continue;
                 }
                 report.by_others += 1;
@@ -173,12 +180,6 @@ pub fn rewrite(
                         restore.write_slot(owner, table.index, slot, *src);
                     }
                 }
-            }
-            // Index-form writes by the owner fold only when they are function indices into a
-            // funcref table; typed tables need expressions and are replayed.
-            if !is_plain_funcref(model, owner, table.index) {
-                report.by_others += report.folded;
-                report.folded = 0;
             }
             reports.push(report);
         }
