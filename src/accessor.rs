@@ -9,12 +9,11 @@
 //! - each table slot (and reference global) is identified by probing (see `probe`) and sent
 //!   as one u64 per slot.
 
-use crate::component_edit::{edit_component, ComponentEdit};
 use crate::instrument::{
     global_export, memory_export, table_export, Plan, Record, DROPS_EXPORT, PROBE_OUT_EXPORT,
     PROBING_EXPORT,
 };
-use crate::parse::Model;
+use crate::parse::{IndexCounts, Scope};
 use crate::probe::{
     candidate_types, copy_types, dummy_body, emit_body, identify_body, identify_ref, is_func_ref,
     probe_table, read_out_body, set_probing_body, Ctx, Shift,
@@ -23,15 +22,13 @@ use anyhow::{bail, Result};
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
     Alias, BlockType, CanonicalFunctionSection, CanonicalOption, CodeSection, Component,
-    ComponentAliasSection, ComponentExportKind, ComponentExportSection, ComponentImportSection,
-    ComponentTypeRef, ComponentTypeSection, ComponentValType, EntityType, ExportKind,
+    ComponentAliasSection, ComponentExportKind, ComponentExportSection,
+    ComponentTypeSection, ComponentValType, EntityType, ExportKind,
     ExportSection, Function, FunctionSection, GlobalSection, ImportSection, InstanceSection,
     Instruction, MemArg, MemArgTarget, MemoryType, Module, ModuleArg, ModuleSection,
-    PrimitiveValType, RefType, TableType, TypeSection, ValType,
+    RefType, TableType, TypeSection, ValType,
 };
 
-/// The component import through which the accessor streams state to the host.
-pub const SINK_IMPORT: &str = "compsnap-sink";
 /// The component export the host calls after init to stream all state.
 pub const DUMP_EXPORT: &str = "compsnap-dump";
 
@@ -40,22 +37,50 @@ pub const DUMP_EXPORT: &str = "compsnap-dump";
 /// `WasmList` it never copies.
 const CHUNK_PAGES: i32 = 1 << 10;
 
-/// Re-encodes the component with instrumented modules and the accessor appended to the root.
-pub fn append_accessor(
-    model: &Model,
-    replacements: &[Option<Vec<u8>>],
-    plan: &Plan,
-) -> Result<Vec<u8>> {
-    let accessor = AccessorModule::build(model, plan)?;
-    let append = |component: &mut Component| append_sections(model, plan, &accessor, component);
-    edit_component(
-        model.bytes,
-        ComponentEdit {
-            modules: replacements,
-            remove: None,
-            append: Some(Box::new(append)),
-        },
-    )
+/// A scope's accessor, ready to be appended to its body.
+pub struct Accessor {
+    module: AccessorModule,
+}
+
+impl Accessor {
+    pub fn build(scope: &Scope, plan: &Plan) -> Result<Self> {
+        Ok(Accessor {
+            module: AccessorModule::build(scope, plan)?,
+        })
+    }
+
+    /// Appends the accessor and its `compsnap-dump` export to a body whose sizes (sink
+    /// prepended) are `counts`; returns the size of the component function space after it.
+    pub fn append(
+        &self,
+        scope: &Scope,
+        counts: IndexCounts,
+        plan: &Plan,
+        component: &mut Component,
+    ) -> u32 {
+        append_sections(scope, counts, plan, &self.module, component);
+        counts.component_funcs + 2
+    }
+}
+
+/// Re-exports the dump functions of child instances: (component instance, [(child's export
+/// name, name to export it as)]). `funcs` is the size of the component function space.
+pub fn append_reexports(component: &mut Component, mut funcs: u32, children: &[(u32, Vec<(String, String)>)]) {
+    for (instance, names) in children {
+        for (name, as_name) in names {
+            let mut aliases = ComponentAliasSection::new();
+            aliases.alias(Alias::InstanceExport {
+                instance: *instance,
+                kind: ComponentExportKind::Func,
+                name,
+            });
+            component.section(&aliases);
+            let mut exports = ComponentExportSection::new();
+            exports.export(as_name, ComponentExportKind::Func, funcs, None);
+            component.section(&exports);
+            funcs += 2;
+        }
+    }
 }
 
 /// One import of the accessor module, all from instance "a": name, kind and the export of
@@ -92,7 +117,7 @@ struct Spaces {
 }
 
 impl AccessorModule {
-    fn build(model: &Model, plan: &Plan) -> Result<Self> {
+    fn build(model: &Scope, plan: &Plan) -> Result<Self> {
         let mut sp = Spaces::default();
         let mut types = TypeSection::new();
         let probes = plan
@@ -454,39 +479,23 @@ fn put_buffer(f: &mut Function, tag: i32, len: Option<i32>, ctx: &Ctx) {
 }
 
 fn append_sections(
-    model: &Model,
+    model: &Scope,
+    c: IndexCounts,
     plan: &Plan,
     accessor: &AccessorModule,
     component: &mut Component,
 ) {
-    let c = model.counts;
     let instance_of = |dfs: u32| model.instances[dfs as usize].core_instance_index;
 
-    // Component types: list<u8>, the sink's type, and the dump function's type.
-    let list_ty = c.component_types;
-    let sink_ty = list_ty + 1;
-    let dump_ty = list_ty + 2;
+    // The sink is prepended to the body (see `tree_edit`); only the dump's type is new.
+    let sink = 0;
+    let dump_ty = c.component_types;
     let mut types = ComponentTypeSection::new();
-    types
-        .defined_type()
-        .list(ComponentValType::Primitive(PrimitiveValType::U8));
-    types
-        .function()
-        .params([
-            ("tag", ComponentValType::Primitive(PrimitiveValType::U32)),
-            ("data", ComponentValType::Type(list_ty)),
-        ])
-        .result(None);
     types
         .function()
         .params(Vec::<(&str, ComponentValType)>::new())
         .result(None);
     component.section(&types);
-
-    let sink = c.component_funcs;
-    let mut imports = ComponentImportSection::new();
-    imports.import(SINK_IMPORT, ComponentTypeRef::Func(sink_ty));
-    component.section(&imports);
 
     // Scratch memory for globals and probe results; it grows as needed.
     let max_globals = plan
@@ -589,7 +598,7 @@ fn append_sections(
     canon.lift(lowered, dump_ty, []);
     component.section(&canon);
     let mut exports = ComponentExportSection::new();
-    exports.export(DUMP_EXPORT, ComponentExportKind::Func, sink + 1, None);
+    exports.export(DUMP_EXPORT, ComponentExportKind::Func, c.component_funcs, None);
     component.section(&exports);
 }
 

@@ -37,7 +37,8 @@ impl InitFunc {
         }
         let find = |n: &str, kind| {
             model
-                .root_exports
+                .root()
+                .exports
                 .iter()
                 .find(|e: &&RootExport| e.name == n && e.kind == kind)
         };
@@ -47,14 +48,15 @@ impl InitFunc {
             split_qualified(name, |n| find(n, ComponentExternalKind::Instance).is_some())
         {
             (Some(iface), func)
-        } else if let Some(other) = model.root_exports.iter().find(|e| e.name == name) {
+        } else if let Some(other) = model.root().exports.iter().find(|e| e.name == name) {
             bail!(
                 "init function `{name}`: the component exports `{name}` as {}, not as a function",
                 kind_name(other.kind)
             );
         } else {
             let funcs: Vec<&str> = model
-                .root_exports
+                .root()
+                .exports
                 .iter()
                 .filter(|e| {
                     matches!(

@@ -13,12 +13,17 @@
 //! - when code drops segments, a byte per segment in an appended memory, set before each
 //!   `elem.drop`/`data.drop`.
 //!
-//! The accessor (see `accessor`) then reads all of it after init.
+//! Each scope that instantiates modules gets the host sink prepended and its own accessor (see
+//! `accessor`) appended; each scope re-exports its children's accessors, so the host reaches
+//! every core instance of the tree from the root. The same instrumented code serves every
+//! instantiation of a definition, so accessors report instances by their local id.
 
 use crate::accessor;
 use crate::edit::{edit_module, ElemSegment, ModuleEdit};
 use crate::module_info::ModuleInfo;
-use crate::parse::{CoreInstance, Model, CORE_PREFIX, RESTORE_PREFIX};
+use crate::accessor::DUMP_EXPORT;
+use crate::parse::{CoreInstance, Event, Model, CORE_PREFIX, RESTORE_PREFIX};
+use crate::tree_edit::{edit_tree, BodyEdit};
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
@@ -28,8 +33,8 @@ use wasm_encoder::{
 };
 use wasmparser::{FunctionBody, Operator};
 
-/// What the accessor sends, in order; the host decodes each `put(tag, data)` with it.
-#[derive(Debug, Clone)]
+/// What one scope's accessor sends, in order; the host decodes each `put(tag, data)` with it.
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub records: Vec<Record>,
 }
@@ -73,20 +78,147 @@ pub const PROBING_EXPORT: &str = "__compsnap_probing";
 pub const PROBE_OUT_EXPORT: &str = "__compsnap_probe_out";
 pub const DROPS_EXPORT: &str = "__compsnap_drops";
 
-/// Instruments every instantiated module and appends the accessor to the root scope.
-pub fn instrument(model: &Model) -> Result<(Vec<u8>, Plan)> {
-    let mut replacements = vec![None; model.modules.len()];
+/// What the host reads from the instrumented component: a [`Plan`] per scope definition, and
+/// the exports that dump each node.
+#[derive(Debug, Clone, Default)]
+pub struct TreePlan {
+    /// By scope id; empty for scopes with no core instances.
+    pub scopes: Vec<Plan>,
+    /// Every node with core instances, in pre-order: its dump export.
+    pub dumps: Vec<Dump>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dump {
+    pub node: usize,
+    pub scope: usize,
+    pub export: String,
+}
+
+/// Instruments every instantiated module of every instantiated scope, gives each such scope an
+/// accessor, and re-exports every accessor up to the root.
+pub fn instrument(model: &Model) -> Result<(Vec<u8>, TreePlan)> {
+    let live = live_scopes(model);
+    let mut plans = vec![Plan::default(); model.scopes.len()];
+    let edit = instrument_scope(model, 0, &live, &mut plans)?;
+    let bytes = edit_tree(model.bytes, &edit)?;
+    let mut dumps = Vec::new();
+    let mut suffixes = vec![String::new(); model.nodes.len()];
+    for (n, node) in model.nodes.iter().enumerate() {
+        for (k, child) in model.live_children(n).enumerate() {
+            suffixes[child] = format!("{}-c{k}", suffixes[n]);
+        }
+        if node.live && !model.scopes[node.scope].instances.is_empty() {
+            dumps.push(Dump {
+                node: n,
+                scope: node.scope,
+                export: format!("{DUMP_EXPORT}{}", suffixes[n]),
+            });
+        }
+    }
+    Ok((
+        bytes,
+        TreePlan {
+            scopes: plans,
+            dumps,
+        },
+    ))
+}
+
+/// Scopes that some node instantiates and that run core code in or below themselves.
+fn live_scopes(model: &Model) -> Vec<bool> {
+    let mut live = vec![false; model.scopes.len()];
+    for node in &model.nodes {
+        live[node.scope] |= node.live;
+    }
+    live
+}
+
+/// The dump export suffixes a live scope's instances have: `""` for its own accessor, then
+/// `-c<k>…` for the k-th live child instantiation's.
+fn dump_suffixes(model: &Model, scope: usize, live: &[bool]) -> Vec<String> {
+    let s = &model.scopes[scope];
+    let mut out = Vec::new();
+    if !s.instances.is_empty() {
+        out.push(String::new());
+    }
+    let children = s.events.iter().filter_map(|e| match e {
+        Event::Component { scope, .. } if live[*scope] => Some(*scope),
+        _ => None,
+    });
+    for (k, child) in children.enumerate() {
+        for suffix in dump_suffixes(model, child, live) {
+            out.push(format!("-c{k}{suffix}"));
+        }
+    }
+    out
+}
+
+fn instrument_scope<'a>(
+    model: &'a Model,
+    id: usize,
+    live: &[bool],
+    plans: &mut [Plan],
+) -> Result<BodyEdit<'a>> {
+    let scope = &model.scopes[id];
+    let mut edit = BodyEdit::new(scope);
+    if !live[id] {
+        return Ok(edit);
+    }
+    edit.sink = true;
     let mut records = Vec::new();
-    for instance in &model.instances {
-        let info = &model.modules[instance.module];
+    for instance in &scope.instances {
+        let info = &scope.modules[instance.module];
         let (bytes, mut instance_records) = instrument_module(instance, info)
-            .with_context(|| format!("instrumenting {}", instance.describe(model)))?;
-        replacements[instance.module] = Some(bytes);
+            .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
+        let versions = &mut edit.modules[instance.module].1;
+        if versions.is_empty() {
+            versions.push(bytes);
+        }
         records.append(&mut instance_records);
     }
     let plan = Plan { records };
-    let bytes = accessor::append_accessor(model, &replacements, &plan)?;
-    Ok((bytes, plan))
+    for (ordinal, (_, child)) in scope.components.iter().enumerate() {
+        if live[*child] {
+            let child_edit = instrument_scope(model, *child, live, plans)?;
+            edit.components[ordinal].1.push(child_edit);
+        }
+    }
+    // Each live child instantiation gets the sink, and its dumps are re-exported.
+    let mut reexports = Vec::new();
+    for event in &scope.events {
+        if let Event::Component {
+            instance,
+            entry,
+            scope: child,
+        } = *event
+        {
+            if live[child] {
+                edit.sink_args.insert(entry);
+                let k = reexports.len();
+                let names = dump_suffixes(model, child, live)
+                    .into_iter()
+                    .map(|s| (format!("{DUMP_EXPORT}{s}"), format!("{DUMP_EXPORT}-c{k}{s}")))
+                    .collect::<Vec<_>>();
+                reexports.push((instance, names));
+            }
+        }
+    }
+    let accessor = match scope.instances.is_empty() {
+        true => None,
+        false => Some(accessor::Accessor::build(scope, &plan)?),
+    };
+    let counts = edit.counts(scope.counts);
+    let plan_for_append = plan.clone();
+    edit.append = Some(Box::new(move |component| {
+        let mut funcs = counts.component_funcs;
+        if let Some(accessor) = &accessor {
+            funcs = accessor.append(scope, counts, &plan_for_append, component);
+        }
+        accessor::append_reexports(component, funcs, &reexports);
+    }));
+    plans[id] = plan;
+    Ok(edit)
 }
 
 fn instrument_module(instance: &CoreInstance, info: &ModuleInfo) -> Result<(Vec<u8>, Vec<Record>)> {

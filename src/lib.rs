@@ -29,6 +29,7 @@ pub mod rewrite;
 #[cfg(feature = "engine")]
 mod run;
 pub mod snapshot;
+mod tree_edit;
 
 #[cfg(feature = "engine")]
 pub use run::{RunOptions, RunTimings};
@@ -220,7 +221,7 @@ impl Snapshotter {
         run: impl FnOnce(
             &[u8],
             &init_func::InitFunc,
-            Arc<instrument::Plan>,
+            Arc<instrument::TreePlan>,
         ) -> Result<(snapshot::Collector, RunTimings)>,
     ) -> Result<Vec<u8>> {
         let t = Instant::now();
@@ -229,8 +230,8 @@ impl Snapshotter {
         let init = init_func::InitFunc::resolve(&self.init_func, &model)?;
         let detail = format!(
             "{} modules, {} core instances",
-            model.modules.len(),
-            model.instances.len()
+            model.scopes.iter().map(|s| s.modules.len()).sum::<usize>(),
+            model.instance_count
         );
         self.stage(stats, "parse", t.elapsed(), detail);
 
@@ -292,7 +293,8 @@ impl Snapshotter {
             keep_init_func: self.keep_init_func,
             max_gap: self.max_gap,
         };
-        let (mut out, tables) = rewrite::rewrite(&model, &snapshot, &init, opts)?;
+        let rewritten = rewrite::rewrite(&model, &snapshot, &init, opts)?;
+        let (mut out, tables) = (rewritten.bytes, rewritten.tables);
         if std::env::var_os("COMPSNAP_TEST_CORRUPT_OUTPUT").is_some() {
             // Test hook: proves that an output failing validation is refused, not written.
             out.truncate(out.len().saturating_sub(1));
@@ -310,7 +312,7 @@ impl Snapshotter {
                 eprintln!(
                     "compsnap: table {}, table {}: {} slots, {} null, {} folded into the \
                      owner's image, {} written by other instances",
-                    model.instances[r.dfs as usize].describe(&model),
+                    model.describe(r.dfs),
                     r.table,
                     r.slots,
                     r.nulls,
@@ -389,7 +391,7 @@ pub fn offline_pipeline(component: &[u8], state_seed: &[u8]) -> Result<Vec<u8>> 
         keep_init_func: true,
         max_gap: layout::DEFAULT_MAX_GAP,
     };
-    let (out, _) = rewrite::rewrite(&model, &snapshot, &init, opts)?;
+    let out = rewrite::rewrite(&model, &snapshot, &init, opts)?.bytes;
     if let Err(e) = output::validate(&out) {
         panic!("bug: the rewritten component does not validate: {e:#}");
     }

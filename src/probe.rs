@@ -11,7 +11,7 @@
 use crate::accessor::memarg;
 use crate::instrument::{SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE};
 use crate::module_info::ModuleInfo;
-use crate::parse::Model;
+use crate::parse::Scope;
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 use wasm_encoder::reencode::Reencode;
@@ -28,7 +28,7 @@ pub(crate) struct Ctx {
 /// already there, and returns each instance's offset. Copying whole sections keeps rec groups
 /// and subtyping intact, so a copied type is the same type to the engine.
 pub(crate) fn copy_types(
-    model: &Model,
+    model: &Scope,
     types: &mut TypeSection,
     count: &mut u32,
 ) -> Result<Vec<u32>> {
@@ -76,7 +76,7 @@ pub(crate) fn is_func_ref(info: &ModuleInfo, rt: &wasmparser::RefType) -> bool {
 
 /// One accessor type per (instance, type) of a function that can sit in a table: every
 /// declared function and every imported function with a shim.
-pub(crate) fn candidate_types(model: &Model, type_offset: &[u32]) -> Result<Vec<(u32, u32, u32)>> {
+pub(crate) fn candidate_types(model: &Scope, type_offset: &[u32]) -> Result<Vec<(u32, u32, u32)>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for instance in &model.instances {
@@ -141,7 +141,7 @@ pub(crate) type Dummy = (u32, u32, u32);
 /// `identify(r: funcref) -> i64`: null, or the probed identity, or why it failed. Returns the
 /// dummy functions it refers to, which the accessor defines from index `first_dummy` on.
 pub(crate) fn identify_body(
-    model: &Model,
+    model: &Scope,
     candidates: &[(u32, u32, u32)],
     type_offset: &[u32],
     f_read: u32,
@@ -219,7 +219,7 @@ fn is_func_type(info: &ModuleInfo, module_type: u32) -> bool {
     matches!(info.signatures.get(module_type as usize), Some(Some(_)))
 }
 
-fn unreachable_default<T>(model: &Model, dfs: u32, func: u32) -> Result<T> {
+fn unreachable_default<T>(model: &Scope, dfs: u32, func: u32) -> Result<T> {
     bail!(
         "{}: function {func} takes a non-nullable reference parameter of a type compsnap cannot \
          build a value of (only i31, eq, any, func and function types), so a table slot holding \
@@ -229,7 +229,7 @@ fn unreachable_default<T>(model: &Model, dfs: u32, func: u32) -> Result<T> {
 }
 
 /// A dummy's body: default results.
-pub(crate) fn dummy_body(model: &Model, dummy: &Dummy, type_offset: &[u32]) -> Result<Function> {
+pub(crate) fn dummy_body(model: &Scope, dummy: &Dummy, type_offset: &[u32]) -> Result<Function> {
     let (_, dfs, module_type) = *dummy;
     let info = model.module_of(dfs);
     let Some(Some(sig)) = info.signatures.get(module_type as usize) else {

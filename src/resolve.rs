@@ -5,7 +5,7 @@
 //! [`Source`]: a definition in some instance, or a canonical function of the scope (a
 //! `canon lower` or a built-in like `resource.drop`), whose code is in no module at all.
 
-use crate::parse::{CoreInstanceKind, ItemOrigin, Model};
+use crate::parse::{CoreInstanceKind, ItemOrigin, Scope};
 use anyhow::{anyhow, bail, Result};
 use wasmparser::ExternalKind;
 
@@ -19,7 +19,7 @@ pub enum Source {
 }
 
 /// Resolves item `index` of `kind` as seen from instance `dfs`.
-pub fn resolve(model: &Model, dfs: u32, kind: ExternalKind, index: u32) -> Result<Source> {
+pub fn resolve(model: &Scope, dfs: u32, kind: ExternalKind, index: u32) -> Result<Source> {
     let info = model.module_of(dfs);
     let imported = match kind {
         ExternalKind::Func | ExternalKind::FuncExact => info.imported_funcs,
@@ -50,7 +50,7 @@ pub fn resolve(model: &Model, dfs: u32, kind: ExternalKind, index: u32) -> Resul
 
 /// Resolves export `name` of `kind` of core instance `instance` (an index in the root's core
 /// instance space).
-fn resolve_export(model: &Model, instance: u32, name: &str, kind: ExternalKind) -> Result<Source> {
+fn resolve_export(model: &Scope, instance: u32, name: &str, kind: ExternalKind) -> Result<Source> {
     let kind = if kind == ExternalKind::FuncExact {
         ExternalKind::Func
     } else {

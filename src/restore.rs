@@ -9,7 +9,7 @@
 //! start function. Like the instrumentation, it is purely additive.
 
 use crate::instrument::restore_export;
-use crate::parse::Model;
+use crate::parse::{IndexCounts, Scope};
 use crate::probe::{copy_types, Shift};
 use crate::resolve::Source;
 use crate::rewrite::{runs, FuncNames};
@@ -55,7 +55,7 @@ impl RestorePlan {
         self.globals.insert((owner, global), src);
     }
 
-    pub fn build(&self, model: &Model, names: &FuncNames) -> Result<Restore> {
+    pub fn build(&self, model: &Scope, names: &FuncNames) -> Result<Restore> {
         let mut types = TypeSection::new();
         let mut type_count = 0;
         let offsets = copy_types(model, &mut types, &mut type_count)?;
@@ -192,9 +192,9 @@ impl RestorePlan {
 }
 
 impl Restore {
-    /// Appends the module, its import instance and its instantiation to the root scope.
-    pub fn append(&self, model: &Model, component: &mut Component) {
-        let c = model.counts;
+    /// Appends the module, its import instance and its instantiation to a body whose index
+    /// spaces have sizes `c`.
+    pub fn append(&self, model: &Scope, c: IndexCounts, component: &mut Component) {
         let mut aliases = ComponentAliasSection::new();
         let mut next = [c.core_funcs, c.core_tables, c.core_globals];
         let mut items = Vec::new();

@@ -20,10 +20,11 @@ use crate::edit::{edit_module, ElemSegment, ModuleEdit};
 use crate::init_func::InitFunc;
 use crate::instrument::restore_export;
 use crate::layout::layout;
-use crate::parse::Model;
+use crate::parse::{Model, Scope};
+use crate::tree_edit::{edit_tree, BodyEdit};
 use crate::resolve::{resolve, Source};
 use crate::restore::RestorePlan;
-use crate::snapshot::{GlobalValue, Snapshot};
+use crate::snapshot::{GlobalValue, InstanceState, Snapshot};
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
@@ -51,12 +52,151 @@ pub struct TableReport {
     pub by_others: usize,
 }
 
+/// What sharing byte-identical definitions saved, reported by `-v`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sharing {
+    /// Rewritten modules and component definitions emitted once for several instances.
+    pub shared: usize,
+    /// Bytes not emitted because of it.
+    pub bytes_saved: usize,
+}
+
+/// The rewritten component, with a report per table and what sharing saved.
+pub struct Rewritten {
+    pub bytes: Vec<u8>,
+    pub tables: Vec<TableReport>,
+    pub sharing: Sharing,
+}
+
 pub fn rewrite(
     model: &Model,
     snapshot: &Snapshot,
     init: &InitFunc,
     opts: RewriteOptions,
-) -> Result<(Vec<u8>, Vec<TableReport>)> {
+) -> Result<Rewritten> {
+    let mut out = Rewritten {
+        bytes: Vec::new(),
+        tables: Vec::new(),
+        sharing: Sharing::default(),
+    };
+    let edit = node_edit(model, 0, snapshot, opts, &mut out)?;
+    let bytes = edit_tree(model.bytes, &edit)?;
+    let remove = match (&init.interface, opts.keep_init_func) {
+        (_, true) => None,
+        (None, false) => Some(Removal::Root(&init.func)),
+        (Some(iface), false) => Some(Removal::FromInstance {
+            iface,
+            func: &init.func,
+        }),
+    };
+    out.bytes = match remove {
+        None => bytes,
+        Some(remove) => edit_component(
+            &bytes,
+            ComponentEdit {
+                modules: &[],
+                remove: Some(remove),
+                append: None,
+            },
+        )?,
+    };
+    Ok(out)
+}
+
+/// The edit of one node's body: a version of each module per distinct instance state, a
+/// version of each nested definition per distinct child body, and the node's restore module.
+fn node_edit<'a>(
+    model: &'a Model,
+    node: usize,
+    snapshot: &Snapshot,
+    opts: RewriteOptions,
+    out: &mut Rewritten,
+) -> Result<BodyEdit<'a>> {
+    let n = &model.nodes[node];
+    let scope = &model.scopes[n.scope];
+    let mut edit = BodyEdit::new(scope);
+    if !n.live {
+        return Ok(edit);
+    }
+    let view = model.view(node);
+    let states: Vec<&InstanceState> = n
+        .dfs
+        .iter()
+        .map(|d| &snapshot.instances[*d as usize])
+        .collect();
+    let scope_out = rewrite_scope(&view, &states, opts).with_context(|| view.path.clone())?;
+    for mut report in scope_out.reports {
+        report.dfs = n.dfs[report.dfs as usize];
+        out.tables.push(report);
+    }
+    for (instance, bytes) in scope.instances.iter().zip(scope_out.modules) {
+        let versions = &mut edit.modules[instance.module].1;
+        let version = match versions.iter().position(|v| *v == bytes) {
+            Some(v) => {
+                out.sharing.shared += 1;
+                out.sharing.bytes_saved += bytes.len();
+                v
+            }
+            None => {
+                versions.push(bytes);
+                versions.len() - 1
+            }
+        };
+        edit.module_version
+            .insert(instance.core_instance_index, version as u32);
+    }
+    // Distinct child bodies by their bytes: re-encoding is deterministic, and every version of
+    // a definition sits at the same place, so equal bytes here mean equal bytes in the output.
+    let mut seen: Vec<Vec<Vec<u8>>> = vec![Vec::new(); scope.components.len()];
+    for &child in &n.children {
+        let c = &model.nodes[child];
+        if !c.live {
+            continue;
+        }
+        let ordinal = scope
+            .components
+            .iter()
+            .position(|(_, s)| *s == c.scope)
+            .context("bug: a child node's definition is not in its parent scope")?;
+        let child_edit = node_edit(model, child, snapshot, opts, out)?;
+        let bytes = edit_tree(model.scopes[c.scope].bytes, &child_edit)?;
+        let entry = c.instance.context("bug: child node without instance")?.1;
+        let version = match seen[ordinal].iter().position(|v| *v == bytes) {
+            Some(v) => {
+                out.sharing.shared += 1;
+                out.sharing.bytes_saved += bytes.len();
+                v
+            }
+            None => {
+                seen[ordinal].push(bytes);
+                edit.components[ordinal].1.push(child_edit);
+                seen[ordinal].len() - 1
+            }
+        };
+        edit.component_version.insert(entry, version as u32);
+    }
+    if let Some(restore) = scope_out.restore {
+        let counts = edit.counts(scope.counts);
+        edit.append = Some(Box::new(move |component| {
+            restore.append(scope, counts, component)
+        }));
+    }
+    Ok(edit)
+}
+
+/// One node's rewritten modules (by local id), restore module and table reports (local ids).
+struct ScopeOutput {
+    modules: Vec<Vec<u8>>,
+    restore: Option<crate::restore::Restore>,
+    reports: Vec<TableReport>,
+}
+
+/// Rewrites the modules of one scope, viewed as one of its nodes, from its instances' states.
+fn rewrite_scope(
+    model: &Scope,
+    states: &[&InstanceState],
+    opts: RewriteOptions,
+) -> Result<ScopeOutput> {
     let names = FuncNames::new(model)?;
     let mut edits: Vec<ModuleEdit> = model
         .instances
@@ -69,7 +209,7 @@ pub fn rewrite(
     for instance in &model.instances {
         let dfs = instance.dfs;
         let info = model.module_of(dfs);
-        let state = &snapshot.instances[dfs as usize];
+        let state = states[dfs as usize];
         let edit = &mut edits[dfs as usize];
         edit.drop_start = true;
         let mut segments = Vec::new();
@@ -120,7 +260,7 @@ pub fn rewrite(
     let mut writes: BTreeMap<(u32, u32), Vec<(u32, u32)>> = BTreeMap::new(); // (writer, table) → (slot, func)
     for instance in &model.instances {
         let owner = instance.dfs;
-        for table in &snapshot.instances[owner as usize].tables {
+        for table in &states[owner as usize].tables {
             let mut report = TableReport {
                 dfs: owner,
                 table: table.index,
@@ -223,38 +363,22 @@ pub fn rewrite(
         }
     }
 
-    let mut modules = vec![None; model.modules.len()];
+    let mut modules = Vec::new();
     for (instance, edit) in model.instances.iter().zip(edits) {
         let info = &model.modules[instance.module];
         let bytes = edit_module(info.bytes, edit)
             .with_context(|| format!("rewriting {}", instance.describe(model)))?;
-        modules[instance.module] = Some(bytes);
+        modules.push(bytes);
     }
-    let remove = match (&init.interface, opts.keep_init_func) {
-        (_, true) => None,
-        (None, false) => Some(Removal::Root(&init.func)),
-        (Some(iface), false) => Some(Removal::FromInstance {
-            iface,
-            func: &init.func,
-        }),
-    };
     let restore = match restore.is_empty() {
         true => None,
         false => Some(restore.build(model, &names)?),
     };
-    let append = restore.map(|r| {
-        Box::new(move |component: &mut wasm_encoder::Component| r.append(model, component))
-            as crate::component_edit::Append
-    });
-    let bytes = edit_component(
-        model.bytes,
-        ComponentEdit {
-            modules: &modules,
-            remove,
-            append,
-        },
-    )?;
-    Ok((bytes, reports))
+    Ok(ScopeOutput {
+        modules,
+        restore,
+        reports,
+    })
 }
 
 /// Adds an export unless the module (or the edit) already has it: a snapshot of a snapshot
@@ -288,7 +412,7 @@ pub(crate) fn runs(slots: &[(u32, u32)]) -> Vec<&[(u32, u32)]> {
 
 /// Whether table `table` of instance `dfs` holds plain (nullable, untyped) funcrefs, the only
 /// element type index-form segments can initialize.
-fn is_plain_funcref(model: &Model, dfs: u32, table: u32) -> bool {
+fn is_plain_funcref(model: &Scope, dfs: u32, table: u32) -> bool {
     let ty = model.module_of(dfs).tables[table as usize].element_type;
     ty == wasmparser::RefType::FUNCREF
 }
@@ -301,7 +425,7 @@ pub struct FuncNames {
 }
 
 impl FuncNames {
-    fn new(model: &Model) -> Result<Self> {
+    fn new(model: &Scope) -> Result<Self> {
         let mut names = Vec::new();
         let mut importers: HashMap<(u32, u32), Vec<(u32, u32)>> = HashMap::new();
         for instance in &model.instances {

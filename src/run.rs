@@ -4,9 +4,9 @@
 //! act on: which import a denied init called, that the timeout fired, or the trap's Wasm
 //! backtrace.
 
-use crate::accessor::{DUMP_EXPORT, SINK_IMPORT};
+use crate::tree_edit::SINK_IMPORT;
 use crate::init_func::InitFunc;
-use crate::instrument::Plan;
+use crate::instrument::TreePlan as Plan;
 use crate::snapshot::Collector;
 use anyhow::{anyhow, bail, Result};
 use std::path::PathBuf;
@@ -203,7 +203,7 @@ pub fn run_with<T: 'static>(
 ) -> Result<(Collector, RunTimings)> {
     let mut timings = RunTimings::default();
     let collector = Arc::new(Mutex::new(Collector::new(&plan)));
-    add_sink(linker, plan, collector.clone())?;
+    add_sink(linker, plan.clone(), collector.clone())?;
     let watchdog = opts.timeout.map(|t| Watchdog::start(store.engine(), t));
     if watchdog.is_some() {
         store.set_epoch_deadline(1);
@@ -226,9 +226,13 @@ pub fn run_with<T: 'static>(
     timings.init = t.elapsed();
     let timed = watchdog.is_some();
     drop(watchdog);
-    let dump = instance
-        .get_typed_func::<(), ()>(&mut *store, DUMP_EXPORT)
-        .map_err(|e| anyhow!("instrumentation bug: {DUMP_EXPORT} missing: {e}"))?;
+    let mut dumps = Vec::new();
+    for dump in &plan.dumps {
+        let func = instance
+            .get_typed_func::<(), ()>(&mut *store, &dump.export)
+            .map_err(|e| anyhow!("instrumentation bug: {} missing: {e}", dump.export))?;
+        dumps.push(func);
+    }
     if timed {
         // Reading state must not be cut short by the init's timeout.
         store.set_epoch_deadline(u64::MAX / 2);
@@ -237,7 +241,17 @@ pub fn run_with<T: 'static>(
     // A table's slot identities go out in one call; lift the per-call transfer limit for it.
     let fuel = store.hostcall_fuel();
     store.set_hostcall_fuel(usize::MAX);
-    let dumped = dump.call(&mut *store, ());
+    let mut dumped = Ok(());
+    for (i, func) in dumps.iter().enumerate() {
+        collector
+            .lock()
+            .map_err(|_| anyhow!("the sink panicked"))?
+            .begin(i);
+        dumped = func.call(&mut *store, ());
+        if dumped.is_err() {
+            break;
+        }
+    }
     store.set_hostcall_fuel(fuel);
     dumped.map_err(|e| anyhow!("reading the state after init failed: {e:#}"))?;
     timings.dump = t.elapsed();

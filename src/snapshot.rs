@@ -4,9 +4,9 @@
 //! memory itself; only its non-zero runs are copied out, so a mostly empty heap costs little.
 
 use crate::instrument::{
-    Plan, Record, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE,
+    Plan, Record, TreePlan, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE,
 };
-use crate::parse::Model;
+use crate::parse::{Model, Scope};
 use crate::resolve::{resolve, Source};
 use anyhow::{bail, Context, Result};
 use wasm_encoder::ValType;
@@ -75,6 +75,20 @@ impl Snapshot {
     pub fn synthetic(model: &Model, data: &[u8]) -> Snapshot {
         let mut bytes = data.iter().copied().cycle();
         let mut next = move || bytes.next().unwrap_or(0);
+        let mut instances = vec![InstanceState::default(); model.instance_count as usize];
+        for (n, node) in model.nodes.iter().enumerate() {
+            let view = model.view(n);
+            for (state, dfs) in synthetic_scope(&view, &mut next).into_iter().zip(&node.dfs) {
+                instances[*dfs as usize] = state;
+            }
+        }
+        Snapshot { instances }
+    }
+}
+
+/// Synthetic states of one scope's instances, by local id.
+fn synthetic_scope(model: &Scope, next: &mut impl FnMut() -> u8) -> Vec<InstanceState> {
+    {
         let mut instances = Vec::new();
         for instance in &model.instances {
             let info = &model.modules[instance.module];
@@ -143,7 +157,7 @@ impl Snapshot {
             }
             instances.push(state);
         }
-        Snapshot { instances }
+        instances
     }
 }
 
@@ -151,10 +165,11 @@ impl Snapshot {
 /// (about 8 bytes) in the output, so shorter gaps are never worth a split.
 pub const MIN_SPLIT_GAP: usize = 8;
 
-/// Receives `put(tag, data)` calls from the accessor.
-#[derive(Default)]
+/// Receives `put(tag, data)` calls from the accessors, one dump at a time.
 pub struct Collector {
-    records: Vec<Received>,
+    /// Per dump of the plan, what each of its records received.
+    dumps: Vec<Vec<Received>>,
+    current: usize,
 }
 
 #[derive(Default)]
@@ -166,16 +181,34 @@ enum Received {
 }
 
 impl Collector {
-    pub fn new(plan: &Plan) -> Self {
-        let records = plan.records.iter().map(|_| Received::Nothing).collect();
-        Collector { records }
+    pub fn new(plan: &TreePlan) -> Self {
+        let dumps = plan
+            .dumps
+            .iter()
+            .map(|d| {
+                let records = &plan.scopes[d.scope].records;
+                records.iter().map(|_| Received::Nothing).collect()
+            })
+            .collect();
+        Collector { dumps, current: 0 }
+    }
+
+    /// The following `put`s come from dump `index` of the plan.
+    pub fn begin(&mut self, index: usize) {
+        self.current = index;
     }
 
     /// One `put` from the accessor. Memory tags arrive in order, chunk after chunk.
-    pub fn put(&mut self, plan: &Plan, tag: u32, data: &[u8]) -> Result<()> {
+    pub fn put(&mut self, plan: &TreePlan, tag: u32, data: &[u8]) -> Result<()> {
+        let (Some(dump), Some(received)) = (
+            plan.dumps.get(self.current),
+            self.dumps.get_mut(self.current),
+        ) else {
+            bail!("accessor sent data outside a dump (instrumentation bug)");
+        };
         let (Some(record), Some(slot)) = (
-            plan.records.get(tag as usize),
-            self.records.get_mut(tag as usize),
+            plan.scopes[dump.scope].records.get(tag as usize),
+            received.get_mut(tag as usize),
         ) else {
             bail!("accessor sent unknown tag {tag} (instrumentation bug)");
         };
@@ -200,12 +233,29 @@ impl Collector {
         Ok(())
     }
 
-    /// Assembles the snapshot; refuses state it cannot represent yet.
-    pub fn finish(self, model: &Model, plan: &Plan) -> Result<Snapshot> {
+    /// Assembles the snapshot, indexed by DFS id; refuses state it cannot represent yet.
+    pub fn finish(self, model: &Model, plan: &TreePlan) -> Result<Snapshot> {
+        let mut snapshot = Snapshot {
+            instances: vec![InstanceState::default(); model.instance_count as usize],
+        };
+        for (dump, received) in plan.dumps.iter().zip(self.dumps) {
+            let view = model.view(dump.node);
+            let states = finish_scope(&view, &plan.scopes[dump.scope], received)?;
+            for (state, dfs) in states.into_iter().zip(&model.nodes[dump.node].dfs) {
+                snapshot.instances[*dfs as usize] = state;
+            }
+        }
+        Ok(snapshot)
+    }
+}
+
+/// One node's states, by local id.
+fn finish_scope(model: &Scope, plan: &Plan, received: Vec<Received>) -> Result<Vec<InstanceState>> {
+    {
         let mut snapshot = Snapshot {
             instances: vec![InstanceState::default(); model.instances.len()],
         };
-        for (record, received) in plan.records.iter().zip(self.records) {
+        for (record, received) in plan.records.iter().zip(received) {
             let dfs = match record {
                 Record::Memory { dfs, .. }
                 | Record::Globals { dfs, .. }
@@ -273,12 +323,12 @@ impl Collector {
             state.dropped_data.sort_unstable();
             state.dropped_data.dedup();
         }
-        Ok(snapshot)
+        Ok(snapshot.instances)
     }
 }
 
 /// Decodes slot encodings into canonical function identities (`None` for null).
-fn decode_refs(model: &Model, bytes: &[u8]) -> Result<Vec<Option<Source>>> {
+fn decode_refs(model: &Scope, bytes: &[u8]) -> Result<Vec<Option<Source>>> {
     let mut out = Vec::with_capacity(bytes.len() / 8);
     for (slot, chunk) in bytes.chunks_exact(8).enumerate() {
         let mut b8 = [0u8; 8];
@@ -408,13 +458,13 @@ mod tests {
                 "slot 1 holds a non-null non-function reference",
             ),
         ] {
-            let err = decode_refs(&model, &slots(&[SLOT_NULL, sentinel])).unwrap_err();
+            let err = decode_refs(model.root(), &slots(&[SLOT_NULL, sentinel])).unwrap_err();
             assert!(format!("{err:#}").contains(message), "{err:#}");
         }
-        let err = decode_refs(&model, &slots(&[7 << 32])).unwrap_err();
+        let err = decode_refs(model.root(), &slots(&[7 << 32])).unwrap_err();
         assert!(format!("{err:#}").contains("unknown instance 7"), "{err:#}");
         assert_eq!(
-            decode_refs(&model, &slots(&[SLOT_NULL])).unwrap(),
+            decode_refs(model.root(), &slots(&[SLOT_NULL])).unwrap(),
             vec![None]
         );
     }

@@ -1,0 +1,410 @@
+//! Re-encoding of a whole component tree, shared by `instrument` and `rewrite`.
+//!
+//! Each component body gets a [`BodyEdit`]: new bytes for the modules it defines, several
+//! *versions* of a module or nested definition (one per distinct state of the instances that
+//! use it), the host sink prepended, and sections appended. Versions are inserted right after
+//! the definition they copy, and the sink's type and import go first, so later entries of those
+//! index spaces move up. Every reference is remapped, including `alias outer` references from
+//! deeper bodies and inline type declarations into the bodies that moved; a type declaration's
+//! own index spaces never move.
+
+use crate::parse::{IndexCounts, Scope};
+use anyhow::{anyhow, Result};
+use std::collections::{HashMap, HashSet};
+use wasm_encoder::reencode::{component_utils, Reencode, ReencodeComponent};
+use wasm_encoder::{
+    Component, ComponentExportKind, ComponentImportSection, ComponentInstanceSection,
+    ComponentSectionId, ComponentTypeRef, ComponentTypeSection, ComponentValType, ExportKind,
+    InstanceSection, ModuleArg, PrimitiveValType, RawSection,
+};
+use wasmparser::{Parser, Payload};
+
+/// The component import through which accessors stream state to the host.
+pub const SINK_IMPORT: &str = "compsnap-sink";
+/// Component types the sink prepends: `list<u8>` and the sink's function type.
+pub const SINK_TYPES: u32 = 2;
+
+/// Sections appended after a body's last one.
+pub type Append<'a> = Box<dyn Fn(&mut Component) + 'a>;
+
+/// How one component body is re-encoded.
+pub struct BodyEdit<'a> {
+    /// Per module definition (by ordinal): its index and the versions to emit in its place.
+    /// No versions keeps the original.
+    pub modules: Vec<(u32, Vec<Vec<u8>>)>,
+    /// Core instance index → which version of its module it instantiates.
+    pub module_version: HashMap<u32, u32>,
+    /// Per nested definition (by ordinal): its index and the edits of its versions. No
+    /// versions re-encodes it unchanged (its outer aliases may still move).
+    pub components: Vec<(u32, Vec<BodyEdit<'a>>)>,
+    /// Component instance-section entry (by position) → which version of its component it
+    /// instantiates.
+    pub component_version: HashMap<u32, u32>,
+    /// Prepend `list<u8>`, the sink's type and the `compsnap-sink` import.
+    pub sink: bool,
+    /// Component instance-section entries (by position) that get `with "compsnap-sink"`.
+    pub sink_args: HashSet<u32>,
+    pub append: Option<Append<'a>>,
+}
+
+impl<'a> BodyEdit<'a> {
+    /// An edit that changes nothing yet.
+    pub fn new(scope: &Scope) -> Self {
+        BodyEdit {
+            modules: scope
+                .modules
+                .iter()
+                .map(|m| (m.module_index, Vec::new()))
+                .collect(),
+            module_version: HashMap::new(),
+            components: scope
+                .components
+                .iter()
+                .map(|(index, _)| (*index, Vec::new()))
+                .collect(),
+            component_version: HashMap::new(),
+            sink: false,
+            sink_args: HashSet::new(),
+            append: None,
+        }
+    }
+
+    /// An edit that changes nothing, for a body compsnap does not touch.
+    fn unchanged() -> Self {
+        BodyEdit {
+            modules: Vec::new(),
+            module_version: HashMap::new(),
+            components: Vec::new(),
+            component_version: HashMap::new(),
+            sink: false,
+            sink_args: HashSet::new(),
+            append: None,
+        }
+    }
+
+    fn shifts(&self) -> Shifts {
+        let extra = |n: usize| n.saturating_sub(1) as u32;
+        let mut shifts = Shifts::default();
+        for (index, versions) in &self.modules {
+            if versions.len() > 1 {
+                shifts.modules.push((index + 1, extra(versions.len())));
+            }
+        }
+        for (index, versions) in &self.components {
+            if versions.len() > 1 {
+                shifts.components.push((index + 1, extra(versions.len())));
+            }
+        }
+        if self.sink {
+            shifts.types.push((0, SINK_TYPES));
+            shifts.funcs.push((0, 1));
+        }
+        shifts
+    }
+
+    /// The body's index space sizes after this edit, before anything is appended.
+    pub fn counts(&self, mut counts: IndexCounts) -> IndexCounts {
+        let s = self.shifts();
+        let total = |v: &[(u32, u32)]| v.iter().map(|(_, n)| n).sum::<u32>();
+        counts.modules += total(&s.modules);
+        counts.components += total(&s.components);
+        counts.component_types += total(&s.types);
+        counts.component_funcs += total(&s.funcs);
+        counts
+    }
+}
+
+/// Entries inserted into a body's index spaces: (original index they go before, how many).
+#[derive(Debug, Clone, Default)]
+struct Shifts {
+    types: Vec<(u32, u32)>,
+    funcs: Vec<(u32, u32)>,
+    modules: Vec<(u32, u32)>,
+    components: Vec<(u32, u32)>,
+}
+
+fn shift(inserted: &[(u32, u32)], index: u32) -> u32 {
+    index
+        + inserted
+            .iter()
+            .filter(|(at, _)| *at <= index)
+            .map(|(_, n)| n)
+            .sum::<u32>()
+}
+
+/// Re-encodes a whole component (the root body) with `edit`.
+pub fn edit_tree(bytes: &[u8], edit: &BodyEdit) -> Result<Vec<u8>> {
+    encode_body(bytes, edit, &[])
+}
+
+/// Encodes one body; `outer` holds the shifts of the enclosing bodies, innermost last.
+fn encode_body(bytes: &[u8], edit: &BodyEdit, outer: &[Option<Shifts>]) -> Result<Vec<u8>> {
+    let mut frames: Vec<Option<Shifts>> = outer.to_vec();
+    frames.push(Some(edit.shifts()));
+    let mut encoder = BodyEncoder {
+        edit,
+        body: frames.len(),
+        frames,
+        module_ordinal: 0,
+        component_ordinal: 0,
+        core_instances: 0,
+        component_instances: 0,
+        error: None,
+    };
+    let mut component = Component::new();
+    if edit.sink {
+        let mut types = ComponentTypeSection::new();
+        types
+            .defined_type()
+            .list(ComponentValType::Primitive(PrimitiveValType::U8));
+        types
+            .function()
+            .params([
+                ("tag", ComponentValType::Primitive(PrimitiveValType::U32)),
+                ("data", ComponentValType::Type(0)),
+            ])
+            .result(None);
+        component.section(&types);
+        let mut imports = ComponentImportSection::new();
+        imports.import(SINK_IMPORT, ComponentTypeRef::Func(1));
+        component.section(&imports);
+    }
+    let result = encoder.parse_component(&mut component, Parser::new(0), bytes);
+    if let Some(e) = encoder.error.take() {
+        return Err(e);
+    }
+    result.map_err(|e| match e {
+        wasm_encoder::reencode::Error::ParseError(e) => anyhow!("re-encoding a component: {e}"),
+        e => anyhow!("re-encoding a component: {e:?}"),
+    })?;
+    if let Some(append) = &edit.append {
+        append(&mut component);
+    }
+    Ok(component.finish())
+}
+
+struct BodyEncoder<'e, 'a> {
+    edit: &'e BodyEdit<'a>,
+    /// One frame per enclosing index-space scope: `Some` for a component body (with what was
+    /// inserted into it), `None` for a type declaration or module type.
+    frames: Vec<Option<Shifts>>,
+    /// `frames.len()` while at the level of this body.
+    body: usize,
+    module_ordinal: usize,
+    component_ordinal: usize,
+    core_instances: u32,
+    component_instances: u32,
+    /// An error from a nested body, which the reencoder's error type cannot carry.
+    error: Option<anyhow::Error>,
+}
+
+impl BodyEncoder<'_, '_> {
+    fn at_body(&self) -> bool {
+        self.frames.len() == self.body
+    }
+
+    fn frame(&self, count: u32) -> Option<&Shifts> {
+        let at = self.frames.len().checked_sub(1 + count as usize)?;
+        self.frames[at].as_ref()
+    }
+
+    fn remap(&self, count: u32, pick: fn(&Shifts) -> &[(u32, u32)], index: u32) -> u32 {
+        match self.frame(count) {
+            Some(s) => shift(pick(s), index),
+            None => index,
+        }
+    }
+
+    fn core_instance_section(
+        &mut self,
+        component: &mut Component,
+        reader: wasmparser::InstanceSectionReader<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error> {
+        let mut section = InstanceSection::new();
+        for instance in reader {
+            let index = self.core_instances;
+            self.core_instances += 1;
+            match instance? {
+                wasmparser::Instance::Instantiate { module_index, args } => {
+                    let version = self.edit.module_version.get(&index).copied().unwrap_or(0);
+                    let module = self.module_index(module_index) + version;
+                    let args: Vec<_> = args
+                        .iter()
+                        .map(|a| (a.name, ModuleArg::Instance(a.index)))
+                        .collect();
+                    section.instantiate(module, args);
+                }
+                wasmparser::Instance::FromExports(exports) => {
+                    let items: Vec<_> = exports
+                        .iter()
+                        .map(|e| (e.name, ExportKind::from(e.kind), e.index))
+                        .collect();
+                    section.export_items(items);
+                }
+            }
+        }
+        component.section(&section);
+        Ok(())
+    }
+
+    fn component_instance_section(
+        &mut self,
+        component: &mut Component,
+        reader: wasmparser::ComponentInstanceSectionReader<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error> {
+        let mut section = ComponentInstanceSection::new();
+        for instance in reader {
+            let index = self.component_instances;
+            self.component_instances += 1;
+            match instance? {
+                wasmparser::ComponentInstance::Instantiate {
+                    component_index,
+                    args,
+                } => {
+                    let version = self
+                        .edit
+                        .component_version
+                        .get(&index)
+                        .copied()
+                        .unwrap_or(0);
+                    let target = self.component_index(component_index) + version;
+                    let mut out: Vec<(&str, ComponentExportKind, u32)> = args
+                        .iter()
+                        .map(|a| {
+                            let i = self.component_external_index(a.kind, a.index);
+                            (a.name, self.component_export_kind(a.kind), i)
+                        })
+                        .collect();
+                    if self.edit.sink_args.contains(&index) {
+                        out.push((SINK_IMPORT, ComponentExportKind::Func, 0));
+                    }
+                    section.instantiate(target, out);
+                }
+                instance @ wasmparser::ComponentInstance::FromExports(_) => {
+                    self.parse_component_instance(&mut section, instance)?;
+                }
+            }
+        }
+        component.section(&section);
+        Ok(())
+    }
+}
+
+impl Reencode for BodyEncoder<'_, '_> {
+    type Error = std::convert::Infallible;
+}
+
+impl ReencodeComponent for BodyEncoder<'_, '_> {
+    fn push_depth(&mut self) {
+        self.frames.push(None);
+    }
+
+    fn pop_depth(&mut self) {
+        self.frames.pop();
+    }
+
+    fn component_type_index(&mut self, index: u32) -> u32 {
+        self.remap(0, |s| &s.types, index)
+    }
+
+    fn component_func_index(&mut self, index: u32) -> u32 {
+        self.remap(0, |s| &s.funcs, index)
+    }
+
+    fn module_index(&mut self, index: u32) -> u32 {
+        self.remap(0, |s| &s.modules, index)
+    }
+
+    fn component_index(&mut self, index: u32) -> u32 {
+        self.remap(0, |s| &s.components, index)
+    }
+
+    fn outer_component_type_index(&mut self, count: u32, index: u32) -> u32 {
+        self.remap(count, |s| &s.types, index)
+    }
+
+    fn outer_module_index(&mut self, count: u32, index: u32) -> u32 {
+        self.remap(count, |s| &s.modules, index)
+    }
+
+    fn outer_component_index(&mut self, count: u32, index: u32) -> u32 {
+        self.remap(count, |s| &s.components, index)
+    }
+
+    fn parse_component_submodule(
+        &mut self,
+        component: &mut Component,
+        _parser: Parser,
+        module: &[u8],
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        let ordinal = self.module_ordinal;
+        self.module_ordinal += 1;
+        let versions = self.edit.modules.get(ordinal).map(|m| &m.1[..]);
+        match versions {
+            Some(versions) if !versions.is_empty() => {
+                for bytes in versions {
+                    component.section(&RawSection {
+                        id: ComponentSectionId::CoreModule as u8,
+                        data: bytes,
+                    });
+                }
+            }
+            _ => {
+                component.section(&RawSection {
+                    id: ComponentSectionId::CoreModule as u8,
+                    data: module,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_component_subcomponent(
+        &mut self,
+        component: &mut Component,
+        _parser: Parser,
+        subcomponent: &[u8],
+        _whole: &[u8],
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        let ordinal = self.component_ordinal;
+        self.component_ordinal += 1;
+        let unchanged = BodyEdit::unchanged();
+        let versions: Vec<&BodyEdit> = match self.edit.components.get(ordinal) {
+            Some((_, versions)) if !versions.is_empty() => versions.iter().collect(),
+            _ => vec![&unchanged],
+        };
+        for edit in versions {
+            match encode_body(subcomponent, edit, &self.frames) {
+                Ok(bytes) => component.section(&RawSection {
+                    id: ComponentSectionId::Component as u8,
+                    data: &bytes,
+                }),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    return Ok(());
+                }
+            };
+        }
+        Ok(())
+    }
+
+    fn parse_component_payload(
+        &mut self,
+        component: &mut Component,
+        payload: Payload<'_>,
+        whole: &[u8],
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        if self.at_body() {
+            match payload {
+                Payload::InstanceSection(reader) => {
+                    return self.core_instance_section(component, reader)
+                }
+                Payload::ComponentInstanceSection(reader) => {
+                    return self.component_instance_section(component, reader)
+                }
+                _ => {}
+            }
+        }
+        component_utils::parse_component_payload(self, component, payload, whole)
+    }
+}
