@@ -295,17 +295,25 @@ impl Snapshotter {
         };
         let rewritten = rewrite::rewrite(&model, &snapshot, &init, opts)?;
         let (mut out, tables) = (rewritten.bytes, rewritten.tables);
+        stats.sharing = rewritten.sharing;
         if std::env::var_os("COMPSNAP_TEST_CORRUPT_OUTPUT").is_some() {
             // Test hook: proves that an output failing validation is refused, not written.
             out.truncate(out.len().saturating_sub(1));
         }
         output::validate(&out)
             .context("bug: the snapshotted component does not validate, so it was not written")?;
+        let shared = match stats.sharing.shared {
+            0 => String::new(),
+            n => format!(
+                " ({n} identical definitions shared, {} bytes saved)",
+                stats.sharing.bytes_saved
+            ),
+        };
         self.stage(
             stats,
             "rewrite",
             t.elapsed(),
-            format!("{} bytes", out.len()),
+            format!("{} bytes{shared}", out.len()),
         );
         if self.verbose {
             for r in &tables {
@@ -341,6 +349,8 @@ pub struct Stats {
     /// Stage name and duration, in pipeline order.
     pub stages: Vec<(&'static str, Duration)>,
     pub tables: Vec<rewrite::TableReport>,
+    /// What emitting byte-identical rewritten modules and components once saved.
+    pub sharing: rewrite::Sharing,
 }
 
 #[cfg(feature = "engine")]

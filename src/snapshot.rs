@@ -16,6 +16,10 @@ use wasmparser::ExternalKind;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     pub instances: Vec<InstanceState>,
+    /// Where each instance sits, in a form rewriting preserves (definitions can be copied, so
+    /// their indices move, but instances keep theirs): the component instance index of each
+    /// node from the root down, then the core instance index, as in `i2/i0/c3`.
+    pub keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -82,8 +86,28 @@ impl Snapshot {
                 instances[*dfs as usize] = state;
             }
         }
-        Snapshot { instances }
+        Snapshot {
+            instances,
+            keys: keys(model),
+        }
     }
+}
+
+/// [`Snapshot::keys`] for every DFS id of `model`.
+fn keys(model: &Model) -> Vec<String> {
+    let mut prefix = vec![String::new(); model.nodes.len()];
+    let mut keys = vec![String::new(); model.instance_count as usize];
+    for (n, node) in model.nodes.iter().enumerate() {
+        for &child in &node.children {
+            let index = model.nodes[child].instance.map_or(0, |i| i.0);
+            prefix[child] = format!("{}i{index}/", prefix[n]);
+        }
+        let scope = &model.scopes[node.scope];
+        for (instance, dfs) in scope.instances.iter().zip(&node.dfs) {
+            keys[*dfs as usize] = format!("{}c{}", prefix[n], instance.core_instance_index);
+        }
+    }
+    keys
 }
 
 /// Synthetic states of one scope's instances, by local id.
@@ -237,6 +261,7 @@ impl Collector {
     pub fn finish(self, model: &Model, plan: &TreePlan) -> Result<Snapshot> {
         let mut snapshot = Snapshot {
             instances: vec![InstanceState::default(); model.instance_count as usize],
+            keys: keys(model),
         };
         for (dump, received) in plan.dumps.iter().zip(self.dumps) {
             let view = model.view(dump.node);
@@ -254,6 +279,7 @@ fn finish_scope(model: &Scope, plan: &Plan, received: Vec<Received>) -> Result<V
     {
         let mut snapshot = Snapshot {
             instances: vec![InstanceState::default(); model.instances.len()],
+            keys: Vec::new(),
         };
         for (record, received) in plan.records.iter().zip(received) {
             let dfs = match record {

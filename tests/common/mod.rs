@@ -182,9 +182,17 @@ pub fn state_diff(
     after: &compsnap::snapshot::Snapshot,
 ) -> Option<String> {
     for (dfs, b) in before.instances.iter().enumerate() {
-        let Some(a) = after.instances.get(dfs) else {
-            return Some(format!("the snapshot has no instance {dfs}"));
+        // Match instances by location: a restore module in a nested scope shifts DFS ids.
+        let key = &before.keys[dfs];
+        let Some(a) = after
+            .keys
+            .iter()
+            .position(|k| k == key)
+            .map(|i| &after.instances[i])
+        else {
+            return Some(format!("the snapshot has no instance at {key}"));
         };
+        let dfs = format!("{dfs} ({key})");
         if a.memories != b.memories {
             return Some(format!("instance {dfs}: memories differ"));
         }
@@ -230,10 +238,14 @@ pub fn state_diff(
             ));
         }
     }
-    let extra = &after.instances[before.instances.len().min(after.instances.len())..];
-    if extra
+    let extra = after
+        .keys
         .iter()
-        .any(|i| *i != compsnap::snapshot::InstanceState::default())
+        .zip(&after.instances)
+        .filter(|(k, _)| !before.keys.contains(k));
+    if extra
+        .into_iter()
+        .any(|(_, i)| *i != compsnap::snapshot::InstanceState::default())
     {
         return Some("an instance added by the snapshot holds state".into());
     }
