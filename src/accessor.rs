@@ -22,11 +22,10 @@ use anyhow::{bail, Result};
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
     Alias, BlockType, CanonicalFunctionSection, CanonicalOption, CodeSection, Component,
-    ComponentAliasSection, ComponentExportKind, ComponentExportSection,
-    ComponentTypeSection, ComponentValType, EntityType, ExportKind,
-    ExportSection, Function, FunctionSection, GlobalSection, ImportSection, InstanceSection,
-    Instruction, MemArg, MemArgTarget, MemoryType, Module, ModuleArg, ModuleSection,
-    RefType, TableType, TypeSection, ValType,
+    ComponentAliasSection, ComponentExportKind, ComponentExportSection, ComponentTypeSection,
+    ComponentValType, EntityType, ExportKind, ExportSection, Function, FunctionSection,
+    GlobalSection, ImportSection, InstanceSection, Instruction, MemArg, MemArgTarget, MemoryType,
+    Module, ModuleArg, ModuleSection, RefType, TableType, TypeSection, ValType,
 };
 
 /// The component export the host calls after init to stream all state.
@@ -65,7 +64,11 @@ impl Accessor {
 
 /// Re-exports the dump functions of child instances: (component instance, [(child's export
 /// name, name to export it as)]). `funcs` is the size of the component function space.
-pub fn append_reexports(component: &mut Component, mut funcs: u32, children: &[(u32, Vec<(String, String)>)]) {
+pub fn append_reexports(
+    component: &mut Component,
+    mut funcs: u32,
+    children: &[(u32, Vec<(String, String)>)],
+) {
     for (instance, names) in children {
         for (name, as_name) in names {
             let mut aliases = ComponentAliasSection::new();
@@ -598,7 +601,12 @@ fn append_sections(
     canon.lift(lowered, dump_ty, []);
     component.section(&canon);
     let mut exports = ComponentExportSection::new();
-    exports.export(DUMP_EXPORT, ComponentExportKind::Func, c.component_funcs, None);
+    exports.export(
+        DUMP_EXPORT,
+        ComponentExportKind::Func,
+        c.component_funcs,
+        None,
+    );
     component.section(&exports);
 }
 

@@ -1,8 +1,8 @@
-//! Re-encoding of a component's root scope, shared by `instrument` and `rewrite`.
+//! Removal of the init export from the rewritten component's root (see `tree_edit` for
+//! everything else the rewrite changes).
 //!
-//! Root-defined core modules can be swapped for new bytes (by definition order), one root
-//! function export can be removed, and sections can be appended at the end. Everything else is
-//! re-encoded unchanged; nested modules and components are copied byte for byte.
+//! Everything but the export is re-encoded unchanged; nested modules and components are copied
+//! byte for byte, except the one nested definition the export may come from.
 //!
 //! Removing an export is not free: in the component model an export adds a new entry to its
 //! sort's index space. Later references to component functions are remapped: the removed
@@ -12,9 +12,6 @@ use anyhow::{anyhow, bail, Result};
 use wasm_encoder::reencode::{component_utils, Reencode, ReencodeComponent};
 use wasm_encoder::{Component, ComponentSectionId, RawSection};
 use wasmparser::{ComponentExternalKind, Parser, Payload};
-
-/// Appends sections after the root's last one.
-pub type Append<'a> = Box<dyn FnOnce(&mut Component) + 'a>;
 
 /// A function export to remove.
 #[derive(Debug, Clone, Copy)]
@@ -27,20 +24,11 @@ pub enum Removal<'a> {
     FromInstance { iface: &'a str, func: &'a str },
 }
 
-pub struct ComponentEdit<'a> {
-    /// New bytes for root-defined modules, by definition order; `None` keeps a module.
-    pub modules: &'a [Option<Vec<u8>>],
-    pub remove: Option<Removal<'a>>,
-    /// Called once after the last root section, to append more.
-    pub append: Option<Append<'a>>,
-}
-
-pub fn edit_component(bytes: &[u8], edit: ComponentEdit<'_>) -> Result<Vec<u8>> {
+/// Re-encodes `bytes` without the function export `remove`.
+pub fn remove_export(bytes: &[u8], remove: Removal<'_>) -> Result<Vec<u8>> {
     let mut rewriter = Rewriter {
-        modules: edit.modules,
         remove_export: None,
         depth: 0,
-        ordinal: 0,
         funcs: 0,
         removed: None,
         components: Vec::new(),
@@ -50,25 +38,17 @@ pub fn edit_component(bytes: &[u8], edit: ComponentEdit<'_>) -> Result<Vec<u8>> 
         strip_ascription: None,
         dropped_item: false,
     };
-    match edit.remove {
-        None => {}
-        Some(Removal::Root(name)) => rewriter.remove_export = Some(name),
-        Some(Removal::FromInstance { iface, func }) => {
+    match remove {
+        Removal::Root(name) => rewriter.remove_export = Some(name),
+        Removal::FromInstance { iface, func } => {
             rewriter.strip_ascription = Some(iface);
             match locate_instance(bytes, iface)? {
                 Located::FromExports(index) => rewriter.drop_item = Some((index, func)),
                 Located::Instantiated { ordinal, range } => {
-                    let nested = edit_component(
-                        &bytes[range],
-                        ComponentEdit {
-                            modules: &[],
-                            remove: Some(Removal::Root(func)),
-                            append: None,
-                        },
-                    )
-                    .map_err(|e| {
-                        anyhow!("removing `{func}` from the component behind `{iface}`: {e}")
-                    })?;
+                    let nested =
+                        remove_export(&bytes[range], Removal::Root(func)).map_err(|e| {
+                            anyhow!("removing `{func}` from the component behind `{iface}`: {e}")
+                        })?;
                     rewriter.components.resize(ordinal + 1, None);
                     rewriter.components[ordinal] = Some(nested);
                 }
@@ -96,17 +76,12 @@ pub fn edit_component(bytes: &[u8], edit: ComponentEdit<'_>) -> Result<Vec<u8>> 
             ));
         }
     }
-    if let Some(append) = edit.append {
-        append(&mut component);
-    }
     Ok(component.finish())
 }
 
 struct Rewriter<'a> {
-    modules: &'a [Option<Vec<u8>>],
     remove_export: Option<&'a str>,
     depth: u32,
-    ordinal: usize,
     /// Component functions defined so far in the root, in the *original* numbering.
     funcs: u32,
     /// (index the removed export created, index of the function it exported).
@@ -279,16 +254,9 @@ impl ReencodeComponent for Rewriter<'_> {
         _parser: Parser,
         module: &[u8],
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
-        let replacement = if self.depth == 0 {
-            let ordinal = self.ordinal;
-            self.ordinal += 1;
-            self.modules.get(ordinal).and_then(|m| m.as_deref())
-        } else {
-            None
-        };
         component.section(&RawSection {
             id: ComponentSectionId::CoreModule as u8,
-            data: replacement.unwrap_or(module),
+            data: module,
         });
         Ok(())
     }

@@ -19,9 +19,9 @@
 //! instantiation of a definition, so accessors report instances by their local id.
 
 use crate::accessor;
+use crate::accessor::DUMP_EXPORT;
 use crate::edit::{edit_module, ElemSegment, ModuleEdit};
 use crate::module_info::ModuleInfo;
-use crate::accessor::DUMP_EXPORT;
 use crate::parse::{CoreInstance, Event, Model, CORE_PREFIX, RESTORE_PREFIX};
 use crate::tree_edit::{edit_tree, BodyEdit};
 use anyhow::{bail, Context, Result};
@@ -198,7 +198,12 @@ fn instrument_scope<'a>(
                 let k = reexports.len();
                 let names = dump_suffixes(model, child, live)
                     .into_iter()
-                    .map(|s| (format!("{DUMP_EXPORT}{s}"), format!("{DUMP_EXPORT}-c{k}{s}")))
+                    .map(|s| {
+                        (
+                            format!("{DUMP_EXPORT}{s}"),
+                            format!("{DUMP_EXPORT}-c{k}{s}"),
+                        )
+                    })
                     .collect::<Vec<_>>();
                 reexports.push((instance, names));
             }

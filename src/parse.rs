@@ -232,7 +232,10 @@ impl CoreInstance {
     pub fn describe(&self, scope: &Scope) -> String {
         format!(
             "{}/core instance {} (module {}), dfs id {}",
-            scope.path, self.core_instance_index, scope.modules[self.module].module_index, self.global
+            scope.path,
+            self.core_instance_index,
+            scope.modules[self.module].module_index,
+            self.global
         )
     }
 }
@@ -489,9 +492,7 @@ impl BodyWalker<'_> {
                             self.component_space.push(ComponentSource::Imported(name))
                         }
                         ComponentTypeRef::Func(_) => self.scope.counts.component_funcs += 1,
-                        ComponentTypeRef::Instance(_) => {
-                            self.scope.counts.component_instances += 1
-                        }
+                        ComponentTypeRef::Instance(_) => self.scope.counts.component_instances += 1,
                         ComponentTypeRef::Type(_) => self.scope.counts.component_types += 1,
                         ComponentTypeRef::Value(_) => {}
                     }
@@ -552,9 +553,7 @@ impl BodyWalker<'_> {
         let c = &mut self.scope.counts;
         match kind {
             ComponentExternalKind::Module => self.module_space.push(ModuleSource::Aliased),
-            ComponentExternalKind::Component => {
-                self.component_space.push(ComponentSource::Aliased)
-            }
+            ComponentExternalKind::Component => self.component_space.push(ComponentSource::Aliased),
             ComponentExternalKind::Func => c.component_funcs += 1,
             ComponentExternalKind::Instance => c.component_instances += 1,
             ComponentExternalKind::Type => c.component_types += 1,
@@ -600,9 +599,9 @@ impl BodyWalker<'_> {
     }
 
     fn names(&mut self, data: &[u8], offset: u64) {
-        let reader = wasmparser::ComponentNameSectionReader::new(
-            wasmparser::BinaryReader::new(data, offset),
-        );
+        let reader = wasmparser::ComponentNameSectionReader::new(wasmparser::BinaryReader::new(
+            data, offset,
+        ));
         for section in reader.into_iter().flatten() {
             if let wasmparser::ComponentName::Components(map) = section {
                 for naming in map.into_iter().flatten() {
@@ -663,7 +662,12 @@ impl BodyWalker<'_> {
         Ok(())
     }
 
-    fn component_instance(&mut self, instance: u32, entry: u32, component_index: u32) -> Result<()> {
+    fn component_instance(
+        &mut self,
+        instance: u32,
+        entry: u32,
+        component_index: u32,
+    ) -> Result<()> {
         let path = &self.scope.path;
         match self.component_space.get(component_index as usize) {
             Some(ComponentSource::Defined(scope)) => {
@@ -691,7 +695,9 @@ impl BodyWalker<'_> {
 
 fn check_reserved_component_name(path: &str, name: &str, what: &str) -> Result<()> {
     if name.starts_with(COMPONENT_PREFIX) {
-        bail!("{path}: {what} '{name}' uses the prefix '{COMPONENT_PREFIX}' that compsnap reserves");
+        bail!(
+            "{path}: {what} '{name}' uses the prefix '{COMPONENT_PREFIX}' that compsnap reserves"
+        );
     }
     Ok(())
 }

@@ -15,16 +15,16 @@
 //!
 //! The init export goes unless it is kept.
 
-use crate::component_edit::{edit_component, ComponentEdit, Removal};
+use crate::component_edit::{remove_export, Removal};
 use crate::edit::{edit_module, ElemSegment, ModuleEdit};
 use crate::init_func::InitFunc;
 use crate::instrument::restore_export;
 use crate::layout::layout;
 use crate::parse::{Model, Scope};
-use crate::tree_edit::{edit_tree, BodyEdit};
 use crate::resolve::{resolve, Source};
 use crate::restore::RestorePlan;
 use crate::snapshot::{GlobalValue, InstanceState, Snapshot};
+use crate::tree_edit::{edit_tree, BodyEdit};
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
@@ -91,14 +91,7 @@ pub fn rewrite(
     };
     out.bytes = match remove {
         None => bytes,
-        Some(remove) => edit_component(
-            &bytes,
-            ComponentEdit {
-                modules: &[],
-                remove: Some(remove),
-                append: None,
-            },
-        )?,
+        Some(remove) => remove_export(&bytes, remove)?,
     };
     Ok(out)
 }

@@ -4,10 +4,10 @@
 //! act on: which import a denied init called, that the timeout fired, or the trap's Wasm
 //! backtrace.
 
-use crate::tree_edit::SINK_IMPORT;
 use crate::init_func::InitFunc;
 use crate::instrument::TreePlan as Plan;
 use crate::snapshot::Collector;
+use crate::tree_edit::SINK_IMPORT;
 use anyhow::{anyhow, bail, Result};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex};

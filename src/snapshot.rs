@@ -112,77 +112,73 @@ fn keys(model: &Model) -> Vec<String> {
 
 /// Synthetic states of one scope's instances, by local id.
 fn synthetic_scope(model: &Scope, next: &mut impl FnMut() -> u8) -> Vec<InstanceState> {
-    {
-        let mut instances = Vec::new();
-        for instance in &model.instances {
-            let info = &model.modules[instance.module];
-            let mut state = InstanceState::default();
-            for (i, memory) in info.memories.iter().enumerate() {
-                let pages = (memory.initial + u64::from(next() % 2))
-                    .min(memory.maximum.unwrap_or(u64::MAX))
-                    .min(16);
-                let size = pages << 16;
-                let mut runs = Vec::new();
-                let mut at = 0u64;
-                for _ in 0..next() % 4 {
-                    at += u64::from(next()) * 97;
-                    let len = u64::from(next() % 16) + 1;
-                    if at + len > size {
-                        break;
-                    }
-                    runs.push((at, (0..len).map(|_| next() | 1).collect()));
-                    at += len + MIN_SPLIT_GAP as u64;
+    let mut instances = Vec::new();
+    for instance in &model.instances {
+        let info = &model.modules[instance.module];
+        let mut state = InstanceState::default();
+        for (i, memory) in info.memories.iter().enumerate() {
+            let pages = (memory.initial + u64::from(next() % 2))
+                .min(memory.maximum.unwrap_or(u64::MAX))
+                .min(16);
+            let size = pages << 16;
+            let mut runs = Vec::new();
+            let mut at = 0u64;
+            for _ in 0..next() % 4 {
+                at += u64::from(next()) * 97;
+                let len = u64::from(next() % 16) + 1;
+                if at + len > size {
+                    break;
                 }
-                state.memories.push(MemoryState {
-                    index: info.imported_memories + i as u32,
-                    size,
-                    runs,
-                });
+                runs.push((at, (0..len).map(|_| next() | 1).collect()));
+                at += len + MIN_SPLIT_GAP as u64;
             }
-            for (index, ty) in info.mutable_globals() {
-                let v = u64::from_le_bytes(std::array::from_fn(|_| next()));
-                let value = match ty.content_type {
-                    wasmparser::ValType::I32 => GlobalValue::I32(v as i32),
-                    wasmparser::ValType::I64 => GlobalValue::I64(v as i64),
-                    wasmparser::ValType::F32 => GlobalValue::F32(v as u32),
-                    wasmparser::ValType::F64 => GlobalValue::F64(v),
-                    wasmparser::ValType::V128 => {
-                        GlobalValue::V128(u128::from(v) << 64 | u128::from(v))
-                    }
-                    wasmparser::ValType::Ref(_) => {
-                        state.ref_globals.push((index, None));
-                        continue;
-                    }
-                };
-                state.globals.push((index, value));
-            }
-            let funcs = info.func_types.len() as u32;
-            for (index, table) in info.defined_tables() {
-                let plain = table.element_type == wasmparser::RefType::FUNCREF;
-                let size = (table.initial + u64::from(next() % 3))
-                    .min(table.maximum.unwrap_or(u64::MAX))
-                    .min(64);
-                let slots = (0..size)
-                    .map(|_| {
-                        let pick = next();
-                        if !plain || funcs == 0 || pick % 3 == 0 {
-                            return None;
-                        }
-                        resolve(
-                            model,
-                            instance.dfs,
-                            ExternalKind::Func,
-                            u32::from(pick) % funcs,
-                        )
-                        .ok()
-                    })
-                    .collect();
-                state.tables.push(TableState { index, slots });
-            }
-            instances.push(state);
+            state.memories.push(MemoryState {
+                index: info.imported_memories + i as u32,
+                size,
+                runs,
+            });
         }
-        instances
+        for (index, ty) in info.mutable_globals() {
+            let v = u64::from_le_bytes(std::array::from_fn(|_| next()));
+            let value = match ty.content_type {
+                wasmparser::ValType::I32 => GlobalValue::I32(v as i32),
+                wasmparser::ValType::I64 => GlobalValue::I64(v as i64),
+                wasmparser::ValType::F32 => GlobalValue::F32(v as u32),
+                wasmparser::ValType::F64 => GlobalValue::F64(v),
+                wasmparser::ValType::V128 => GlobalValue::V128(u128::from(v) << 64 | u128::from(v)),
+                wasmparser::ValType::Ref(_) => {
+                    state.ref_globals.push((index, None));
+                    continue;
+                }
+            };
+            state.globals.push((index, value));
+        }
+        let funcs = info.func_types.len() as u32;
+        for (index, table) in info.defined_tables() {
+            let plain = table.element_type == wasmparser::RefType::FUNCREF;
+            let size = (table.initial + u64::from(next() % 3))
+                .min(table.maximum.unwrap_or(u64::MAX))
+                .min(64);
+            let slots = (0..size)
+                .map(|_| {
+                    let pick = next();
+                    if !plain || funcs == 0 || pick.is_multiple_of(3) {
+                        return None;
+                    }
+                    resolve(
+                        model,
+                        instance.dfs,
+                        ExternalKind::Func,
+                        u32::from(pick) % funcs,
+                    )
+                    .ok()
+                })
+                .collect();
+            state.tables.push(TableState { index, slots });
+        }
+        instances.push(state);
     }
+    instances
 }
 
 /// Zero runs shorter than this stay inside a non-zero run. Splitting costs a segment header
@@ -276,81 +272,79 @@ impl Collector {
 
 /// One node's states, by local id.
 fn finish_scope(model: &Scope, plan: &Plan, received: Vec<Received>) -> Result<Vec<InstanceState>> {
-    {
-        let mut snapshot = Snapshot {
-            instances: vec![InstanceState::default(); model.instances.len()],
-            keys: Vec::new(),
+    let mut snapshot = Snapshot {
+        instances: vec![InstanceState::default(); model.instances.len()],
+        keys: Vec::new(),
+    };
+    for (record, received) in plan.records.iter().zip(received) {
+        let dfs = match record {
+            Record::Memory { dfs, .. }
+            | Record::Globals { dfs, .. }
+            | Record::Table { dfs, .. }
+            | Record::RefGlobals { dfs, .. } => *dfs,
         };
-        for (record, received) in plan.records.iter().zip(received) {
-            let dfs = match record {
-                Record::Memory { dfs, .. }
-                | Record::Globals { dfs, .. }
-                | Record::Table { dfs, .. }
-                | Record::RefGlobals { dfs, .. } => *dfs,
-            };
-            let where_ = || model.instances[dfs as usize].describe(model);
-            let state = &mut snapshot.instances[dfs as usize];
-            match (record, received) {
-                (Record::Memory { memory, drops, .. }, received) => {
-                    let memory = match received {
-                        Received::Memory(state) => state,
-                        // A zero-page memory is never sent.
-                        _ => MemoryState {
-                            index: *memory,
-                            ..MemoryState::default()
-                        },
-                    };
-                    if *drops {
-                        let elems = model.module_of(dfs).elem_count;
-                        for (offset, bytes) in &memory.runs {
-                            for (i, b) in bytes.iter().enumerate() {
-                                let n = (*offset + i as u64) as u32;
-                                match (*b != 0, n < elems) {
-                                    (true, true) => state.dropped_elems.push(n),
-                                    (true, false) => state.dropped_data.push(n - elems),
-                                    _ => {}
-                                }
+        let where_ = || model.instances[dfs as usize].describe(model);
+        let state = &mut snapshot.instances[dfs as usize];
+        match (record, received) {
+            (Record::Memory { memory, drops, .. }, received) => {
+                let memory = match received {
+                    Received::Memory(state) => state,
+                    // A zero-page memory is never sent.
+                    _ => MemoryState {
+                        index: *memory,
+                        ..MemoryState::default()
+                    },
+                };
+                if *drops {
+                    let elems = model.module_of(dfs).elem_count;
+                    for (offset, bytes) in &memory.runs {
+                        for (i, b) in bytes.iter().enumerate() {
+                            let n = (*offset + i as u64) as u32;
+                            match (*b != 0, n < elems) {
+                                (true, true) => state.dropped_elems.push(n),
+                                (true, false) => state.dropped_data.push(n - elems),
+                                _ => {}
                             }
                         }
-                    } else {
-                        state.memories.push(memory);
                     }
+                } else {
+                    state.memories.push(memory);
                 }
-                (Record::Globals { globals, .. }, Received::Bytes(bytes)) => {
-                    state.globals = decode_globals(globals, &bytes)?;
-                }
-                (Record::Table { table, .. }, Received::Bytes(bytes)) => {
-                    let slots = decode_refs(model, &bytes)
-                        .with_context(|| format!("{}: table {table}", where_()))?;
-                    state.tables.push(TableState {
-                        index: *table,
-                        slots,
-                    });
-                }
-                (Record::RefGlobals { globals, .. }, Received::Bytes(bytes)) => {
-                    let values = decode_refs(model, &bytes)
-                        .with_context(|| format!("{}: reference globals", where_()))?;
-                    state.ref_globals = globals.iter().copied().zip(values).collect();
-                }
-                (_, _) => bail!(
-                    "accessor sent nothing for {} (instrumentation bug)",
-                    where_()
-                ),
             }
+            (Record::Globals { globals, .. }, Received::Bytes(bytes)) => {
+                state.globals = decode_globals(globals, &bytes)?;
+            }
+            (Record::Table { table, .. }, Received::Bytes(bytes)) => {
+                let slots = decode_refs(model, &bytes)
+                    .with_context(|| format!("{}: table {table}", where_()))?;
+                state.tables.push(TableState {
+                    index: *table,
+                    slots,
+                });
+            }
+            (Record::RefGlobals { globals, .. }, Received::Bytes(bytes)) => {
+                let values = decode_refs(model, &bytes)
+                    .with_context(|| format!("{}: reference globals", where_()))?;
+                state.ref_globals = globals.iter().copied().zip(values).collect();
+            }
+            (_, _) => bail!(
+                "accessor sent nothing for {} (instrumentation bug)",
+                where_()
+            ),
         }
-        for (instance, state) in model.instances.iter().zip(&mut snapshot.instances) {
-            let info = &model.modules[instance.module];
-            state.dropped_elems.extend(&info.inert_elems);
-            state.dropped_elems.retain(|i| info.named_elems.contains(i));
-            state.dropped_elems.sort_unstable();
-            state.dropped_elems.dedup();
-            state.dropped_data.extend(&info.inert_data);
-            state.dropped_data.retain(|i| info.named_data.contains(i));
-            state.dropped_data.sort_unstable();
-            state.dropped_data.dedup();
-        }
-        Ok(snapshot.instances)
     }
+    for (instance, state) in model.instances.iter().zip(&mut snapshot.instances) {
+        let info = &model.modules[instance.module];
+        state.dropped_elems.extend(&info.inert_elems);
+        state.dropped_elems.retain(|i| info.named_elems.contains(i));
+        state.dropped_elems.sort_unstable();
+        state.dropped_elems.dedup();
+        state.dropped_data.extend(&info.inert_data);
+        state.dropped_data.retain(|i| info.named_data.contains(i));
+        state.dropped_data.sort_unstable();
+        state.dropped_data.dedup();
+    }
+    Ok(snapshot.instances)
 }
 
 /// Decodes slot encodings into canonical function identities (`None` for null).

@@ -102,8 +102,17 @@ fn module_instantiated_twice_keeps_two_states() {
 fn instances_that_end_in_the_same_state_share_one_module() {
     let input = twice(1);
     let (output, stats) = snapshotter("init").snapshot_with_stats(&input).unwrap();
-    check(&snapshotter("init"), &input, "init", &["read-x()", "read-y()"]);
-    assert_eq!(root_modules(&output), 2, "identical rewritten modules are emitted once");
+    check(
+        &snapshotter("init"),
+        &input,
+        "init",
+        &["read-x()", "read-y()"],
+    );
+    assert_eq!(
+        root_modules(&output),
+        2,
+        "identical rewritten modules are emitted once"
+    );
     assert_eq!(stats.sharing.shared, 1);
     assert!(stats.sharing.bytes_saved > 0);
 }
@@ -179,7 +188,12 @@ fn nested_component_instantiated_twice_gets_a_definition_per_state() {
 fn nested_instances_in_the_same_state_share_a_definition() {
     let input = counters(4, 4);
     let (output, stats) = snapshotter("init").snapshot_with_stats(&input).unwrap();
-    check(&snapshotter("init"), &input, "init", &["get-1()", "get-2()"]);
+    check(
+        &snapshotter("init"),
+        &input,
+        "init",
+        &["get-1()", "get-2()"],
+    );
     assert_eq!(root_components(&output), 2);
     assert_eq!(stats.sharing.shared, 1);
     eprintln!(
@@ -236,7 +250,9 @@ fn errors_name_the_path_in_the_tree() {
     let err = snapshotter("init").snapshot(&input).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
-        msg.contains("root/instance 1 (component \"consumer\")/core instance 1 (module 1), dfs id 2"),
+        msg.contains(
+            "root/instance 1 (component \"consumer\")/core instance 1 (module 1), dfs id 2"
+        ),
         "{msg}"
     );
 }
@@ -266,7 +282,10 @@ fn imported_components_and_modules_that_are_instantiated_are_refused() {
   (instance (instantiate $outer (with "m" (core module $inner)))))
 "#);
     let err = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
-    assert!(err.contains("instantiates imported core module 'm'"), "{err}");
+    assert!(
+        err.contains("instantiates imported core module 'm'"),
+        "{err}"
+    );
 }
 
 #[test]
