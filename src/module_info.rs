@@ -226,6 +226,10 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
             Payload::GlobalSection(reader) => {
                 for global in reader {
                     let global = global?;
+                    if global.ty.shared && global.ty.mutable {
+                        let index = info.all_globals.len();
+                        bail!("global {index}: shared mutable globals are not supported");
+                    }
                     info.globals.push(global.ty);
                     info.all_globals.push(global.ty);
                     declare_const_expr(&mut info.declared, &global.init_expr)?;

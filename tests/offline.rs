@@ -8,12 +8,20 @@ fn every_test_component_instruments_and_rewrites_validly_on_synthetic_states() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut sources = vec![std::fs::read_to_string(dir.join("examples/lookup.wat")).unwrap()];
     // Every component literal in the test files.
-    for file in ["tests/snapshot.rs", "tests/tables.rs"] {
+    for file in ["tests/snapshot.rs", "tests/tables.rs", "tests/tree.rs"] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         for chunk in text.split("r#\"").skip(1) {
             let body = chunk.split("\"#").next().unwrap_or("");
+            // `format!` templates in tree.rs are instantiated with their `{{ }}` unescaped
+            // and placeholders set to 1.
+            let body = body
+                .replace("{{", "{")
+                .replace("}}", "}")
+                .replace("{second}", "1")
+                .replace("{bump_a}", "1")
+                .replace("{bump_b}", "2");
             if body.trim_start().starts_with("(component") {
-                sources.push(body.to_string());
+                sources.push(body);
             }
         }
     }
@@ -43,5 +51,21 @@ fn every_test_component_instruments_and_rewrites_validly_on_synthetic_states() {
     assert!(
         rewritten >= sources.len() * 3,
         "only {rewritten} rewrites succeeded"
+    );
+}
+
+/// Found by `pipeline_bytes`: a shared mutable global made the accessor's import mismatch.
+#[test]
+fn shared_mutable_globals_are_refused_not_mangled() {
+    let input = wat::parse_str(
+        r#"(component
+             (core module $m (global (shared mut i32) (i32.const 0)))
+             (core instance (instantiate $m)))"#,
+    )
+    .unwrap();
+    let err = compsnap::offline_pipeline(&input, &[1, 2, 3]).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("global 0: shared mutable globals are not supported"),
+        "{err:#}"
     );
 }
