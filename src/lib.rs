@@ -17,6 +17,7 @@ mod accessor;
 mod component_edit;
 pub mod edit;
 pub mod init_func;
+pub mod inspect;
 pub mod instrument;
 pub mod layout;
 pub mod module_info;

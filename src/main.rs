@@ -1,4 +1,5 @@
-//! The `compsnap` command line: `compsnap [OPTIONS] <INPUT> -o <OUTPUT>`.
+//! The `compsnap` command line: `compsnap [OPTIONS] <INPUT> -o <OUTPUT>`, and
+//! `compsnap inspect <FILE>`.
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -60,14 +61,40 @@ struct Cli {
     verbose: bool,
 }
 
+/// `compsnap inspect`: print a component's instance tree with DFS ids, each instance's
+/// memory, global and table sizes, and per table how many slots Wasmtime folds into its image.
+#[derive(Parser, Debug)]
+#[command(name = "compsnap inspect")]
+struct InspectCli {
+    /// The component to inspect (binary or WAT text).
+    file: PathBuf,
+}
+
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    // `inspect` is a subcommand; anything else is the snapshot command, so the plain
+    // `compsnap INPUT -o OUTPUT` form keeps working (a file named `inspect` is `./inspect`).
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let result = if args.get(1).is_some_and(|a| a == "inspect") {
+        args.remove(1);
+        inspect(InspectCli::parse_from(args))
+    } else {
+        run(Cli::parse_from(args))
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn inspect(cli: InspectCli) -> Result<()> {
+    let bytes =
+        std::fs::read(&cli.file).with_context(|| format!("reading {}", cli.file.display()))?;
+    let bytes = compsnap::read_input(&bytes)?;
+    print!("{}", compsnap::inspect::inspect(&bytes)?);
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<()> {

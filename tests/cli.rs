@@ -349,3 +349,66 @@ fn an_output_that_would_not_validate_is_never_written() {
     assert_eq!(std::fs::read(&output).unwrap(), b"previous");
     assert_eq!(dir.listing(), ["out.wasm"]);
 }
+
+/// `inspect` shows the tree with DFS ids, sizes, and how many table slots fold into the
+/// image: none before the snapshot (the table is written by code), all written ones after.
+#[test]
+fn inspect_shows_the_tree_and_the_folded_table_slots() {
+    let dir = Dir::new("inspect");
+    let input = dir.file(
+        "in.wat",
+        br#"(component
+  (component $inner
+    (core module $m
+      (type $r (func (result i32)))
+      (table 4 funcref)
+      (memory 2)
+      (global (mut i32) (i32.const 0))
+      (func $a (result i32) i32.const 1)
+      (func $b (result i32) i32.const 2)
+      (elem declare func $a $b)
+      (func (export "init")
+        (table.set (i32.const 1) (ref.func $a))
+        (table.set (i32.const 2) (ref.func $b))
+        (table.set (i32.const 3) (ref.func $a))))
+    (core instance $i (instantiate $m))
+    (func (export "init") (canon lift (core func $i "init"))))
+  (instance $x (instantiate $inner))
+  (export "init" (func $x "init")))"#,
+    );
+    let out = compsnap(&["inspect", &input]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("2 component definitions, 1 core modules, 2 nodes, 1 core instances"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  instance 0 (component \"inner\")\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("core instance 0 (module 0), dfs id 0"),
+        "{text}"
+    );
+    assert!(text.contains("memory 0: 2 pages (131072 bytes)"), "{text}");
+    assert!(text.contains("globals: 1 defined, 1 mutable"), "{text}");
+    assert!(
+        text.contains("table 0: 4 slots, 0 folded into the table image"),
+        "{text}"
+    );
+
+    let output = dir.path("out.wasm");
+    let out = compsnap(&[&input, "-o", &output, "-f", "init"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = compsnap(&["inspect", &output]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("table 0: 4 slots, 3 folded into the table image"),
+        "{text}"
+    );
+
+    let out = compsnap(&["inspect", &dir.path("missing.wasm")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("reading"), "{}", stderr(&out));
+}

@@ -1,0 +1,136 @@
+//! `compsnap inspect`: what a component holds before it runs, instance by instance.
+//!
+//! For each node of the instantiation tree and each of its core instances (with DFS ids), the
+//! sizes its module declares for memories, globals and tables, and per defined table how many
+//! slots Wasmtime 48 folds into a precomputed table image at compile time. Run on a snapshot,
+//! it shows whether the state landed where instantiation is cheap.
+
+use crate::parse::{parse, Model, ModuleInfo};
+use anyhow::Result;
+use std::fmt::Write;
+use wasmparser::{ElementItems, ElementKind, Operator, Parser, Payload};
+
+/// Wasmtime does not fold tables larger than this many slots.
+const MAX_FOLDED_TABLE: u64 = 1 << 20;
+
+/// The report `compsnap inspect` prints.
+pub fn inspect(bytes: &[u8]) -> Result<String> {
+    let model = parse(bytes)?;
+    let mut out = String::new();
+    let modules: usize = model.scopes.iter().map(|s| s.modules.len()).sum();
+    writeln!(
+        out,
+        "{} bytes: {} component definitions, {modules} core modules, {} nodes, {} core instances",
+        bytes.len(),
+        model.scopes.len(),
+        model.nodes.len(),
+        model.instance_count
+    )?;
+    node(&model, 0, 0, &mut out)?;
+    Ok(out)
+}
+
+fn node(model: &Model, n: usize, depth: usize, out: &mut String) -> Result<()> {
+    let indent = "  ".repeat(depth);
+    let node = &model.nodes[n];
+    let name = node.path.rsplit('/').next().unwrap_or("root");
+    writeln!(out, "{indent}{name}")?;
+    let scope = &model.scopes[node.scope];
+    let mut children = node.children.iter();
+    for event in &scope.events {
+        match event {
+            crate::parse::Event::Core(local) => {
+                let instance = &scope.instances[*local as usize];
+                let info = &scope.modules[instance.module];
+                writeln!(
+                    out,
+                    "{indent}  core instance {} (module {}), dfs id {}",
+                    instance.core_instance_index, info.module_index, node.dfs[*local as usize]
+                )?;
+                module(info, &format!("{indent}    "), out)?;
+            }
+            crate::parse::Event::Component { .. } => {
+                if let Some(child) = children.next() {
+                    self::node(model, *child, depth + 1, out)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn module(info: &ModuleInfo, indent: &str, out: &mut String) -> Result<()> {
+    for (i, memory) in info.memories.iter().enumerate() {
+        let index = info.imported_memories + i as u32;
+        let bytes = memory.initial << 16;
+        writeln!(
+            out,
+            "{indent}memory {index}: {} pages ({bytes} bytes), {} data segments",
+            memory.initial, info.data_count
+        )?;
+    }
+    let mutable = info.mutable_globals().count();
+    if !info.globals.is_empty() {
+        writeln!(
+            out,
+            "{indent}globals: {} defined, {mutable} mutable",
+            info.globals.len()
+        )?;
+    }
+    let folded = folded_slots(info)?;
+    for (index, table) in info.defined_tables() {
+        let n = folded.get(&index).copied().unwrap_or(0);
+        writeln!(
+            out,
+            "{indent}table {index}: {} slots, {n} folded into the table image",
+            table.initial
+        )?;
+    }
+    Ok(())
+}
+
+/// Per defined table, the slots Wasmtime's `try_func_table_init` folds: active segments of
+/// function indices at constant offsets into a defined funcref table, within its minimum,
+/// in order until the first segment that breaks a rule.
+fn folded_slots(info: &ModuleInfo) -> Result<std::collections::HashMap<u32, u64>> {
+    let mut folded = std::collections::HashMap::new();
+    for payload in Parser::new(0).parse_all(info.bytes) {
+        let Payload::ElementSection(reader) = payload? else {
+            continue;
+        };
+        for element in reader {
+            let element = element?;
+            let ElementKind::Active {
+                table_index,
+                offset_expr,
+            } = element.kind
+            else {
+                continue;
+            };
+            let table = table_index.unwrap_or(0);
+            let ElementItems::Functions(funcs) = element.items else {
+                return Ok(folded);
+            };
+            let mut ops = offset_expr.get_operators_reader();
+            let offset = match (ops.read()?, ops.read()?) {
+                (Operator::I32Const { value }, Operator::End) => u64::from(value as u32),
+                _ => return Ok(folded),
+            };
+            let Some(ty) = table
+                .checked_sub(info.imported_tables)
+                .and_then(|t| info.tables.get(t as usize))
+            else {
+                return Ok(folded);
+            };
+            let len = u64::from(funcs.count());
+            if ty.element_type != wasmparser::RefType::FUNCREF
+                || offset + len > ty.initial
+                || ty.initial > MAX_FOLDED_TABLE
+            {
+                return Ok(folded);
+            }
+            *folded.entry(table).or_insert(0) += len;
+        }
+    }
+    Ok(folded)
+}
