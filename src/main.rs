@@ -56,6 +56,11 @@ struct Cli {
     #[arg(long, value_name = "BYTES")]
     max_memory: Option<usize>,
 
+    /// Compile without the cache of compiled components (by default in $COMPSNAP_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/compsnap or ~/.cache/compsnap).
+    #[arg(long)]
+    no_cache: bool,
+
     /// Log each stage with its duration, and how each table's slots were written.
     #[arg(short, long)]
     verbose: bool,
@@ -89,6 +94,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where compiled components are cached; `None` when no directory can be named.
+fn cache_dir() -> Option<PathBuf> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("COMPSNAP_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("compsnap")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache/compsnap")))
+}
+
 fn inspect(cli: InspectCli) -> Result<()> {
     let bytes =
         std::fs::read(&cli.file).with_context(|| format!("reading {}", cli.file.display()))?;
@@ -104,7 +121,11 @@ fn run(cli: Cli) -> Result<()> {
         .allow_wasi(cli.allow_wasi)
         .inherit_env(cli.inherit_env)
         .inherit_stdio(cli.inherit_stdio)
-        .verbose(cli.verbose);
+        .verbose(cli.verbose)
+        .cache_dir(match cli.no_cache {
+            true => None,
+            false => cache_dir(),
+        });
     for dir in &cli.dir {
         let (host, guest) = match dir.split_once("::") {
             Some((h, g)) => (h, g),

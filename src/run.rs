@@ -34,12 +34,16 @@ pub struct RunOptions {
     pub max_memory: Option<usize>,
     /// Wasmtime's parallel compilation; `None` keeps its default (on).
     pub parallel_compilation: Option<bool>,
+    /// Where compiled instrumented components are cached (see `cache`); `None` disables it.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Where the time of a run went.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunTimings {
     pub compile: Duration,
+    /// The compiled component came from the cache.
+    pub cached: bool,
     pub instantiate: Duration,
     pub init: Duration,
     /// Streaming all state out, including every table probe.
@@ -144,7 +148,8 @@ pub fn run(
     opts: &RunOptions,
 ) -> Result<(Collector, RunTimings)> {
     let t = Instant::now();
-    let component = compile(engine, instrumented)?;
+    let (component, cached) =
+        crate::cache::compile(engine, instrumented, opts.cache_dir.as_deref())?;
     let compiled = t.elapsed();
     let mut linker = Linker::<Host>::new(engine);
     if opts.allow_wasi {
@@ -183,6 +188,7 @@ pub fn run(
     store.limiter(|h| &mut h.limits);
     let (collector, mut timings) = run_with(&mut store, &mut linker, &component, init, plan, opts)?;
     timings.compile = compiled;
+    timings.cached = cached;
     Ok((collector, timings))
 }
 

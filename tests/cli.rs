@@ -4,8 +4,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn compsnap(args: &[&str]) -> Output {
+    // Keep the compile cache out of the user's home: one directory per test process.
+    let cache = std::env::temp_dir().join(format!("compsnap-cli-cache-{}", std::process::id()));
+    compsnap_with_cache(args, &cache)
+}
+
+fn compsnap_with_cache(args: &[&str], cache: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_compsnap"))
         .args(args)
+        .env("COMPSNAP_CACHE_DIR", cache)
         .output()
         .expect("run compsnap")
 }
@@ -412,3 +419,56 @@ fn inspect_shows_the_tree_and_the_folded_table_slots() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("reading"), "{}", stderr(&out));
 }
+
+/// The second run of the same input loads the compiled component from the cache and writes
+/// the same bytes; a damaged entry is compiled again and replaced; `--no-cache` writes none.
+#[test]
+fn compiled_components_are_cached() {
+    let dir = Dir::new("cache");
+    let cache = dir.0.join("cache");
+    let input = dir.file("in.wat", SETS_STATE.as_bytes());
+    let run = |out: &str, extra: &[&str]| {
+        let output = dir.path(out);
+        let mut args = vec![input.as_str(), "-o", output.as_str(), "-f", "init", "-v"];
+        args.extend_from_slice(extra);
+        let out = compsnap_with_cache(&args, &cache);
+        assert!(out.status.success(), "{}", stderr(&out));
+        (std::fs::read(&output).unwrap(), stderr(&out))
+    };
+    let (first, log) = run("a.wasm", &[]);
+    assert!(!log.contains("loaded from the cache"), "{log}");
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(&cache)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(entries().len(), 1);
+    let (second, log) = run("b.wasm", &[]);
+    assert!(log.contains("loaded from the cache"), "{log}");
+    assert_eq!(first, second);
+
+    std::fs::write(&entries()[0], b"damaged").unwrap();
+    let (third, log) = run("c.wasm", &[]);
+    assert!(!log.contains("loaded from the cache"), "{log}");
+    assert_eq!(first, third);
+    let (_, log) = run("d.wasm", &[]);
+    assert!(
+        log.contains("loaded from the cache"),
+        "the damaged entry was replaced: {log}"
+    );
+
+    std::fs::remove_dir_all(&cache).unwrap();
+    let (fourth, _) = run("e.wasm", &["--no-cache"]);
+    assert_eq!(first, fourth);
+    assert!(!cache.exists());
+}
+
+const SETS_STATE: &str = r#"(component
+  (core module $m
+    (memory 1)
+    (global $g (mut i32) (i32.const 0))
+    (func (export "init") (global.set $g (i32.const 7)) (i32.store (i32.const 8) (i32.const 9)))
+    (func (export "get") (result i32) (global.get $g)))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "get") (result u32) (canon lift (core func $i "get"))))"#;
