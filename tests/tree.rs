@@ -301,9 +301,12 @@ fn index_space_aliases_survive() {
     (func (export "set") (param i32) (global.set $g (local.get 0)))
     (func (export "get") (result i32) (global.get $g)))
   (core module $unused)
+  (component $empty)
   (component $wrap
     (alias outer $root $u (type $u2))
     (alias outer $root $unused (core module $um))
+    (alias outer $root $empty (component $ec))
+    (export "ec" (component $ec))
     (import "f" (func $f (type $u2)))
     (core module $n
       (global $g (mut i32) (i32.const 0))
@@ -334,6 +337,8 @@ fn index_space_aliases_survive() {
     (func (export "init") (canon lift (core func $d "init"))))
   (instance $drv (instantiate $driver (with "w" (instance $w))))
   (export "init" (func $drv "init"))
+  (instance $both-getters (export "a" (func $ga)) (export "w" (func $w "get")))
+  (export "getters" (instance $both-getters))
   (func (export "get-a") (type $u) (canon lift (core func $ab "get-a")))
   (func (export "get-b") (type $u) (canon lift (core func $ab "get-b")))
   (export "get-w" (func $w "get")))
