@@ -10,7 +10,12 @@ use std::time::Duration;
 /// Pre-initialize a WebAssembly component: run its init function once and write a component
 /// whose memories, globals and funcref tables already hold the result.
 #[derive(Parser, Debug)]
-#[command(name = "compsnap", version)]
+#[command(
+    name = "compsnap",
+    version,
+    after_help = "Also: `compsnap inspect FILE` prints a component's instance tree, sizes and \
+                  the table slots Wasmtime folds into its image."
+)]
 struct Cli {
     /// The component to pre-initialize (binary or WAT text).
     input: PathBuf,
