@@ -10,7 +10,7 @@
 //! Loading trusts the file: Wasmtime runs deserialized machine code as is, so the cache
 //! directory must be writable only by its user, like any build cache.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -38,7 +38,7 @@ pub fn compile(
     dir: Option<&Path>,
 ) -> Result<(Component, bool)> {
     let Some(dir) = dir else {
-        return Ok((compile_now(engine, instrumented)?, false));
+        return Ok((crate::run::compile(engine, instrumented)?, false));
     };
     let path = entry(dir, engine, instrumented);
     if path.exists() {
@@ -48,17 +48,12 @@ pub fn compile(
             return Ok((component, true));
         }
     }
-    let component = compile_now(engine, instrumented)?;
+    let component = crate::run::compile(engine, instrumented)?;
     if let Ok(bytes) = component.serialize() {
         // Best effort: a failed write leaves no partial entry and is retried next time.
         let _ = store(dir, &path, &bytes);
     }
     Ok((component, false))
-}
-
-fn compile_now(engine: &Engine, instrumented: &[u8]) -> Result<Component> {
-    Component::new(engine, instrumented)
-        .map_err(|e| anyhow!("Wasmtime cannot compile the component: {e:#}"))
 }
 
 fn store(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {

@@ -216,11 +216,13 @@ impl Snapshotter {
         let mut stats = Stats::default();
         self.pipeline(component, &mut stats, |instrumented, init, plan| {
             let t = Instant::now();
-            let compiled = run::compile(store.engine(), instrumented)?;
+            let (compiled, cached) =
+                cache::compile(store.engine(), instrumented, self.run.cache_dir.as_deref())?;
             let compile = t.elapsed();
             let (collector, mut timings) =
                 run::run_with(store, linker, &compiled, Some(init), plan, &self.run)?;
             timings.compile = compile;
+            timings.cached = cached;
             Ok((collector, timings))
         })
     }
