@@ -5,7 +5,7 @@
 //! backtrace.
 
 use crate::init_func::InitFunc;
-use crate::instrument::TreePlan as Plan;
+use crate::instrument::TreePlan;
 use crate::snapshot::Collector;
 use crate::tree_edit::SINK_IMPORT;
 use anyhow::{anyhow, bail, Result};
@@ -144,7 +144,7 @@ pub fn run(
     engine: &Engine,
     instrumented: &[u8],
     init: Option<&InitFunc>,
-    plan: Arc<Plan>,
+    plan: Arc<TreePlan>,
     opts: &RunOptions,
 ) -> Result<(Collector, RunTimings)> {
     let t = Instant::now();
@@ -204,7 +204,7 @@ pub fn run_with<T: 'static>(
     linker: &mut Linker<T>,
     component: &Component,
     init: Option<&InitFunc>,
-    plan: Arc<Plan>,
+    plan: Arc<TreePlan>,
     opts: &RunOptions,
 ) -> Result<(Collector, RunTimings)> {
     let mut timings = RunTimings::default();
@@ -249,10 +249,11 @@ pub fn run_with<T: 'static>(
     store.set_hostcall_fuel(usize::MAX);
     let mut dumped = Ok(());
     for (i, func) in dumps.iter().enumerate() {
-        collector
-            .lock()
-            .map_err(|_| anyhow!("the sink panicked"))?
-            .begin(i);
+        // A poisoned collector makes the sink fail the call below; returning early here would
+        // skip restoring the caller's hostcall fuel.
+        if let Ok(mut collector) = collector.lock() {
+            collector.begin(i);
+        }
         dumped = func.call(&mut *store, ());
         if dumped.is_err() {
             break;
@@ -270,7 +271,7 @@ pub fn run_with<T: 'static>(
 
 fn add_sink<T: 'static>(
     linker: &mut Linker<T>,
-    plan: Arc<Plan>,
+    plan: Arc<TreePlan>,
     collector: Arc<Mutex<Collector>>,
 ) -> Result<()> {
     // Only a weak reference lives in the linker, so the collector can be taken back afterwards.
