@@ -55,6 +55,20 @@ pub enum Record {
     RefGlobals { dfs: u32, globals: Vec<u32> },
 }
 
+impl Record {
+    /// The same record for instance `dfs` of the same module.
+    fn for_instance(&self, dfs: u32) -> Record {
+        let mut record = self.clone();
+        match &mut record {
+            Record::Memory { dfs: d, .. }
+            | Record::Globals { dfs: d, .. }
+            | Record::Table { dfs: d, .. }
+            | Record::RefGlobals { dfs: d, .. } => *d = dfs,
+        }
+        record
+    }
+}
+
 /// Slot encodings sent by the accessor; any other value is `(dfs << 32) | function index`.
 pub const SLOT_NULL: i64 = -1;
 pub const SLOT_UNKNOWN_TYPE: i64 = -2;
@@ -102,20 +116,20 @@ pub fn instrument(model: &Model) -> Result<(Vec<u8>, TreePlan)> {
     let mut plans = vec![Plan::default(); model.scopes.len()];
     let edit = instrument_scope(model, 0, &live, &mut plans)?;
     let bytes = edit_tree(model.bytes, &edit)?;
-    let mut dumps = Vec::new();
-    let mut suffixes = vec![String::new(); model.nodes.len()];
-    for (n, node) in model.nodes.iter().enumerate() {
-        for (k, child) in model.live_children(n).enumerate() {
-            suffixes[child] = format!("{}-c{k}", suffixes[n]);
-        }
-        if node.live && !model.scopes[node.scope].instances.is_empty() {
-            dumps.push(Dump {
-                node: n,
-                scope: node.scope,
-                export: format!("{DUMP_EXPORT}{}", suffixes[n]),
-            });
-        }
-    }
+    // The root's dump exports, in pre-order, are those of the nodes with core instances.
+    let nodes = model
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| node.live && !model.scopes[node.scope].instances.is_empty());
+    let dumps = nodes
+        .zip(dump_suffixes(model, 0, &live))
+        .map(|((n, node), suffix)| Dump {
+            node: n,
+            scope: node.scope,
+            export: format!("{DUMP_EXPORT}{suffix}"),
+        })
+        .collect();
     Ok((
         bytes,
         TreePlan {
@@ -134,8 +148,8 @@ fn live_scopes(model: &Model) -> Vec<bool> {
     live
 }
 
-/// The dump export suffixes a live scope's instances have: `""` for its own accessor, then
-/// `-c<k>…` for the k-th live child instantiation's.
+/// The dump export suffixes a live scope's instances have, in pre-order: `""` for its own
+/// accessor, then `-c<k>…` for the k-th live child instantiation's.
 fn dump_suffixes(model: &Model, scope: usize, live: &[bool]) -> Vec<String> {
     let s = &model.scopes[scope];
     let mut out = Vec::new();
@@ -167,15 +181,20 @@ fn instrument_scope<'a>(
     }
     edit.sink = true;
     let mut records = Vec::new();
+    // The same instrumented code serves every instance of a module; only the records, which
+    // name the instance, differ.
+    let mut module_records: Vec<Option<Vec<Record>>> = vec![None; scope.modules.len()];
     for instance in &scope.instances {
-        let info = &scope.modules[instance.module];
-        let (bytes, mut instance_records) = instrument_module(instance, info)
-            .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
-        let versions = &mut edit.modules[instance.module].1;
-        if versions.is_empty() {
-            versions.push(bytes);
+        let first = &mut module_records[instance.module];
+        if first.is_none() {
+            let info = &scope.modules[instance.module];
+            let (bytes, instance_records) = instrument_module(instance, info)
+                .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
+            edit.modules[instance.module].1.push(bytes);
+            *first = Some(instance_records);
         }
-        records.append(&mut instance_records);
+        let first = first.as_deref().unwrap_or_default();
+        records.extend(first.iter().map(|r| r.for_instance(instance.dfs)));
     }
     let plan = Plan { records };
     for (ordinal, (_, child)) in scope.components.iter().enumerate() {

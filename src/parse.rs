@@ -79,15 +79,6 @@ impl Model<'_> {
         Cow::Owned(view)
     }
 
-    /// Live child nodes of `node`, in the order their accessors are numbered.
-    pub fn live_children(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
-        self.nodes[node]
-            .children
-            .iter()
-            .copied()
-            .filter(|c| self.nodes[*c].live)
-    }
-
     /// The core instance with DFS id `dfs`: its node and local id.
     pub fn locate(&self, dfs: u32) -> Option<(usize, u32)> {
         self.nodes.iter().enumerate().find_map(|(n, node)| {
