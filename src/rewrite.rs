@@ -20,7 +20,7 @@ use crate::edit::{edit_module, ElemSegment, ModuleEdit};
 use crate::init_func::InitFunc;
 use crate::instrument::restore_export;
 use crate::layout::layout;
-use crate::parse::{Model, Scope};
+use crate::parse::{Model, Node, Scope};
 use crate::resolve::{resolve, Source};
 use crate::restore::RestorePlan;
 use crate::snapshot::{GlobalValue, InstanceState, Snapshot};
@@ -59,6 +59,20 @@ pub struct Sharing {
     pub shared: usize,
     /// Bytes not emitted because of it.
     pub bytes_saved: usize,
+}
+
+impl Sharing {
+    /// The version of `versions` that equals `bytes`, adding it when there is none; says
+    /// whether it was added.
+    fn share(&mut self, versions: &mut Vec<Vec<u8>>, bytes: Vec<u8>) -> (u32, bool) {
+        if let Some(v) = versions.iter().position(|v| *v == bytes) {
+            self.shared += 1;
+            self.bytes_saved += bytes.len();
+            return (v as u32, false);
+        }
+        versions.push(bytes);
+        (versions.len() as u32 - 1, true)
+    }
 }
 
 /// The rewritten component, with a report per table and what sharing saved.
@@ -124,49 +138,42 @@ fn node_edit<'a>(
     }
     for (instance, bytes) in scope.instances.iter().zip(scope_out.modules) {
         let versions = &mut edit.modules[instance.module].1;
-        let version = match versions.iter().position(|v| *v == bytes) {
-            Some(v) => {
-                out.sharing.shared += 1;
-                out.sharing.bytes_saved += bytes.len();
-                v
-            }
-            None => {
-                versions.push(bytes);
-                versions.len() - 1
-            }
-        };
+        let (version, _) = out.sharing.share(versions, bytes);
         edit.module_version
-            .insert(instance.core_instance_index, version as u32);
+            .insert(instance.core_instance_index, version);
     }
     // Distinct child bodies by their bytes: re-encoding is deterministic, and every version of
     // a definition sits at the same place, so equal bytes here mean equal bytes in the output.
-    let mut seen: Vec<Vec<Vec<u8>>> = vec![Vec::new(); scope.components.len()];
-    for &child in &n.children {
-        let c = &model.nodes[child];
-        if !c.live {
-            continue;
-        }
-        let ordinal = scope
+    // A definition this node instantiates once has nothing to be compared with.
+    let ordinal_of = |child: &Node| {
+        scope
             .components
             .iter()
-            .position(|(_, s)| *s == c.scope)
-            .context("bug: a child node's definition is not in its parent scope")?;
+            .position(|(_, s)| *s == child.scope)
+            .context("bug: a child node's definition is not in its parent scope")
+    };
+    let live_children = n.children.iter().copied().filter(|c| model.nodes[*c].live);
+    let mut instantiations = vec![0usize; scope.components.len()];
+    for child in live_children.clone() {
+        instantiations[ordinal_of(&model.nodes[child])?] += 1;
+    }
+    let mut seen: Vec<Vec<Vec<u8>>> = vec![Vec::new(); scope.components.len()];
+    for child in live_children {
+        let c = &model.nodes[child];
+        let ordinal = ordinal_of(c)?;
         let child_edit = node_edit(model, child, snapshot, opts, out)?;
-        let bytes = edit_tree(model.scopes[c.scope].bytes, &child_edit)?;
         let entry = c.instance.context("bug: child node without instance")?.1;
-        let version = match seen[ordinal].iter().position(|v| *v == bytes) {
-            Some(v) => {
-                out.sharing.shared += 1;
-                out.sharing.bytes_saved += bytes.len();
-                v
-            }
-            None => {
-                seen[ordinal].push(bytes);
-                edit.components[ordinal].1.push(child_edit);
-                seen[ordinal].len() - 1
+        let (version, new) = match instantiations[ordinal] {
+            1 => (0, true),
+            _ => {
+                let bytes = edit_tree(model.scopes[c.scope].bytes, &child_edit)?;
+                out.sharing.share(&mut seen[ordinal], bytes)
             }
         };
-        edit.component_version.insert(entry, version as u32);
+        if new {
+            edit.components[ordinal].1.push(child_edit);
+        }
+        edit.component_version.insert(entry, version);
     }
     if let Some(restore) = scope_out.restore {
         let counts = edit.counts(scope.counts);
