@@ -45,40 +45,32 @@ fn twice(second: i32) -> Vec<u8> {
     ))
 }
 
-/// Core module sections directly in the root body.
-fn root_modules(component: &[u8]) -> usize {
+/// Core module sections (`modules`) or nested component sections directly in the root body.
+fn root_sections(component: &[u8], modules: bool) -> usize {
     let mut depth = 0;
     let mut count = 0;
     for payload in wasmparser::Parser::new(0).parse_all(component) {
-        match payload.unwrap() {
-            wasmparser::Payload::ModuleSection { .. } => {
-                count += usize::from(depth == 0);
-                depth += 1;
+        let module = match payload.unwrap() {
+            wasmparser::Payload::ModuleSection { .. } => true,
+            wasmparser::Payload::ComponentSection { .. } => false,
+            wasmparser::Payload::End(_) => {
+                depth = depth.max(1) - 1;
+                continue;
             }
-            wasmparser::Payload::ComponentSection { .. } => depth += 1,
-            wasmparser::Payload::End(_) => depth = depth.max(1) - 1,
-            _ => {}
-        }
+            _ => continue,
+        };
+        count += usize::from(depth == 0 && module == modules);
+        depth += 1;
     }
     count
 }
 
-/// Nested component sections directly in the root body.
+fn root_modules(component: &[u8]) -> usize {
+    root_sections(component, true)
+}
+
 fn root_components(component: &[u8]) -> usize {
-    let mut depth = 0;
-    let mut count = 0;
-    for payload in wasmparser::Parser::new(0).parse_all(component) {
-        match payload.unwrap() {
-            wasmparser::Payload::ModuleSection { .. } => depth += 1,
-            wasmparser::Payload::ComponentSection { .. } => {
-                count += usize::from(depth == 0);
-                depth += 1;
-            }
-            wasmparser::Payload::End(_) => depth = depth.max(1) - 1,
-            _ => {}
-        }
-    }
-    count
+    root_sections(component, false)
 }
 
 #[test]
