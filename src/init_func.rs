@@ -3,6 +3,11 @@
 //! Accepted forms: `name`, `my:pkg/iface#name`, `my:pkg/iface.name` (wasmtime-wizer's
 //! spelling), each optionally followed by WAVE arguments: `setup(7, "x")`. The name is resolved
 //! against the component's root exports before anything runs, so a typo costs no compile.
+//!
+//! A name the component does not export may name a core function instead: an export of one
+//! core instance the root instantiates, of type `[] -> []`, such as ComponentizeJS's
+//! `componentize.wizer`. Pipelines built around core Wizer keep their init there, unlifted;
+//! the instrumentation lifts it under [`CORE_INIT_EXPORT`] so the host can call it.
 
 use crate::parse::{Model, RootExport};
 use anyhow::{bail, Result};
@@ -17,7 +22,19 @@ pub struct InitFunc {
     pub func: String,
     /// WAVE source of the arguments, including the parentheses.
     pub args: Option<String>,
+    /// Set when the name is a core export the component does not lift.
+    pub core: Option<CoreInit>,
 }
+
+/// A core function to call as the init: `export` of the root's core instance `core_instance`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreInit {
+    pub core_instance: u32,
+    pub export: String,
+}
+
+/// The component export under which the instrumentation lifts a [`CoreInit`].
+pub const CORE_INIT_EXPORT: &str = "compsnap-init";
 
 impl InitFunc {
     /// Splits `spec` into name and arguments and resolves the name against `model`'s exports.
@@ -42,6 +59,7 @@ impl InitFunc {
                 .iter()
                 .find(|e: &&RootExport| e.name == n && e.kind == kind)
         };
+        let mut core = None;
         let (interface, func) = if find(name, ComponentExternalKind::Func).is_some() {
             (None, name.to_string())
         } else if let Some((iface, func)) =
@@ -53,6 +71,9 @@ impl InitFunc {
                 "init function `{name}`: the component exports `{name}` as {}, not as a function",
                 kind_name(other.kind)
             );
+        } else if let Some(found) = core_export(model, name, args.is_some())? {
+            core = Some(found);
+            (None, name.to_string())
         } else {
             let funcs: Vec<&str> = model
                 .root()
@@ -67,8 +88,8 @@ impl InitFunc {
                 .map(|e| e.name.as_str())
                 .collect();
             bail!(
-                "init function `{name}` is not exported by the component (its function and \
-                 instance exports: {})",
+                "init function `{name}` is not exported by the component, nor by any core \
+                 instance of its root (its function and instance exports: {})",
                 if funcs.is_empty() {
                     "none".to_string()
                 } else {
@@ -89,8 +110,61 @@ impl InitFunc {
             interface,
             func,
             args,
+            core,
         })
     }
+}
+
+/// The root core instance exporting function `name`, when exactly one does.
+fn core_export(model: &Model, name: &str, has_args: bool) -> Result<Option<CoreInit>> {
+    let root = model.root();
+    let mut found = Vec::new();
+    for instance in &root.instances {
+        let info = &root.modules[instance.module];
+        for (export, kind, index) in &info.exports {
+            if export == name && *kind == wasmparser::ExternalKind::Func {
+                found.push((instance, info, *index));
+            }
+        }
+    }
+    let (instance, info, index) = match found.as_slice() {
+        [] => return Ok(None),
+        [one] => *one,
+        many => {
+            let places: Vec<String> = many.iter().map(|(i, _, _)| i.describe(&root)).collect();
+            bail!(
+                "init function `{name}`: several core instances export it ({}); export the one \
+                 to call from the component",
+                places.join("; ")
+            );
+        }
+    };
+    let where_ = instance.describe(&root);
+    if has_args {
+        bail!(
+            "init function `{name}` is a core function ({where_}): it takes no WAVE arguments, \
+             only component functions do"
+        );
+    }
+    let signature = info
+        .func_types
+        .get(index as usize)
+        .and_then(|t| info.signatures.get(*t as usize))
+        .and_then(|s| s.as_ref());
+    match signature {
+        Some(sig) if sig.params.is_empty() && sig.results.is_empty() => {}
+        Some(sig) => bail!(
+            "init function `{name}` is core function {index} of {where_} with type {:?} -> {:?}; \
+             a core init must take no parameters and return nothing",
+            sig.params,
+            sig.results
+        ),
+        None => bail!("init function `{name}`: core function {index} of {where_} has no signature"),
+    }
+    Ok(Some(CoreInit {
+        core_instance: instance.core_instance_index,
+        export: name.to_string(),
+    }))
 }
 
 fn kind_name(kind: ComponentExternalKind) -> &'static str {

@@ -21,15 +21,17 @@
 use crate::accessor;
 use crate::accessor::DUMP_EXPORT;
 use crate::edit::{edit_module, ElemSegment, ModuleEdit};
+use crate::init_func::{CoreInit, CORE_INIT_EXPORT};
 use crate::module_info::ModuleInfo;
-use crate::parse::{CoreInstance, Event, Model, CORE_PREFIX, RESTORE_PREFIX};
+use crate::parse::{CoreInstance, Event, IndexCounts, Model, CORE_PREFIX, RESTORE_PREFIX};
 use crate::tree_edit::{edit_tree, BodyEdit};
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
-    BlockType, ConstExpr, ExportKind, Function, GlobalType, Instruction, MemArg, MemArgTarget,
-    MemoryType, ValType,
+    Alias, BlockType, CanonicalFunctionSection, CanonicalOption, Component, ComponentAliasSection,
+    ComponentExportKind, ComponentExportSection, ComponentTypeSection, ComponentValType, ConstExpr,
+    ExportKind, Function, GlobalType, Instruction, MemArg, MemArgTarget, MemoryType, ValType,
 };
 use wasmparser::{FunctionBody, Operator};
 
@@ -110,11 +112,12 @@ pub struct Dump {
 }
 
 /// Instruments every instantiated module of every instantiated scope, gives each such scope an
-/// accessor, and re-exports every accessor up to the root.
-pub fn instrument(model: &Model) -> Result<(Vec<u8>, TreePlan)> {
+/// accessor, and re-exports every accessor up to the root. A core init function is lifted and
+/// exported from the root as [`CORE_INIT_EXPORT`].
+pub fn instrument(model: &Model, core_init: Option<&CoreInit>) -> Result<(Vec<u8>, TreePlan)> {
     let live = live_scopes(model);
     let mut plans = vec![Plan::default(); model.scopes.len()];
-    let edit = instrument_scope(model, 0, &live, &mut plans)?;
+    let edit = instrument_scope(model, 0, &live, &mut plans, core_init.cloned())?;
     let bytes = edit_tree(model.bytes, &edit)?;
     // The root's dump exports, in pre-order, are those of the nodes with core instances.
     let nodes = model
@@ -173,6 +176,7 @@ fn instrument_scope<'a>(
     id: usize,
     live: &[bool],
     plans: &mut [Plan],
+    core_init: Option<CoreInit>,
 ) -> Result<BodyEdit<'a>> {
     let scope = &model.scopes[id];
     let mut edit = BodyEdit::new(scope);
@@ -199,7 +203,7 @@ fn instrument_scope<'a>(
     let plan = Plan { records };
     for (ordinal, (_, child)) in scope.components.iter().enumerate() {
         if live[*child] {
-            let child_edit = instrument_scope(model, *child, live, plans)?;
+            let child_edit = instrument_scope(model, *child, live, plans, None)?;
             edit.components[ordinal].1.push(child_edit);
         }
     }
@@ -235,6 +239,10 @@ fn instrument_scope<'a>(
     let counts = edit.counts(scope.counts);
     let plan_for_append = plan.clone();
     edit.append = Some(Box::new(move |component| {
+        let counts = match &core_init {
+            Some(init) => lift_core_init(component, counts, init),
+            None => counts,
+        };
         let mut funcs = counts.component_funcs;
         if let Some(accessor) = &accessor {
             funcs = accessor.append(scope, counts, &plan_for_append, component);
@@ -243,6 +251,43 @@ fn instrument_scope<'a>(
     }));
     plans[id] = plan;
     Ok(edit)
+}
+
+/// Lifts `init` as a `func()` and exports it; returns the counts after the added entries.
+fn lift_core_init(component: &mut Component, mut c: IndexCounts, init: &CoreInit) -> IndexCounts {
+    let mut aliases = ComponentAliasSection::new();
+    aliases.alias(Alias::CoreInstanceExport {
+        instance: init.core_instance,
+        kind: ExportKind::Func,
+        name: &init.export,
+    });
+    component.section(&aliases);
+    let mut types = ComponentTypeSection::new();
+    types
+        .function()
+        .params(Vec::<(&str, ComponentValType)>::new())
+        .result(None);
+    component.section(&types);
+    let mut canon = CanonicalFunctionSection::new();
+    canon.lift(
+        c.core_funcs,
+        c.component_types,
+        Vec::<CanonicalOption>::new(),
+    );
+    component.section(&canon);
+    let mut exports = ComponentExportSection::new();
+    exports.export(
+        CORE_INIT_EXPORT,
+        ComponentExportKind::Func,
+        c.component_funcs,
+        None,
+    );
+    component.section(&exports);
+    c.core_funcs += 1;
+    c.component_types += 1;
+    // The lifted function, then the export's own entry.
+    c.component_funcs += 2;
+    c
 }
 
 fn instrument_module(instance: &CoreInstance, info: &ModuleInfo) -> Result<(Vec<u8>, Vec<Record>)> {

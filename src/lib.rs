@@ -83,7 +83,8 @@ impl Snapshotter {
     }
 
     /// The export to call: `name`, `ns:pkg/iface#name` or `ns:pkg/iface.name`, optionally with
-    /// WAVE arguments, e.g. `setup(7, "config")`.
+    /// WAVE arguments, e.g. `setup(7, "config")`; or a `[] -> []` core export of one of the
+    /// root's core instances that the component does not lift (core Wizer's convention).
     pub fn init_func(&mut self, spec: impl Into<String>) -> &mut Self {
         self.init_func = spec.into();
         self
@@ -119,6 +120,12 @@ impl Snapshotter {
 
     pub fn inherit_stdio(&mut self, inherit: bool) -> &mut Self {
         self.run.inherit_stdio = inherit;
+        self
+    }
+
+    /// What the init reads from stdin (requires WASI); empty by default.
+    pub fn stdin(&mut self, bytes: impl Into<Vec<u8>>) -> &mut Self {
+        self.run.stdin = Some(bytes.into());
         self
     }
 
@@ -190,7 +197,8 @@ impl Snapshotter {
             true => Some(init_func::InitFunc::resolve(&self.init_func, &model)?),
             false => None,
         };
-        let (instrumented, plan) = instrument::instrument(&model)?;
+        let (instrumented, plan) =
+            instrument::instrument(&model, init.as_ref().and_then(|i| i.core.as_ref()))?;
         let plan = Arc::new(plan);
         let engine = run::engine(&self.run)?;
         let (collector, _) = run::run(
@@ -249,7 +257,7 @@ impl Snapshotter {
         self.stage(stats, "parse", t.elapsed(), detail);
 
         let t = Instant::now();
-        let (instrumented, plan) = instrument::instrument(&model)?;
+        let (instrumented, plan) = instrument::instrument(&model, init.core.as_ref())?;
         output::validate(&instrumented)
             .context("bug: the instrumented component does not validate")?;
         self.stage(
@@ -406,7 +414,7 @@ pub fn read_input(input: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
 #[doc(hidden)]
 pub fn offline_pipeline(component: &[u8], state_seed: &[u8]) -> Result<Vec<u8>> {
     let model = parse::parse(component)?;
-    let (instrumented, _plan) = instrument::instrument(&model)?;
+    let (instrumented, _plan) = instrument::instrument(&model, None)?;
     if let Err(e) = output::validate(&instrumented) {
         panic!("bug: the instrumented component does not validate: {e:#}");
     }
@@ -416,6 +424,7 @@ pub fn offline_pipeline(component: &[u8], state_seed: &[u8]) -> Result<Vec<u8>> 
         interface: None,
         func: String::new(),
         args: None,
+        core: None,
     };
     let opts = rewrite::RewriteOptions {
         keep_init_func: true,

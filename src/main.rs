@@ -25,7 +25,8 @@ struct Cli {
     output: PathBuf,
 
     /// The init export: `name`, `ns:pkg/iface#name` or `ns:pkg/iface.name`, optionally with
-    /// WAVE arguments such as `setup(7, "x")`.
+    /// WAVE arguments such as `setup(7, "x")`; or a `[] -> []` core function that one core
+    /// instance of the root exports and the component does not lift, e.g. `componentize.wizer`.
     #[arg(short = 'f', long, default_value = compsnap::DEFAULT_INIT_FUNC)]
     init_func: String,
 
@@ -52,6 +53,15 @@ struct Cli {
     /// Connect the init's stdin, stdout and stderr to compsnap's (requires --allow-wasi).
     #[arg(long, requires = "allow_wasi")]
     inherit_stdio: bool,
+
+    /// Feed FILE to the init's stdin (requires --allow-wasi).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "allow_wasi",
+        conflicts_with = "inherit_stdio"
+    )]
+    stdin: Option<PathBuf>,
 
     /// Stop an init that runs longer than SECS seconds.
     #[arg(long, value_name = "SECS")]
@@ -152,6 +162,11 @@ fn run(cli: Cli) -> Result<()> {
     }
     if let Some(max) = cli.max_memory {
         snap.max_memory(max);
+    }
+    if let Some(path) = &cli.stdin {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("--stdin: reading {}", path.display()))?;
+        snap.stdin(bytes);
     }
     let input =
         std::fs::read(&cli.input).with_context(|| format!("reading {}", cli.input.display()))?;

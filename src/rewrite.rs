@@ -95,7 +95,8 @@ pub fn rewrite(
     };
     let edit = node_edit(model, 0, snapshot, opts, &mut out)?;
     let bytes = edit_tree(model.bytes, &edit)?;
-    let remove = match (&init.interface, opts.keep_init_func) {
+    // A core init was never a component export; its module keeps the core export.
+    let remove = match (&init.interface, opts.keep_init_func || init.core.is_some()) {
         (_, true) => None,
         (None, false) => Some(Removal::Root(&init.func)),
         (Some(iface), false) => Some(Removal::FromInstance {

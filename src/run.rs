@@ -29,6 +29,8 @@ pub struct RunOptions {
     pub env: Vec<(String, String)>,
     pub inherit_env: bool,
     pub inherit_stdio: bool,
+    /// Bytes the init reads from stdin (instead of an empty stdin).
+    pub stdin: Option<Vec<u8>>,
     pub timeout: Option<Duration>,
     /// Upper bound for each linear memory, in bytes.
     pub max_memory: Option<usize>,
@@ -173,6 +175,9 @@ pub fn run(
     if opts.inherit_stdio {
         wasi.inherit_stdio();
     }
+    if let Some(bytes) = &opts.stdin {
+        wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()));
+    }
     for (host, guest) in &opts.dirs {
         wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
             .map_err(|e| anyhow!("preopening directory {}: {e}", host.display()))?;
@@ -307,6 +312,9 @@ fn call_init<T: 'static>(
                 .get_export_index(&mut *store, None, iface)
                 .ok_or_else(|| wasmtime::Error::msg(format!("no exported instance `{iface}`")))?;
             instance.get_export_index(&mut *store, Some(&parent), &init.func)
+        }
+        None if init.core.is_some() => {
+            instance.get_export_index(&mut *store, None, crate::init_func::CORE_INIT_EXPORT)
         }
         None => instance.get_export_index(&mut *store, None, &init.func),
     }

@@ -123,3 +123,40 @@ fn c_plugin_registry_grows_and_fills_the_function_table_during_init() {
     );
     assert_eq!(run.call("dispatch(5, 5)"), "[U32(10)]");
 }
+
+/// tests/c/stdin_words.c: its init is the core export `componentize.wizer`, which the component
+/// does not lift, and it reads stdin; compsnap lifts it and feeds `--stdin` bytes.
+#[test]
+fn c_core_init_reads_stdin() {
+    let dir = temp_dir().join("stdin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let wasm = dir.join("stdin_words.wasm");
+    run(Command::new("clang-14")
+        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/stdin_words.c"))
+        .arg("-o")
+        .arg(&wasm));
+    let core = std::fs::read(&wasm).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let wit = r#"
+        package test:words;
+        world words {
+            export words: func() -> u32;
+            export first-byte: func() -> u32;
+        }"#;
+    let input = wit_component(&core, wit, "words", true);
+
+    let mut snap = compsnap::Snapshotter::new();
+    snap.init_func("componentize.wizer")
+        .allow_wasi(true)
+        .stdin("  three little\twords\n");
+    let out = snap.snapshot(&input).expect("snapshot");
+    compsnap::output::validate(&out).unwrap();
+    let mut running = Running::with_wasi(&out, None);
+    assert_eq!(running.call("words()"), "[U32(3)]");
+    assert_eq!(running.call("first-byte()"), "[U32(32)]");
+    assert_eq!(Running::with_wasi(&input, None).call("words()"), "[U32(0)]");
+    let before = snap.state(&input, true).unwrap();
+    let after = snap.state(&out, false).unwrap();
+    assert_eq!(common::state_diff(&before, &after), None);
+}

@@ -542,3 +542,50 @@ fn memory_larger_than_the_hostcall_limit_crosses_chunks() {
         format!("[U32({})]", 1234 + 5678 + 91011 - 1)
     );
 }
+
+const CORE_INIT: &str = r#"
+(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $g (mut i32) (i32.const 0))
+    (func (export "componentize.wizer")
+      (global.set $g (i32.const 42))
+      (i32.store (i32.const 16) (i32.const 7)))
+    (func (export "get") (result i32) (i32.add (global.get $g) (i32.load (i32.const 16)))))
+  (core instance $i (instantiate $m))
+  (core module $twice (func (export "setup")))
+  (core instance (instantiate $twice))
+  (core instance (instantiate $twice))
+  (func (export "get") (result s32) (canon lift (core func $i "get"))))"#;
+
+#[test]
+fn core_init_function_that_the_component_does_not_lift() {
+    // ComponentizeJS keeps its init, `componentize.wizer`, as a core export only: compsnap
+    // lifts it for the run, and the output neither calls it again nor exports anything new.
+    let input = wat(CORE_INIT);
+    let snap = snapshotter("componentize.wizer");
+    let out = snap.snapshot(&input).unwrap();
+    compsnap::output::validate(&out).unwrap();
+    assert_eq!(Running::new(&input).call("get()"), "[S32(0)]");
+    assert_eq!(Running::new(&out).call("get()"), "[S32(49)]");
+    assert_eq!(root_exports(&out), ["get"]);
+    let before = snap.state(&input, true).unwrap();
+    let after = snap.state(&out, false).unwrap();
+    assert_eq!(common::state_diff(&before, &after), None);
+}
+
+#[test]
+fn core_init_function_errors_name_the_instances() {
+    let input = wat(CORE_INIT);
+    let err = |init: &str| format!("{:#}", snapshotter(init).snapshot(&input).unwrap_err());
+    let e = err("setup");
+    assert!(e.contains("several core instances export it"), "{e}");
+    assert!(e.contains("dfs id 1") && e.contains("dfs id 2"), "{e}");
+    let e = err("componentize.wizer(1)");
+    assert!(e.contains("takes no WAVE arguments"), "{e}");
+    let e = err("memory");
+    assert!(
+        e.contains("not exported by the component, nor by any core instance"),
+        "{e}"
+    );
+}
