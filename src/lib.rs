@@ -33,6 +33,8 @@ pub mod rewrite;
 mod run;
 pub mod snapshot;
 mod tree_edit;
+#[cfg(feature = "engine")]
+pub mod verify;
 
 #[cfg(feature = "engine")]
 pub use run::{RunOptions, RunTimings};
@@ -162,6 +164,13 @@ impl Snapshotter {
         self
     }
 
+    /// Compile the instrumented component without Cranelift's optimizations (off by default).
+    /// The output does not depend on it; only where the time goes does.
+    pub fn fast_compile(&mut self, fast: bool) -> &mut Self {
+        self.run.fast_compile = fast;
+        self
+    }
+
     /// Log each stage and its duration to stderr.
     pub fn verbose(&mut self, verbose: bool) -> &mut Self {
         self.verbose = verbose;
@@ -192,23 +201,8 @@ impl Snapshotter {
     /// byte for byte.
     pub fn state(&self, component: &[u8], run_init: bool) -> Result<snapshot::Snapshot> {
         let bytes = read_input(component)?;
-        let model = parse::parse(&bytes)?;
-        let init = match run_init {
-            true => Some(init_func::InitFunc::resolve(&self.init_func, &model)?),
-            false => None,
-        };
-        let (instrumented, plan) =
-            instrument::instrument(&model, init.as_ref().and_then(|i| i.core.as_ref()))?;
-        let plan = Arc::new(plan);
         let engine = run::engine(&self.run)?;
-        let (collector, _) = run::run(
-            &engine,
-            &instrumented,
-            init.as_ref(),
-            plan.clone(),
-            &self.run,
-        )?;
-        collector.finish(&model, &plan)
+        Ok(verify::observe(&engine, self, &bytes, run_init, &[])?.0)
     }
 
     /// Pre-initializes `component` with the caller's store and linker, for embedders that bring
@@ -311,6 +305,12 @@ impl Snapshotter {
             .fold((0, 0), |(n, b), m| {
                 (n + 1, b + m.runs.iter().map(|r| r.1.len()).sum::<usize>())
             });
+        stats.guest_memory = snapshot
+            .instances
+            .iter()
+            .flat_map(|i| &i.memories)
+            .map(|m| m.size)
+            .sum();
         let detail = format!("{memories} memories, {bytes_nonzero} non-zero bytes kept");
         self.stage(stats, "snapshot", t.elapsed(), detail);
 
@@ -379,6 +379,8 @@ pub struct Stats {
     pub sharing: rewrite::Sharing,
     /// The compiled component came from the cache.
     pub cached: bool,
+    /// Bytes of linear memory all instances had after init.
+    pub guest_memory: u64,
 }
 
 #[cfg(feature = "engine")]

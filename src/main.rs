@@ -1,5 +1,5 @@
-//! The `compsnap` command line: `compsnap [OPTIONS] <INPUT> -o <OUTPUT>`, and
-//! `compsnap inspect <FILE>`.
+//! The `compsnap` command line: `compsnap [OPTIONS] <INPUT> -o <OUTPUT>`,
+//! `compsnap inspect <FILE>` and `compsnap verify [OPTIONS] <INPUT> [--call CALL]...`.
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -14,7 +14,8 @@ use std::time::Duration;
     name = "compsnap",
     version,
     after_help = "Also: `compsnap inspect FILE` prints a component's instance tree, sizes and \
-                  the table slots Wasmtime folds into its image."
+                  the table slots Wasmtime folds into its image; `compsnap verify INPUT \
+                  [--call 'f(1)']...` snapshots and checks the result against the original."
 )]
 struct Cli {
     /// The component to pre-initialize (binary or WAT text).
@@ -24,6 +25,13 @@ struct Cli {
     #[arg(short, long)]
     output: PathBuf,
 
+    #[command(flatten)]
+    opts: InitOptions,
+}
+
+/// How the init runs, and how compsnap reports: shared by snapshotting and `verify`.
+#[derive(clap::Args, Debug)]
+struct InitOptions {
     /// The init export: `name`, `ns:pkg/iface#name` or `ns:pkg/iface.name`, optionally with
     /// WAVE arguments such as `setup(7, "x")`; or a `[] -> []` core function that one core
     /// instance of the root exports and the component does not lift, e.g. `componentize.wizer`.
@@ -81,6 +89,28 @@ struct Cli {
     verbose: bool,
 }
 
+/// `compsnap verify`: snapshot INPUT, then run the original (instantiate + init) and the
+/// snapshot (instantiate only) side by side; compare all core state and the given calls.
+/// Exits non-zero on any difference.
+#[derive(Parser, Debug)]
+#[command(name = "compsnap verify")]
+struct VerifyCli {
+    /// The component to check (binary or WAT text).
+    input: PathBuf,
+
+    /// Also write the verified snapshot here (atomically, only when verification passes).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+
+    /// A WAVE call to make on both after init, e.g. 'run(3)' or 'my:pkg/api#get("k")'.
+    /// Repeatable; the calls run in order on one instance of each.
+    #[arg(long = "call", value_name = "CALL")]
+    calls: Vec<String>,
+
+    #[command(flatten)]
+    opts: InitOptions,
+}
+
 /// `compsnap inspect`: print a component's instance tree with DFS ids, each instance's
 /// memory, global and table sizes, and per table how many slots Wasmtime folds into its image.
 #[derive(Parser, Debug)]
@@ -97,6 +127,9 @@ fn main() -> ExitCode {
     let result = if args.get(1).is_some_and(|a| a == "inspect") {
         args.remove(1);
         inspect(InspectCli::parse_from(args))
+    } else if args.get(1).is_some_and(|a| a == "verify") {
+        args.remove(1);
+        verify(VerifyCli::parse_from(args))
     } else {
         run(Cli::parse_from(args))
     };
@@ -129,7 +162,7 @@ fn inspect(cli: InspectCli) -> Result<()> {
     Ok(())
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn snapshotter(cli: &InitOptions) -> Result<compsnap::Snapshotter> {
     let mut snap = compsnap::Snapshotter::new();
     snap.init_func(&cli.init_func)
         .keep_init_func(cli.keep_init_func)
@@ -168,13 +201,18 @@ fn run(cli: Cli) -> Result<()> {
             std::fs::read(path).with_context(|| format!("--stdin: reading {}", path.display()))?;
         snap.stdin(bytes);
     }
+    Ok(snap)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let snap = snapshotter(&cli.opts)?;
     let input =
         std::fs::read(&cli.input).with_context(|| format!("reading {}", cli.input.display()))?;
     let output = snap
         .snapshot(&input)
         .with_context(|| format!("{}", cli.input.display()))?;
     compsnap::output::write_atomically(&cli.output, &output)?;
-    if cli.verbose {
+    if cli.opts.verbose {
         eprintln!(
             "compsnap: wrote {} ({} bytes, input {} bytes)",
             cli.output.display(),
@@ -182,5 +220,44 @@ fn run(cli: Cli) -> Result<()> {
             input.len()
         );
     }
+    Ok(())
+}
+
+fn verify(cli: VerifyCli) -> Result<()> {
+    let snap = snapshotter(&cli.opts)?;
+    let input =
+        std::fs::read(&cli.input).with_context(|| format!("reading {}", cli.input.display()))?;
+    let report = compsnap::verify::verify(&snap, &input, &cli.calls)
+        .with_context(|| format!("{}", cli.input.display()))?;
+    for c in &report.calls {
+        let mark = if c.original == c.snapshot {
+            "same"
+        } else {
+            "DIFFERENT"
+        };
+        println!("{mark}: {}", c.call);
+        println!("  original after init: {}", c.original);
+        println!("  snapshot:            {}", c.snapshot);
+    }
+    match &report.state {
+        None => println!(
+            "same: core state of every instance (memories, globals, tables, dropped segments)"
+        ),
+        Some(diff) => println!("DIFFERENT: core state: {diff}"),
+    }
+    if !report.passed() {
+        bail!(
+            "{}: the snapshot does not behave like the original after init",
+            cli.input.display()
+        );
+    }
+    if let Some(path) = &cli.output {
+        compsnap::output::write_atomically(path, &report.output)?;
+    }
+    println!(
+        "verified: {} ({} bytes)",
+        cli.input.display(),
+        report.output.len()
+    );
     Ok(())
 }

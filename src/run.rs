@@ -38,6 +38,9 @@ pub struct RunOptions {
     pub parallel_compilation: Option<bool>,
     /// Where compiled instrumented components are cached (see `cache`); `None` disables it.
     pub cache_dir: Option<PathBuf>,
+    /// Compile without Cranelift's optimizations: the init code runs once, so a cheaper
+    /// compile can win end to end.
+    pub fast_compile: bool,
 }
 
 /// Where the time of a run went.
@@ -138,6 +141,9 @@ pub fn engine(opts: &RunOptions) -> Result<Engine> {
     if let Some(parallel) = opts.parallel_compilation {
         config.parallel_compilation(parallel);
     }
+    if opts.fast_compile {
+        config.cranelift_opt_level(wasmtime::OptLevel::None);
+    }
     Engine::new(&config).map_err(|e| anyhow!("creating the Wasmtime engine: {e}"))
 }
 
@@ -153,17 +159,31 @@ pub fn run(
     let (component, cached) =
         crate::cache::compile(engine, instrumented, opts.cache_dir.as_deref())?;
     let compiled = t.elapsed();
+    let (mut linker, mut store) = host(engine, &component, opts)?;
+    let (collector, mut timings) = run_with(&mut store, &mut linker, &component, init, plan, opts)?;
+    timings.compile = compiled;
+    timings.cached = cached;
+    Ok((collector, timings))
+}
+
+/// compsnap's own host for `component`: WASI as `opts` allow it (with their env, stdin and
+/// preopens), trapping stubs for every other import, and the memory limit.
+pub(crate) fn host(
+    engine: &Engine,
+    component: &Component,
+    opts: &RunOptions,
+) -> Result<(Linker<Host>, Store<Host>)> {
     let mut linker = Linker::<Host>::new(engine);
     if opts.allow_wasi {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| anyhow!("adding WASI to the linker: {e}"))?;
         // WASI is defined under its own versions and found by semver-compatible lookup; an
         // exact-name stub would shadow it, so only non-WASI imports are stubbed.
-        stub_imports(&mut linker, &component, engine, |name| {
+        stub_imports(&mut linker, component, engine, |name| {
             !name.starts_with("wasi:")
         })?;
     } else {
-        stub_imports(&mut linker, &component, engine, |_| true)?;
+        stub_imports(&mut linker, component, engine, |_| true)?;
     }
     let mut wasi = WasiCtx::builder();
     for (k, v) in &opts.env {
@@ -191,10 +211,7 @@ pub fn run(
     };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);
-    let (collector, mut timings) = run_with(&mut store, &mut linker, &component, init, plan, opts)?;
-    timings.compile = compiled;
-    timings.cached = cached;
-    Ok((collector, timings))
+    Ok((linker, store))
 }
 
 /// Compiles the instrumented component.
@@ -212,6 +229,19 @@ pub fn run_with<T: 'static>(
     plan: Arc<TreePlan>,
     opts: &RunOptions,
 ) -> Result<(Collector, RunTimings)> {
+    let (collector, timings, _) = run_instance(store, linker, component, init, plan, opts)?;
+    Ok((collector, timings))
+}
+
+/// [`run_with`], also returning the instance, which can still be called after the dump.
+pub(crate) fn run_instance<T: 'static>(
+    store: &mut Store<T>,
+    linker: &mut Linker<T>,
+    component: &Component,
+    init: Option<&InitFunc>,
+    plan: Arc<TreePlan>,
+    opts: &RunOptions,
+) -> Result<(Collector, RunTimings, Instance)> {
     let mut timings = RunTimings::default();
     let collector = Arc::new(Mutex::new(Collector::new(&plan)));
     add_sink(linker, plan.clone(), collector.clone())?;
@@ -271,7 +301,7 @@ pub fn run_with<T: 'static>(
         .map_err(|_| anyhow!("the sink is still referenced by the linker"))?
         .into_inner()
         .map_err(|_| anyhow!("the sink panicked"))?;
-    Ok((collector, timings))
+    Ok((collector, timings, instance))
 }
 
 fn add_sink<T: 'static>(

@@ -70,6 +70,83 @@ pub enum GlobalValue {
 }
 
 impl Snapshot {
+    /// The first difference between this state (the original's after init) and `after` (the
+    /// snapshot's), briefly; `None` when they agree byte for byte. Instances are matched by
+    /// location key, since a restore module in a nested scope shifts DFS ids; instances only
+    /// `after` has (restore modules) must hold no state.
+    pub fn diff(&self, after: &Snapshot) -> Option<String> {
+        let before = self;
+        for (dfs, b) in before.instances.iter().enumerate() {
+            // Match instances by location: a restore module in a nested scope shifts DFS ids.
+            let key = &before.keys[dfs];
+            let Some(a) = after
+                .keys
+                .iter()
+                .position(|k| k == key)
+                .map(|i| &after.instances[i])
+            else {
+                return Some(format!("the snapshot has no instance at {key}"));
+            };
+            let dfs = format!("{dfs} ({key})");
+            if a.memories != b.memories {
+                return Some(format!("instance {dfs}: memories differ"));
+            }
+            if a.globals != b.globals {
+                return Some(format!(
+                    "instance {dfs}: globals {:?} != {:?}",
+                    a.globals, b.globals
+                ));
+            }
+            if a.ref_globals != b.ref_globals {
+                return Some(format!(
+                    "instance {dfs}: reference globals {:?} != {:?}",
+                    a.ref_globals, b.ref_globals
+                ));
+            }
+            if a.tables.len() != b.tables.len() {
+                return Some(format!(
+                    "instance {dfs}: {} tables != {}",
+                    a.tables.len(),
+                    b.tables.len()
+                ));
+            }
+            for (ta, tb) in a.tables.iter().zip(&b.tables) {
+                if ta.slots.len() != tb.slots.len() {
+                    return Some(format!(
+                        "instance {dfs} table {}: size {} != {}",
+                        ta.index,
+                        ta.slots.len(),
+                        tb.slots.len()
+                    ));
+                }
+                if let Some(s) = (0..ta.slots.len()).find(|&s| ta.slots[s] != tb.slots[s]) {
+                    return Some(format!(
+                        "instance {dfs} table {} slot {s}: {:?} != {:?}",
+                        ta.index, ta.slots[s], tb.slots[s]
+                    ));
+                }
+            }
+            if (&a.dropped_elems, &a.dropped_data) != (&b.dropped_elems, &b.dropped_data) {
+                return Some(format!(
+                    "instance {dfs}: dropped segments {:?}/{:?} != {:?}/{:?}",
+                    a.dropped_elems, a.dropped_data, b.dropped_elems, b.dropped_data
+                ));
+            }
+        }
+        let extra = after
+            .keys
+            .iter()
+            .zip(&after.instances)
+            .filter(|(k, _)| !before.keys.contains(k));
+        if extra
+            .into_iter()
+            .any(|(_, i)| *i != InstanceState::default())
+        {
+            return Some("an instance added by the snapshot holds state".into());
+        }
+        None
+    }
+
     /// A plausible state after init for `model`, derived from arbitrary `data`, with no engine:
     /// memories at least their minimum size with some non-zero runs, mutable numeric globals
     /// with arbitrary values, tables at least their minimum size holding null or functions of

@@ -472,3 +472,67 @@ const SETS_STATE: &str = r#"(component
   (core instance $i (instantiate $m))
   (func (export "init") (canon lift (core func $i "init")))
   (func (export "get") (result u32) (canon lift (core func $i "get"))))"#;
+
+#[test]
+fn verify_compares_calls_and_state_and_writes_only_on_success() {
+    let dir = Dir::new("verify");
+    let lookup = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/lookup.wat");
+    let out_path = dir.0.join("lookup.snap.wasm");
+    let out = compsnap(&[
+        "verify",
+        lookup,
+        "--call",
+        "run(3)",
+        "--call",
+        "run(4)",
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}{stdout}", stderr(&out));
+    assert!(stdout.contains("same: run(3)"), "{stdout}");
+    assert!(stdout.contains("same: core state"), "{stdout}");
+    assert!(out_path.exists());
+
+    // A call that cannot be made is an error, not a "same" outcome.
+    let out = compsnap(&["verify", lookup, "--call", "nope()"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("`nope()`: no such export"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Calls that read fresh randomness after init differ between any two runs: verify reports
+    // the difference, exits non-zero and writes nothing.
+    let random = dir.file(
+        "random.wat",
+        br#"(component
+  (import "wasi:random/random@0.2.0" (instance $r (export "get-random-u64" (func (result u64)))))
+  (core func $get (canon lower (func $r "get-random-u64")))
+  (core module $m
+    (import "r" "get" (func $get (result i64)))
+    (func (export "init"))
+    (func (export "roll") (result i64) (call $get)))
+  (core instance $i (instantiate $m (with "r" (instance (export "get" (func $get))))))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "roll") (result u64) (canon lift (core func $i "roll"))))"#,
+    );
+    let bad_out = dir.0.join("random.snap.wasm");
+    let out = compsnap(&[
+        "verify",
+        &random,
+        "-f",
+        "init",
+        "--allow-wasi",
+        "--call",
+        "roll()",
+        "-o",
+        bad_out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("DIFFERENT: roll()"), "{stdout}");
+    assert!(stderr(&out).contains("does not behave like the original"));
+    assert!(!bad_out.exists());
+}

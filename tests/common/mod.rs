@@ -175,81 +175,12 @@ pub fn check_with_env(
     output
 }
 
-/// The first difference between two states, briefly. Instances the snapshot has beyond the
-/// original's (a restore module) must hold no state.
+/// The first difference between two states (see `Snapshot::diff`).
 pub fn state_diff(
     before: &compsnap::snapshot::Snapshot,
     after: &compsnap::snapshot::Snapshot,
 ) -> Option<String> {
-    for (dfs, b) in before.instances.iter().enumerate() {
-        // Match instances by location: a restore module in a nested scope shifts DFS ids.
-        let key = &before.keys[dfs];
-        let Some(a) = after
-            .keys
-            .iter()
-            .position(|k| k == key)
-            .map(|i| &after.instances[i])
-        else {
-            return Some(format!("the snapshot has no instance at {key}"));
-        };
-        let dfs = format!("{dfs} ({key})");
-        if a.memories != b.memories {
-            return Some(format!("instance {dfs}: memories differ"));
-        }
-        if a.globals != b.globals {
-            return Some(format!(
-                "instance {dfs}: globals {:?} != {:?}",
-                a.globals, b.globals
-            ));
-        }
-        if a.ref_globals != b.ref_globals {
-            return Some(format!(
-                "instance {dfs}: reference globals {:?} != {:?}",
-                a.ref_globals, b.ref_globals
-            ));
-        }
-        if a.tables.len() != b.tables.len() {
-            return Some(format!(
-                "instance {dfs}: {} tables != {}",
-                a.tables.len(),
-                b.tables.len()
-            ));
-        }
-        for (ta, tb) in a.tables.iter().zip(&b.tables) {
-            if ta.slots.len() != tb.slots.len() {
-                return Some(format!(
-                    "instance {dfs} table {}: size {} != {}",
-                    ta.index,
-                    ta.slots.len(),
-                    tb.slots.len()
-                ));
-            }
-            if let Some(s) = (0..ta.slots.len()).find(|&s| ta.slots[s] != tb.slots[s]) {
-                return Some(format!(
-                    "instance {dfs} table {} slot {s}: {:?} != {:?}",
-                    ta.index, ta.slots[s], tb.slots[s]
-                ));
-            }
-        }
-        if (&a.dropped_elems, &a.dropped_data) != (&b.dropped_elems, &b.dropped_data) {
-            return Some(format!(
-                "instance {dfs}: dropped segments {:?}/{:?} != {:?}/{:?}",
-                a.dropped_elems, a.dropped_data, b.dropped_elems, b.dropped_data
-            ));
-        }
-    }
-    let extra = after
-        .keys
-        .iter()
-        .zip(&after.instances)
-        .filter(|(k, _)| !before.keys.contains(k));
-    if extra
-        .into_iter()
-        .any(|(_, i)| *i != compsnap::snapshot::InstanceState::default())
-    {
-        return Some("an instance added by the snapshot holds state".into());
-    }
-    None
+    before.diff(after)
 }
 
 /// The init function's name without arguments.

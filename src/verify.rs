@@ -1,0 +1,150 @@
+//! `compsnap verify`: snapshot a component, then run the original (instantiate + init) and the
+//! snapshot (instantiate only) side by side and compare every byte of core state and the
+//! results of the calls the user names. It checks the snapshot's promise on the user's input.
+//!
+//! Both sides run instrumented, as the snapshot run itself does: the instrumentation is
+//! additive and idle outside a probe, and it is what reads the state back. Reusing it means
+//! the original side compiles the very bytes the snapshot run compiled, so with the compile
+//! cache on, verifying costs one compile more than snapshotting.
+
+use crate::init_func::InitFunc;
+use crate::snapshot::Snapshot;
+use crate::{cache, instrument, parse, read_input, run, Snapshotter};
+use anyhow::{anyhow, Context, Result};
+use std::sync::Arc;
+use wasmtime::component::{wasm_wave, Instance, Val};
+use wasmtime::{Engine, Store};
+
+/// What [`verify`] found.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// The snapshot that was checked.
+    pub output: Vec<u8>,
+    pub calls: Vec<CallOutcome>,
+    /// The first difference in core state, if any.
+    pub state: Option<String>,
+}
+
+/// One call, made on the original after init and on the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOutcome {
+    pub call: String,
+    /// Results as WAVE, or `trap: …`.
+    pub original: String,
+    pub snapshot: String,
+}
+
+impl Verification {
+    pub fn passed(&self) -> bool {
+        self.state.is_none() && self.calls.iter().all(|c| c.original == c.snapshot)
+    }
+}
+
+/// Snapshots `input` with `snap`, then compares the original after init with the snapshot:
+/// all core state, and the outcome of each of `calls` (WAVE calls such as `run(3)` or
+/// `my:pkg/iface#get("k")`, made in order on one instance of each).
+pub fn verify(snap: &Snapshotter, input: &[u8], calls: &[String]) -> Result<Verification> {
+    let output = snap.snapshot(input)?;
+    let engine = run::engine(&snap.run)?;
+    let bytes = read_input(input)?;
+    let (before, original) =
+        observe(&engine, snap, &bytes, true, calls).context("running the original")?;
+    let (after, snapshot) =
+        observe(&engine, snap, &output, false, calls).context("running the snapshot")?;
+    let calls = calls
+        .iter()
+        .zip(original.into_iter().zip(snapshot))
+        .map(|(call, (original, snapshot))| CallOutcome {
+            call: call.clone(),
+            original,
+            snapshot,
+        })
+        .collect();
+    Ok(Verification {
+        state: before.diff(&after),
+        calls,
+        output,
+    })
+}
+
+/// Instantiates `bytes` instrumented, runs the init when `run_init`, reads all core state,
+/// then makes `calls` on the same instance.
+pub(crate) fn observe(
+    engine: &Engine,
+    snap: &Snapshotter,
+    bytes: &[u8],
+    run_init: bool,
+    calls: &[String],
+) -> Result<(Snapshot, Vec<String>)> {
+    let model = parse::parse(bytes)?;
+    let init = match run_init {
+        true => Some(InitFunc::resolve(&snap.init_func, &model)?),
+        false => None,
+    };
+    let core_init = init.as_ref().and_then(|i| i.core.as_ref());
+    let (instrumented, plan) = instrument::instrument(&model, core_init)?;
+    let plan = Arc::new(plan);
+    let (component, _) = cache::compile(engine, &instrumented, snap.run.cache_dir.as_deref())?;
+    let (mut linker, mut store) = run::host(engine, &component, &snap.run)?;
+    let (collector, _, instance) = run::run_instance(
+        &mut store,
+        &mut linker,
+        &component,
+        init.as_ref(),
+        plan.clone(),
+        &snap.run,
+    )?;
+    let mut outcomes = Vec::new();
+    for call in calls {
+        outcomes.push(match call_wave(&mut store, &instance, call)? {
+            Ok(results) => results,
+            Err(e) => format!("trap: {}", first_line(&format!("{e:#}"))),
+        });
+    }
+    Ok((collector.finish(&model, &plan)?, outcomes))
+}
+
+/// Makes the WAVE call `call` (`name(args)`, `iface#name(args)`) and prints its results; the
+/// inner error is the call's trap, the outer one a call that cannot be made at all.
+fn call_wave<T>(
+    store: &mut Store<T>,
+    instance: &Instance,
+    call: &str,
+) -> Result<Result<String, wasmtime::Error>> {
+    let call = call.trim();
+    let (name, args) = match call.find('(') {
+        Some(p) => (&call[..p], &call[p..]),
+        None => (call, "()"),
+    };
+    let index = match name.rsplit_once('#') {
+        Some((iface, func)) => {
+            let parent = instance
+                .get_export_index(&mut *store, None, iface)
+                .ok_or_else(|| anyhow!("`{call}`: the component exports no `{iface}`"))?;
+            instance.get_export_index(&mut *store, Some(&parent), func)
+        }
+        None => instance.get_export_index(&mut *store, None, name),
+    }
+    .ok_or_else(|| anyhow!("`{call}`: no such export"))?;
+    let func = instance
+        .get_func(&mut *store, index)
+        .ok_or_else(|| anyhow!("`{call}`: `{name}` is not a function"))?;
+    let ty = func.ty(&*store);
+    let types: Vec<_> = ty.params().map(|(_, t)| t).collect();
+    let params: Vec<Val> = wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))
+        .and_then(|c| c.to_wasm_params::<Val>(types.iter()))
+        .map_err(|e| anyhow!("`{call}`: bad WAVE arguments: {e}"))?;
+    let mut results = vec![Val::Bool(false); ty.results().len()];
+    if let Err(trap) = func.call(&mut *store, &params, &mut results) {
+        return Ok(Err(trap));
+    }
+    let printed: Vec<String> = results
+        .iter()
+        .map(|v| wasm_wave::to_string(v).unwrap_or_else(|e| format!("<{e}>")))
+        .collect();
+    Ok(Ok(printed.join(", ")))
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
