@@ -131,7 +131,7 @@ fn core_export(model: &Model, name: &str, has_args: bool) -> Result<Option<CoreI
         [] => return Ok(None),
         [one] => *one,
         many => {
-            let places: Vec<String> = many.iter().map(|(i, _, _)| i.describe(&root)).collect();
+            let places: Vec<String> = many.iter().map(|(i, _, _)| i.describe(root)).collect();
             bail!(
                 "init function `{name}`: several core instances export it ({}); export the one \
                  to call from the component",
@@ -139,7 +139,7 @@ fn core_export(model: &Model, name: &str, has_args: bool) -> Result<Option<CoreI
             );
         }
     };
-    let where_ = instance.describe(&root);
+    let where_ = instance.describe(root);
     if has_args {
         bail!(
             "init function `{name}` is a core function ({where_}): it takes no WAVE arguments, \
