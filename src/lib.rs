@@ -26,6 +26,8 @@ pub mod module_info;
 pub mod output;
 pub mod parse;
 mod probe;
+#[cfg(feature = "engine")]
+mod progress;
 pub mod resolve;
 mod restore;
 pub mod rewrite;
@@ -63,6 +65,7 @@ pub struct Snapshotter {
     run: RunOptions,
     max_gap: u64,
     verbose: bool,
+    progress: bool,
 }
 
 #[cfg(feature = "engine")]
@@ -81,6 +84,7 @@ impl Snapshotter {
             run: RunOptions::default(),
             max_gap: layout::DEFAULT_MAX_GAP,
             verbose: false,
+            progress: false,
         }
     }
 
@@ -171,6 +175,13 @@ impl Snapshotter {
         self
     }
 
+    /// Show a progress line on stderr while the snapshot runs (the command line does when
+    /// stderr is a terminal).
+    pub fn progress(&mut self, show: bool) -> &mut Self {
+        self.progress = show;
+        self
+    }
+
     /// Log each stage and its duration to stderr.
     pub fn verbose(&mut self, verbose: bool) -> &mut Self {
         self.verbose = verbose;
@@ -189,8 +200,8 @@ impl Snapshotter {
         let t = Instant::now();
         let engine = run::engine(&self.run)?;
         self.stage(&mut stats, "engine", t.elapsed(), String::new());
-        let out = self.pipeline(component, &mut stats, |instrumented, init, plan| {
-            run::run(&engine, instrumented, Some(init), plan, &self.run)
+        let out = self.pipeline(component, &mut stats, |instrumented, init, plan, opts| {
+            run::run(&engine, instrumented, Some(init), plan, opts)
         })?;
         Ok((out, stats))
     }
@@ -216,13 +227,13 @@ impl Snapshotter {
         linker: &mut Linker<T>,
     ) -> Result<Vec<u8>> {
         let mut stats = Stats::default();
-        self.pipeline(component, &mut stats, |instrumented, init, plan| {
+        self.pipeline(component, &mut stats, |instrumented, init, plan, opts| {
             let t = Instant::now();
             let (compiled, cached) =
-                cache::compile(store.engine(), instrumented, self.run.cache_dir.as_deref())?;
+                cache::compile(store.engine(), instrumented, opts.cache_dir.as_deref())?;
             let compile = t.elapsed();
             let (collector, mut timings) =
-                run::run_with(store, linker, &compiled, Some(init), plan, &self.run)?;
+                run::run_with(store, linker, &compiled, Some(init), plan, opts)?;
             timings.compile = compile;
             timings.cached = cached;
             Ok((collector, timings))
@@ -237,8 +248,20 @@ impl Snapshotter {
             &[u8],
             &init_func::InitFunc,
             Arc<instrument::TreePlan>,
+            &RunOptions,
         ) -> Result<(snapshot::Collector, RunTimings)>,
     ) -> Result<Vec<u8>> {
+        let mut opts = self.run.clone();
+        // The verbose log already tells the stages apart; the two would garble each other.
+        let progress =
+            (self.progress && !self.verbose).then(|| Arc::new(progress::Progress::start()));
+        opts.progress = progress.clone();
+        let step = |stage: &str| {
+            if let Some(p) = &progress {
+                p.stage(stage);
+            }
+        };
+        step("parsing");
         let t = Instant::now();
         let bytes = read_input(input)?;
         let model = parse::parse(&bytes)?;
@@ -250,6 +273,7 @@ impl Snapshotter {
         );
         self.stage(stats, "parse", t.elapsed(), detail);
 
+        step("instrumenting");
         let t = Instant::now();
         let (instrumented, plan) = instrument::instrument(&model, init.core.as_ref())?;
         output::validate(&instrumented)
@@ -270,7 +294,8 @@ impl Snapshotter {
                 init.spec
             );
         }
-        let (collector, timings) = run(&instrumented, &init, plan.clone())?;
+        let (collector, timings) = run(&instrumented, &init, plan.clone(), &opts)?;
+        step("rewriting");
         let cached = match timings.cached {
             true => "loaded from the cache",
             false => "",

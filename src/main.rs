@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -170,6 +171,7 @@ fn snapshotter(cli: &InitOptions) -> Result<compsnap::Snapshotter> {
         .inherit_env(cli.inherit_env)
         .inherit_stdio(cli.inherit_stdio)
         .verbose(cli.verbose)
+        .progress(std::io::stderr().is_terminal())
         .cache_dir(match cli.no_cache {
             true => None,
             false => cache_dir(),

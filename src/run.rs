@@ -41,6 +41,16 @@ pub struct RunOptions {
     /// Compile without Cranelift's optimizations: the init code runs once, so a cheaper
     /// compile can win end to end.
     pub fast_compile: bool,
+    /// The progress line, when one is shown.
+    pub progress: Option<Arc<crate::progress::Progress>>,
+}
+
+impl RunOptions {
+    fn progress(&self, stage: impl FnOnce() -> String) {
+        if let Some(p) = &self.progress {
+            p.stage(stage());
+        }
+    }
 }
 
 /// Where the time of a run went.
@@ -155,6 +165,7 @@ pub fn run(
     plan: Arc<TreePlan>,
     opts: &RunOptions,
 ) -> Result<(Collector, RunTimings)> {
+    opts.progress(|| format!("compiling {:.1} MB", instrumented.len() as f64 / 1e6));
     let t = Instant::now();
     let (component, cached) =
         crate::cache::compile(engine, instrumented, opts.cache_dir.as_deref())?;
@@ -250,6 +261,7 @@ pub(crate) fn run_instance<T: 'static>(
         store.set_epoch_deadline(1);
         store.epoch_deadline_trap();
     }
+    opts.progress(|| "instantiating (start functions run)".into());
     let t = Instant::now();
     let instance = linker.instantiate(&mut *store, component).map_err(|e| {
         explain(
@@ -259,6 +271,9 @@ pub(crate) fn run_instance<T: 'static>(
         )
     })?;
     timings.instantiate = t.elapsed();
+    if let Some(init) = init {
+        opts.progress(|| format!("running `{}`", init.spec));
+    }
     let t = Instant::now();
     if let Some(init) = init {
         call_init(store, &instance, init)
@@ -288,6 +303,10 @@ pub(crate) fn run_instance<T: 'static>(
         // skip restoring the caller's hostcall fuel.
         if let Ok(mut collector) = collector.lock() {
             collector.begin(i);
+        }
+        if let Some(p) = &opts.progress {
+            p.stage("reading state and probing tables");
+            p.count(i as u64, dumps.len() as u64);
         }
         dumped = func.call(&mut *store, ());
         if dumped.is_err() {

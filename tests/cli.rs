@@ -536,3 +536,47 @@ fn verify_compares_calls_and_state_and_writes_only_on_success() {
     assert!(stderr(&out).contains("does not behave like the original"));
     assert!(!bad_out.exists());
 }
+
+#[test]
+fn progress_line_only_on_a_terminal() {
+    // An init that spins for a while: long enough for the progress line to be drawn.
+    let dir = Dir::new("progress");
+    let input = dir.file(
+        "spin.wat",
+        br#"(component
+  (core module $m
+    (func (export "init") (local i32)
+      (loop $l
+        (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get 0) (i32.const 2000000000))))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init"))))"#,
+    );
+    let output = dir.path("spin.snap.wasm");
+    let cache = dir.0.join("cache");
+    let command = format!(
+        "COMPSNAP_CACHE_DIR={} {} {input} -f init -o {output}",
+        cache.display(),
+        env!("CARGO_BIN_EXE_compsnap")
+    );
+    // util-linux `script` runs the command on a pseudo-terminal.
+    let tty = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("run `script` (util-linux)");
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(tty.status.success(), "{shown}");
+    assert!(shown.contains("compsnap: running `init`"), "{shown:?}");
+    assert!(
+        shown.ends_with("\r\x1b[2K"),
+        "the line is erased at the end: {shown:?}"
+    );
+
+    let piped = compsnap_with_cache(&[&input, "-f", "init", "-o", &output], &cache);
+    assert!(piped.status.success());
+    assert_eq!(
+        stderr(&piped),
+        "",
+        "no progress line when stderr is not a terminal"
+    );
+}
