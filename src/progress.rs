@@ -100,3 +100,9 @@ fn draw(line: &Line) {
     let _ = write!(err, "\r\x1b[2Kcompsnap: {}{bar} {secs:.1} s", line.stage);
     let _ = err.flush();
 }
+
+// Only the drawer thread and the line live here; a panic elsewhere leaves them consistent
+// (a poisoned line is simply no longer drawn), so the builder that holds a Progress stays
+// usable across `catch_unwind`.
+impl std::panic::UnwindSafe for Progress {}
+impl std::panic::RefUnwindSafe for Progress {}
