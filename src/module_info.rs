@@ -70,9 +70,29 @@ pub struct ModuleInfo<'a> {
     pub named_data: BTreeSet<u32>,
     /// Code uses `elem.drop` or `data.drop`.
     pub drops_segments: bool,
+    /// The module's name from its name section, or the component's, if any.
+    pub name: Option<String>,
+    /// Global names from the name section.
+    pub global_names: Vec<(u32, String)>,
 }
 
+/// The name wit-component gives the WASI preview1 adapter it links in.
+const PREVIEW1_ADAPTER: &str = "wit-component:adapter:wasi_snapshot_preview1";
+
 impl ModuleInfo<'_> {
+    /// wit-component's WASI preview1 adapter. Its globals point at state holding WASI resource
+    /// handles, which belong to the init's run and mean nothing in a later instance.
+    pub fn is_preview1_adapter(&self) -> bool {
+        self.name.as_deref() == Some(PREVIEW1_ADAPTER)
+    }
+
+    pub fn global_index(&self, name: &str) -> Option<u32> {
+        self.global_names
+            .iter()
+            .find(|(_, n)| n == name)
+            .map(|(i, _)| *i)
+    }
+
     /// Absolute indices and types of the mutable globals this module defines.
     pub fn mutable_globals(&self) -> impl Iterator<Item = (u32, GlobalType)> + '_ {
         self.globals
@@ -139,6 +159,8 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         named_elems: BTreeSet::new(),
         named_data: BTreeSet::new(),
         drops_segments: false,
+        name: None,
+        global_names: Vec::new(),
     };
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
@@ -290,6 +312,23 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                         info.inert_data.push(i as u32);
                     }
                     info.data_count += 1;
+                }
+            }
+            Payload::CustomSection(section) if section.name() == "name" => {
+                if let wasmparser::KnownCustom::Name(names) = section.as_known() {
+                    for name in names.into_iter().flatten() {
+                        match name {
+                            wasmparser::Name::Module { name, .. } => {
+                                info.name = Some(name.to_string())
+                            }
+                            wasmparser::Name::Global(map) => {
+                                for naming in map.into_iter().flatten() {
+                                    info.global_names.push((naming.index, naming.name.into()));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
                 }
             }
             Payload::CodeSectionEntry(body) => {

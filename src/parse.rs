@@ -594,12 +594,26 @@ impl BodyWalker<'_> {
             data, offset,
         ));
         for section in reader.into_iter().flatten() {
-            if let wasmparser::ComponentName::Components(map) = section {
-                for naming in map.into_iter().flatten() {
-                    self.scope
-                        .component_names
-                        .insert(naming.index, naming.name.to_string());
+            match section {
+                wasmparser::ComponentName::Components(map) => {
+                    for naming in map.into_iter().flatten() {
+                        self.scope
+                            .component_names
+                            .insert(naming.index, naming.name.to_string());
+                    }
                 }
+                // wit-component names the modules it links here (the preview1 adapter among
+                // them), not in the modules' own name sections.
+                wasmparser::ComponentName::CoreModules(map) => {
+                    for naming in map.into_iter().flatten() {
+                        let source = self.module_space.get(naming.index as usize);
+                        if let Some(ModuleSource::Defined(ordinal)) = source {
+                            let info = &mut self.scope.modules[*ordinal];
+                            info.name.get_or_insert_with(|| naming.name.to_string());
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }

@@ -41,6 +41,9 @@ pub struct RunOptions {
     /// Compile without Cranelift's optimizations: the init code runs once, so a cheaper
     /// compile can win end to end.
     pub fast_compile: bool,
+    /// Seeds WASI randomness and drives its clocks deterministically, so two runs of the
+    /// same init see the same values (`verify` compares such runs).
+    pub replay: Option<[u8; 32]>,
     /// The progress line, when one is shown.
     pub progress: Option<Arc<crate::progress::Progress>>,
 }
@@ -171,7 +174,8 @@ pub fn run(
         crate::cache::compile(engine, instrumented, opts.cache_dir.as_deref())?;
     let compiled = t.elapsed();
     let (mut linker, mut store) = host(engine, &component, opts)?;
-    let (collector, mut timings) = run_with(&mut store, &mut linker, &component, init, plan, opts)?;
+    let (collector, mut timings, _) =
+        run_instance(&mut store, &mut linker, &component, init, plan, opts, true)?;
     timings.compile = compiled;
     timings.cached = cached;
     Ok((collector, timings))
@@ -209,6 +213,9 @@ pub(crate) fn host(
     if let Some(bytes) = &opts.stdin {
         wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()));
     }
+    if let Some(seed) = &opts.replay {
+        replay(&mut wasi, seed);
+    }
     for (host, guest) in &opts.dirs {
         wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
             .map_err(|e| anyhow!("preopening directory {}: {e}", host.display()))?;
@@ -223,6 +230,54 @@ pub(crate) fn host(
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);
     Ok((linker, store))
+}
+
+/// Random bytes from `seed` and clocks that tick the same way in every run: the wall clock
+/// stands at the moment the seed was made, the monotonic clock advances 1 µs per reading.
+fn replay(wasi: &mut wasmtime_wasi::WasiCtxBuilder, seed: &[u8; 32]) {
+    use sha2::{Digest, Sha256};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let stream = |label: u8| {
+        let mut bytes = Vec::with_capacity(64 * 32);
+        for block in 0u32..64 {
+            let mut h = Sha256::new();
+            h.update(seed);
+            h.update([label]);
+            h.update(block.to_le_bytes());
+            bytes.extend_from_slice(&h.finalize());
+        }
+        bytes
+    };
+    struct Wall(Duration);
+    impl wasmtime_wasi::HostWallClock for Wall {
+        fn resolution(&self) -> Duration {
+            Duration::from_micros(1)
+        }
+        fn now(&self) -> Duration {
+            self.0
+        }
+    }
+    struct Ticks(AtomicU64);
+    impl wasmtime_wasi::HostMonotonicClock for Ticks {
+        fn resolution(&self) -> u64 {
+            1_000
+        }
+        fn now(&self) -> u64 {
+            self.0.fetch_add(1_000, Ordering::Relaxed)
+        }
+    }
+    let insecure = stream(1);
+    let mut seed128 = [0u8; 16];
+    seed128.copy_from_slice(&stream(2)[..16]);
+    let wall = u64::from_le_bytes(seed[..8].try_into().unwrap_or_default());
+    wasi.secure_random(wasmtime_wasi::Deterministic::new(stream(0)))
+        .insecure_random(wasmtime_wasi::Deterministic::new(insecure))
+        .insecure_random_seed(u128::from_le_bytes(seed128))
+        // Some time in 2020–2035, so guests that sanity-check the date are content.
+        .wall_clock(Wall(Duration::from_secs(
+            1_600_000_000 + wall % 450_000_000,
+        )))
+        .monotonic_clock(Ticks(AtomicU64::new(1_000_000_000)));
 }
 
 /// Compiles the instrumented component.
@@ -240,11 +295,13 @@ pub fn run_with<T: 'static>(
     plan: Arc<TreePlan>,
     opts: &RunOptions,
 ) -> Result<(Collector, RunTimings)> {
-    let (collector, timings, _) = run_instance(store, linker, component, init, plan, opts)?;
+    let (collector, timings, _) = run_instance(store, linker, component, init, plan, opts, false)?;
     Ok((collector, timings))
 }
 
 /// [`run_with`], also returning the instance, which can still be called after the dump.
+/// `own_host` marks compsnap's own linker (from [`host`]), which may stub the WASI
+/// interfaces it does not provide.
 pub(crate) fn run_instance<T: 'static>(
     store: &mut Store<T>,
     linker: &mut Linker<T>,
@@ -252,10 +309,14 @@ pub(crate) fn run_instance<T: 'static>(
     init: Option<&InitFunc>,
     plan: Arc<TreePlan>,
     opts: &RunOptions,
+    own_host: bool,
 ) -> Result<(Collector, RunTimings, Instance)> {
     let mut timings = RunTimings::default();
     let collector = Arc::new(Mutex::new(Collector::new(&plan)));
     add_sink(linker, plan.clone(), collector.clone())?;
+    if own_host && opts.allow_wasi {
+        stub_unprovided_wasi(linker, component, store.engine())?;
+    }
     let watchdog = opts.timeout.map(|t| Watchdog::start(store.engine(), t));
     if watchdog.is_some() {
         store.set_epoch_deadline(1);
@@ -394,7 +455,7 @@ fn call_init<T: 'static>(
 fn explain(e: wasmtime::Error, what: &str, opts: &RunOptions) -> anyhow::Error {
     if let Some(denied) = e.downcast_ref::<DeniedImport>() {
         let hint = if opts.allow_wasi {
-            "compsnap provides only WASI preview 2 imports"
+            "compsnap provides only the WASI preview 2 interfaces of wasmtime-wasi (cli, clocks, filesystem, io, random, sockets)"
         } else {
             "imports are not available during init unless you pass --allow-wasi"
         };
@@ -413,6 +474,84 @@ fn explain(e: wasmtime::Error, what: &str, opts: &RunOptions) -> anyhow::Error {
 
 /// Defines the imports of `component` selected by `stub` as functions that fail with
 /// [`DeniedImport`].
+/// Stubs the WASI interfaces Wasmtime's WASI does not provide (`wasi:http`, say, which
+/// ComponentizeJS's engine always imports), found by asking the linker what it cannot match:
+/// an import is only an error if the init calls it, like every other stubbed import.
+/// Resources such an interface shares with a provided one (`wasi:http/types` uses
+/// `wasi:io/streams`'s `input-stream`) must be the provided one's host type, or the stub
+/// does not type-check.
+fn stub_unprovided_wasi<T: 'static>(
+    linker: &mut Linker<T>,
+    component: &Component,
+    engine: &Engine,
+) -> Result<()> {
+    let ty = component.component_type();
+    let imports: Vec<_> = ty.imports(engine).collect();
+    // Every resource a provided import exports, with the host type WASI gave it.
+    let mut shared = Vec::new();
+    for (name, item) in &imports {
+        if let ComponentItem::ComponentInstance(instance) = &item.ty {
+            for (export, item) in instance.exports(engine) {
+                if let (ComponentItem::Resource(rt), Some(host)) =
+                    (&item.ty, wasi_resource(name, export))
+                {
+                    shared.push((*rt, host));
+                }
+            }
+        }
+    }
+    let mut stubbed = std::collections::HashSet::new();
+    while let Err(e) = linker.instantiate_pre(component) {
+        // "component imports instance `wasi:http/types@0.2.10`, but a matching …"
+        let message = format!("{e}");
+        let name = message
+            .strip_prefix("component imports ")
+            .and_then(|rest| rest.split('`').nth(1));
+        let Some((name, item)) = name.and_then(|n| imports.iter().find(|(i, _)| *i == n)) else {
+            break;
+        };
+        if !name.starts_with("wasi:") || !stubbed.insert(name.to_string()) {
+            break;
+        }
+        let ComponentItem::ComponentInstance(instance) = &item.ty else {
+            break;
+        };
+        linker.allow_shadowing(true);
+        let mut inner = linker.instance(name)?;
+        for (export, item) in instance.exports(engine) {
+            let path = format!("{name}#{export}");
+            match &item.ty {
+                ComponentItem::Resource(rt) => {
+                    let host = shared
+                        .iter()
+                        .find(|(r, _)| r == rt)
+                        .map(|(_, h)| *h)
+                        .unwrap_or_else(ResourceType::host::<()>);
+                    inner
+                        .resource(export, host, |_, _| Ok(()))
+                        .map_err(|e| anyhow!("stubbing resource import `{path}`: {e}"))?;
+                }
+                other => stub_item(&mut inner, export, &path, other, engine)?,
+            }
+        }
+        linker.allow_shadowing(false);
+    }
+    Ok(())
+}
+
+/// The host type Wasmtime's WASI gives the resources other WASI interfaces borrow.
+fn wasi_resource(interface: &str, resource: &str) -> Option<ResourceType> {
+    use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable, IoError};
+    let interface = interface.split('@').next().unwrap_or(interface);
+    Some(match (interface, resource) {
+        ("wasi:io/streams", "input-stream") => ResourceType::host::<DynInputStream>(),
+        ("wasi:io/streams", "output-stream") => ResourceType::host::<DynOutputStream>(),
+        ("wasi:io/poll", "pollable") => ResourceType::host::<DynPollable>(),
+        ("wasi:io/error", "error") => ResourceType::host::<IoError>(),
+        _ => return None,
+    })
+}
+
 fn stub_imports<T: 'static>(
     linker: &mut Linker<T>,
     component: &Component,

@@ -6,6 +6,7 @@
 use crate::instrument::{
     Plan, Record, TreePlan, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE,
 };
+use crate::module_info::ModuleInfo;
 use crate::parse::{Model, Scope};
 use crate::resolve::{resolve, Source};
 use anyhow::{bail, Context, Result};
@@ -347,6 +348,35 @@ impl Collector {
     }
 }
 
+/// The preview1 adapter keeps its state (open descriptors: the stdin, stdout and preopen
+/// handles it fetched) in a block it allocates on first use and reaches through
+/// `internal_state_ptr`. Handles are not core state: a snapshot that kept them would hand the
+/// next instance dangling handle indices ("unknown handle index"). So the snapshot keeps the
+/// adapter's stack but forgets the block, as if no call had reached the adapter yet: it
+/// allocates a fresh one on first use. The old block stays in memory, unreachable.
+fn forget_adapter_state(info: &ModuleInfo, state: &mut InstanceState) -> Result<()> {
+    // The adapter's `AllocationState`: StackAllocated = 2, StateAllocating = 3,
+    // StateAllocated = 4.
+    const STACK_ALLOCATED: i32 = 2;
+    let (Some(ptr), Some(alloc)) = (
+        info.global_index("internal_state_ptr"),
+        info.global_index("allocation_state"),
+    ) else {
+        bail!(
+            "this WASI preview1 adapter has no `internal_state_ptr` and `allocation_state` \
+             globals, so compsnap cannot drop the WASI handles its state holds"
+        );
+    };
+    for (index, value) in &mut state.globals {
+        match value {
+            GlobalValue::I32(v) if *index == ptr => *v = 0,
+            GlobalValue::I32(v) if *index == alloc && *v > STACK_ALLOCATED => *v = STACK_ALLOCATED,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// One node's states, by local id.
 fn finish_scope(model: &Scope, plan: &Plan, received: Vec<Received>) -> Result<Vec<InstanceState>> {
     let mut snapshot = Snapshot {
@@ -412,6 +442,9 @@ fn finish_scope(model: &Scope, plan: &Plan, received: Vec<Received>) -> Result<V
     }
     for (instance, state) in model.instances.iter().zip(&mut snapshot.instances) {
         let info = &model.modules[instance.module];
+        if info.is_preview1_adapter() {
+            forget_adapter_state(info, state).with_context(|| instance.describe(model))?;
+        }
         state.dropped_elems.extend(&info.inert_elems);
         state.dropped_elems.retain(|i| info.named_elems.contains(i));
         state.dropped_elems.sort_unstable();

@@ -43,7 +43,14 @@ impl Verification {
 /// Snapshots `input` with `snap`, then compares the original after init with the snapshot:
 /// all core state, and the outcome of each of `calls` (WAVE calls such as `run(3)` or
 /// `my:pkg/iface#get("k")`, made in order on one instance of each).
+///
+/// The init runs twice (once for the snapshot, once for the original), and so do the calls:
+/// every run gets the same freshly seeded WASI randomness and deterministic clocks, or an init
+/// that reads them could never compare equal.
 pub fn verify(snap: &Snapshotter, input: &[u8], calls: &[String]) -> Result<Verification> {
+    let mut snap = snap.clone();
+    snap.run.replay = Some(fresh_seed());
+    let snap = &snap;
     let output = snap.snapshot(input)?;
     let engine = run::engine(&snap.run)?;
     let bytes = read_input(input)?;
@@ -65,6 +72,20 @@ pub fn verify(snap: &Snapshotter, input: &[u8], calls: &[String]) -> Result<Veri
         calls,
         output,
     })
+}
+
+/// A seed no one can predict: the time, the process and an address, hashed.
+fn fresh_seed() -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    h.update(now.as_nanos().to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    let local = 0u8;
+    h.update((&local as *const u8 as usize).to_le_bytes());
+    h.finalize().into()
 }
 
 /// Instantiates `bytes` instrumented, runs the init when `run_init`, reads all core state,
@@ -93,6 +114,7 @@ pub(crate) fn observe(
         init.as_ref(),
         plan.clone(),
         &snap.run,
+        true,
     )?;
     let mut outcomes = Vec::new();
     for call in calls {

@@ -128,7 +128,8 @@ fn c_plugin_registry_grows_and_fills_the_function_table_during_init() {
 /// does not lift, and it reads stdin; compsnap lifts it and feeds `--stdin` bytes.
 #[test]
 fn c_core_init_reads_stdin() {
-    let dir = temp_dir().join("stdin");
+    // Not inside temp_dir(): the other test removes that one when it is done.
+    let dir = std::env::temp_dir().join(format!("compsnap-c-stdin-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let wasm = dir.join("stdin_words.wasm");
     run(Command::new("clang-14")
@@ -143,6 +144,7 @@ fn c_core_init_reads_stdin() {
         world words {
             export words: func() -> u32;
             export first-byte: func() -> u32;
+            export say: func() -> u32;
         }"#;
     let input = wit_component(&core, wit, "words", true);
 
@@ -152,9 +154,10 @@ fn c_core_init_reads_stdin() {
         .stdin("  three little\twords\n");
     let out = snap.snapshot(&input).expect("snapshot");
     compsnap::output::validate(&out).unwrap();
-    let mut running = Running::with_wasi(&out, None);
+    let mut running = Running::with_wasi(&out, Some(&[]));
     assert_eq!(running.call("words()"), "[U32(3)]");
     assert_eq!(running.call("first-byte()"), "[U32(32)]");
+    assert_eq!(running.call("say()"), "[U32(3)]");
     assert_eq!(Running::with_wasi(&input, None).call("words()"), "[U32(0)]");
     let before = snap.state(&input, true).unwrap();
     let after = snap.state(&out, false).unwrap();

@@ -503,22 +503,24 @@ fn verify_compares_calls_and_state_and_writes_only_on_success() {
         stderr(&out)
     );
 
-    // Calls that read fresh randomness after init differ between any two runs: verify reports
-    // the difference, exits non-zero and writes nothing.
+    // The host's clock is not core state: an original that read it during init sees it one
+    // tick later afterwards than a fresh snapshot does. verify (whose clocks are deterministic,
+    // so that nothing else differs) reports it, exits non-zero and writes nothing.
     let random = dir.file(
-        "random.wat",
+        "clock.wat",
         br#"(component
-  (import "wasi:random/random@0.2.0" (instance $r (export "get-random-u64" (func (result u64)))))
-  (core func $get (canon lower (func $r "get-random-u64")))
+  (import "wasi:clocks/monotonic-clock@0.2.0" (instance $c (export "now" (func (result u64)))))
+  (core func $now (canon lower (func $c "now")))
   (core module $m
-    (import "r" "get" (func $get (result i64)))
-    (func (export "init"))
-    (func (export "roll") (result i64) (call $get)))
-  (core instance $i (instantiate $m (with "r" (instance (export "get" (func $get))))))
+    (import "c" "now" (func $now (result i64)))
+    (global $t (mut i64) (i64.const 0))
+    (func (export "init") (global.set $t (call $now)))
+    (func (export "now") (result i64) (call $now)))
+  (core instance $i (instantiate $m (with "c" (instance (export "now" (func $now))))))
   (func (export "init") (canon lift (core func $i "init")))
-  (func (export "roll") (result u64) (canon lift (core func $i "roll"))))"#,
+  (func (export "now") (result u64) (canon lift (core func $i "now"))))"#,
     );
-    let bad_out = dir.0.join("random.snap.wasm");
+    let bad_out = dir.0.join("clock.snap.wasm");
     let out = compsnap(&[
         "verify",
         &random,
@@ -526,13 +528,14 @@ fn verify_compares_calls_and_state_and_writes_only_on_success() {
         "init",
         "--allow-wasi",
         "--call",
-        "roll()",
+        "now()",
         "-o",
         bad_out.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
-    assert!(stdout.contains("DIFFERENT: roll()"), "{stdout}");
+    assert!(stdout.contains("DIFFERENT: now()"), "{stdout}");
+    assert!(stdout.contains("same: core state"), "{stdout}");
     assert!(stderr(&out).contains("does not behave like the original"));
     assert!(!bad_out.exists());
 }

@@ -589,3 +589,42 @@ fn core_init_function_errors_name_the_instances() {
         "{e}"
     );
 }
+
+const IMPORTS_WASI_HTTP: &str = r#"
+(component
+  (import "wasi:io/streams@0.2.0" (instance $io (export "input-stream" (type (sub resource)))))
+  (alias export $io "input-stream" (type $is))
+  (import "wasi:http/types@0.2.0" (instance $http
+    (alias outer 1 $is (type $is2))
+    (export "input-stream" (type (eq $is2)))
+    (export "fields" (type $f (sub resource)))
+    (export "[constructor]fields" (func (result (own $f))))))
+  (core func $new (canon lower (func $http "[constructor]fields")))
+  (core module $m
+    (import "h" "new" (func $new (result i32)))
+    (global $g (mut i32) (i32.const 0))
+    (func (export "init") (global.set $g (i32.const 5)))
+    (func (export "touch") (global.set $g (call $new)))
+    (func (export "get") (result i32) (global.get $g)))
+  (core instance $i (instantiate $m (with "h" (instance (export "new" (func $new))))))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "touch") (canon lift (core func $i "touch")))
+  (func (export "get") (result u32) (canon lift (core func $i "get"))))"#;
+
+#[test]
+fn wasi_interfaces_wasmtime_does_not_provide_are_stubbed() {
+    // ComponentizeJS's engine always imports wasi:http, which wasmtime-wasi does not
+    // implement, and whose types borrow wasi:io's resources. An init that never calls it
+    // snapshots; one that does gets an error naming the import.
+    let mut snap = snapshotter("init");
+    snap.allow_wasi(true);
+    let out = snap.snapshot(&wat(IMPORTS_WASI_HTTP)).unwrap();
+    compsnap::output::validate(&out).unwrap();
+    let mut touch = snapshotter("touch");
+    touch.allow_wasi(true);
+    let e = format!("{:#}", touch.snapshot(&wat(IMPORTS_WASI_HTTP)).unwrap_err());
+    assert!(
+        e.contains("wasi:http/types@0.2.0#[constructor]fields"),
+        "{e}"
+    );
+}
