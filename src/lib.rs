@@ -39,7 +39,7 @@ mod tree_edit;
 pub mod verify;
 
 #[cfg(feature = "engine")]
-pub use run::{RunOptions, RunTimings};
+pub use run::{stub_unprovided_wasi, RunOptions, RunTimings};
 
 use anyhow::{Context, Result};
 #[cfg(feature = "engine")]

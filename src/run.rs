@@ -475,12 +475,14 @@ fn explain(e: wasmtime::Error, what: &str, opts: &RunOptions) -> anyhow::Error {
 /// Defines the imports of `component` selected by `stub` as functions that fail with
 /// [`DeniedImport`].
 /// Stubs the WASI interfaces Wasmtime's WASI does not provide (`wasi:http`, say, which
-/// ComponentizeJS's engine always imports), found by asking the linker what it cannot match:
+/// ComponentizeJS's engine always imports), found by asking the linker what it cannot match.
+/// Call it after `wasmtime_wasi::p2::add_to_linker_sync`, to run components (snapshots
+/// included) on the same host compsnap's init runs on:
 /// an import is only an error if the init calls it, like every other stubbed import.
 /// Resources such an interface shares with a provided one (`wasi:http/types` uses
 /// `wasi:io/streams`'s `input-stream`) must be the provided one's host type, or the stub
 /// does not type-check.
-fn stub_unprovided_wasi<T: 'static>(
+pub fn stub_unprovided_wasi<T: 'static>(
     linker: &mut Linker<T>,
     component: &Component,
     engine: &Engine,

@@ -1,0 +1,299 @@
+//! The benchmark's inputs: the bundled example, generated large cases (a big memory, tables
+//! of 1 000 to 100 000 slots), the C function registry (built with clang when it is
+//! installed), and the real pipelines' un-initialized components when their scripts have
+//! produced them (`examples/js/out`, `examples/python/out`).
+
+use anyhow::{bail, Context, Result};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// How the init runs: what `compsnap`'s command line would be given.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    pub init: String,
+    pub wasi: bool,
+    pub dirs: Vec<(PathBuf, String)>,
+    pub env: Vec<(String, String)>,
+    pub stdin: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub setup: Setup,
+    /// The first call after start-up, as WAVE.
+    pub call: String,
+    /// Repetitions for timings of whole snapshots (large inputs take seconds each).
+    pub reps: usize,
+}
+
+impl Setup {
+    fn plain(init: &str) -> Setup {
+        Setup {
+            init: init.into(),
+            ..Setup::default()
+        }
+    }
+
+    pub fn snapshotter(&self) -> compsnap::Snapshotter {
+        let mut s = compsnap::Snapshotter::new();
+        s.init_func(&self.init).allow_wasi(self.wasi);
+        for (host, guest) in &self.dirs {
+            s.dir(host, guest.as_str());
+        }
+        for (k, v) in &self.env {
+            s.env(k, v);
+        }
+        if let Some(stdin) = &self.stdin {
+            s.stdin(stdin.clone());
+        }
+        s
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every input that can be built here, with a note for each one that cannot.
+pub fn all(quick: bool) -> (Vec<Input>, Vec<String>) {
+    let mut inputs = Vec::new();
+    let mut skipped = Vec::new();
+    let lookup = std::fs::read(root().join("examples/lookup.wat")).expect("examples/lookup.wat");
+    inputs.push(Input {
+        name: "lookup (example)".into(),
+        bytes: wat::parse_bytes(&lookup).expect("lookup.wat").into_owned(),
+        setup: Setup::plain("wizer-initialize"),
+        call: "run(3)".into(),
+        reps: 10,
+    });
+    let mib = if quick { 16 } else { 64 };
+    inputs.push(Input {
+        name: format!("memory {mib} MiB"),
+        bytes: wat::parse_str(memory_component(mib)).expect("memory WAT"),
+        setup: Setup::plain("init"),
+        call: "check()".into(),
+        reps: 5,
+    });
+    for slots in [1_000u32, 10_000, 100_000] {
+        inputs.push(Input {
+            name: format!("table {slots} slots"),
+            bytes: wat::parse_str(table_component(slots)).expect("table WAT"),
+            setup: Setup::plain("init"),
+            call: format!("call-all({slots})"),
+            reps: 5,
+        });
+    }
+    match c_registry() {
+        Ok(input) => inputs.push(input),
+        Err(e) => skipped.push(format!("C registry: {e:#}")),
+    }
+    for (dir, name) in [
+        ("examples/js/out", "ComponentizeJS hello"),
+        ("examples/python/out", "componentize-py hello"),
+    ] {
+        match pipeline(&root().join(dir), name) {
+            Ok(input) => inputs.push(input),
+            Err(e) => skipped.push(format!("{name}: {e:#}")),
+        }
+    }
+    (inputs, skipped)
+}
+
+/// An init that fills `mib` MiB of memory with a pattern (every byte non-zero); `check` reads
+/// a few words back.
+pub fn memory_component(mib: u32) -> String {
+    let pages = mib * 16;
+    format!(
+        r#"(component
+  (core module $m
+    (memory 1)
+    (func (export "init") (local $p i32)
+      (drop (memory.grow (i32.const {grow})))
+      (loop $l
+        (i64.store (local.get $p)
+          (i64.or (i64.extend_i32_u (local.get $p)) (i64.const 0x0101010101010101)))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (br_if $l (i32.lt_u (local.get $p) (i32.const {bytes})))))
+    (func (export "check") (result i64)
+      (i64.add (i64.load (i32.const 4096)) (i64.load (i32.const {last})))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "check") (result s64) (canon lift (core func $i "check"))))"#,
+        grow = pages - 1,
+        bytes = pages as u64 * 65536,
+        last = pages as u64 * 65536 - 8,
+    )
+}
+
+/// An init that grows a table to `slots` and fills it from a passive segment of 10 functions
+/// of one type (what an interpreter's dispatch table or a plugin registry looks like);
+/// `call-all(n)` calls the first `n` slots through `call_indirect` and sums the results.
+pub fn table_component(slots: u32) -> String {
+    let mut wat = String::from("(component (core module $m\n(type $t (func (result i32)))\n");
+    for f in 0..10 {
+        let _ = writeln!(wat, "(func $f{f} (type $t) (i32.const {f}))");
+    }
+    let funcs: String = (0..10).map(|f| format!(" $f{f}")).collect();
+    let _ = writeln!(wat, "(table $tab 0 funcref)\n(elem $all func{funcs})");
+    let _ = writeln!(
+        wat,
+        r#"(func (export "init") (local $i i32)
+             (drop (table.grow $tab (ref.null func) (i32.const {slots})))
+             (loop $l
+               (table.init $tab $all (local.get $i) (i32.const 0) (i32.const 10))
+               (local.set $i (i32.add (local.get $i) (i32.const 10)))
+               (br_if $l (i32.lt_u (local.get $i) (i32.const {slots})))))
+           (func (export "call-all") (param $n i32) (result i32) (local $i i32) (local $sum i32)
+             (block $done (loop $l
+               (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+               (local.set $sum (i32.add (local.get $sum)
+                 (call_indirect $tab (type $t) (local.get $i))))
+               (local.set $i (i32.add (local.get $i) (i32.const 1)))
+               (br $l)))
+             (local.get $sum)))
+         (core instance $i (instantiate $m))
+         (func (export "init") (canon lift (core func $i "init")))
+         (func (export "call-all") (param "n" u32) (result u32)
+           (canon lift (core func $i "call-all"))))"#
+    );
+    wat
+}
+
+/// tests/c/registry.c, built the way tests/c_registry.rs builds it.
+fn c_registry() -> Result<Input> {
+    let src = root().join("tests/c");
+    let dir = std::env::temp_dir().join(format!("compsnap-bench-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let run = |cmd: &mut Command| -> Result<()> {
+        let out = cmd.output().with_context(|| {
+            format!("running {cmd:?} (install clang-14, clang-19, lld, wasi-libc)")
+        })?;
+        if !out.status.success() {
+            bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    };
+    run(Command::new("clang-19")
+        .args(["--target=wasm32-wasi", "-mreference-types", "-c"])
+        .arg(src.join("table_grow.s"))
+        .arg("-o")
+        .arg(dir.join("grow.o")))?;
+    run(Command::new("clang-14")
+        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
+        .arg(src.join("registry.c"))
+        .arg(dir.join("grow.o"))
+        .args(["-Wl,--growable-table", "-o"])
+        .arg(dir.join("registry.wasm")))?;
+    let core = std::fs::read(dir.join("registry.wasm"))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let wit = r#"
+        package test:registry;
+        world registry {
+            export wizer-initialize: func();
+            export dispatch: func(which: u32, x: u32) -> u32;
+            export plugins: func() -> u32;
+        }"#;
+    let bytes = wit_component_of(&core, wit, "registry")?;
+    Ok(Input {
+        name: "C registry".into(),
+        bytes,
+        setup: Setup {
+            init: "wizer-initialize".into(),
+            wasi: true,
+            env: vec![("PLUGINS".into(), "6".into())],
+            ..Setup::default()
+        },
+        call: "dispatch(5, 7)".into(),
+        reps: 5,
+    })
+}
+
+/// A real pipeline's un-initialized component, as its script left it: `compsnap.args` holds
+/// one compsnap argument per line, plus `#input FILE` and `#call CALL` lines.
+fn pipeline(dir: &Path, name: &str) -> Result<Input> {
+    let args_path = dir.join("compsnap.args");
+    let text = std::fs::read_to_string(&args_path).with_context(|| {
+        format!(
+            "{} missing: run the pipeline's script first",
+            args_path.display()
+        )
+    })?;
+    let resolve = |p: &str| -> PathBuf {
+        let p = Path::new(p);
+        match p.is_absolute() {
+            true => p.to_path_buf(),
+            false => dir.join(p),
+        }
+    };
+    let mut setup = Setup::plain(compsnap::DEFAULT_INIT_FUNC);
+    let (mut input, mut call) = (None, None);
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    while let Some(line) = lines.next() {
+        let mut value = |flag: &str| -> Result<String> {
+            match line.split_once('=') {
+                Some((_, v)) if line.starts_with("--") => Ok(v.to_string()),
+                _ => lines
+                    .next()
+                    .map(str::to_string)
+                    .with_context(|| format!("{flag} without a value")),
+            }
+        };
+        let flag = line.split('=').next().unwrap_or(line);
+        match flag {
+            "#input" | "#call" => {
+                let v = line[flag.len()..].trim().to_string();
+                match flag {
+                    "#input" => input = Some(resolve(&v)),
+                    _ => call = Some(v),
+                }
+            }
+            "--allow-wasi" => setup.wasi = true,
+            "-f" | "--init-func" => setup.init = value(flag)?,
+            "--env" => {
+                let kv = value(flag)?;
+                let (k, v) = kv.split_once('=').context("--env K=V")?;
+                setup.env.push((k.into(), v.into()));
+            }
+            "--dir" => {
+                let d = value(flag)?;
+                let (h, g) = d.split_once("::").unwrap_or((&d, &d));
+                setup.dirs.push((resolve(h), g.to_string()));
+            }
+            "--stdin" => setup.stdin = Some(std::fs::read(resolve(&value(flag)?))?),
+            other => bail!("{}: unsupported line `{other}`", args_path.display()),
+        }
+    }
+    let input = input.context("no `#input FILE` line")?;
+    Ok(Input {
+        name: name.into(),
+        bytes: std::fs::read(&input).with_context(|| format!("reading {}", input.display()))?,
+        setup,
+        call: call.context("no `#call CALL` line")?,
+        reps: 2,
+    })
+}
+
+/// A wasm32-wasi reactor module made into a component for `world`, with the preview1 adapter.
+fn wit_component_of(module: &[u8], wit: &str, world: &str) -> Result<Vec<u8>> {
+    let mut resolve = wit_parser::Resolve::default();
+    let pkg = resolve.push_str("bench.wit", wit)?;
+    let world = resolve.select_world(&[pkg], Some(world))?;
+    let mut module = module.to_vec();
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )?;
+    let mut encoder = wit_component::ComponentEncoder::default();
+    encoder.module(&module)?.validate(true);
+    encoder.adapter(
+        "wasi_snapshot_preview1",
+        wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+    )?;
+    encoder.encode()
+}

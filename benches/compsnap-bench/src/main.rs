@@ -1,0 +1,425 @@
+//! compsnap-bench: compsnap beside plain Wasmtime and wasmtime-wizer 48, printed as one table
+//! of ratios. Every ratio's two sides are measured in the same run, on the same input and
+//! host setup, as medians of repeated runs: these machines are shared and noisy, so absolute
+//! times mean little and ratios are what the targets are about.
+//!
+//! ```text
+//! cargo run --release -p compsnap-bench            # everything (minutes: real pipelines)
+//! cargo run --release -p compsnap-bench -- --quick # one repetition, smaller cases
+//! cargo run --release -p compsnap-bench -- --only table
+//! ```
+
+mod inputs;
+mod peers;
+
+use anyhow::{anyhow, Context, Result};
+use inputs::Input;
+use std::time::{Duration, Instant};
+
+struct Row {
+    input: String,
+    measure: String,
+    value: String,
+    target: &'static str,
+    /// `Some(true)` met, `Some(false)` missed, `None` no target.
+    met: Option<bool>,
+}
+
+struct Table(Vec<Row>);
+
+impl Table {
+    fn ratio(
+        &mut self,
+        input: &str,
+        measure: &str,
+        ratio: f64,
+        target: Option<f64>,
+        detail: String,
+    ) {
+        let (target_text, met) = match target {
+            Some(t) => (format!("≤ {t}"), Some(ratio <= t)),
+            None => (String::new(), None),
+        };
+        self.0.push(Row {
+            input: input.into(),
+            measure: measure.into(),
+            value: format!("{ratio:.3} ({detail})"),
+            target: Box::leak(target_text.into_boxed_str()),
+            met,
+        });
+    }
+
+    fn note(&mut self, input: &str, measure: &str, value: String) {
+        self.0.push(Row {
+            input: input.into(),
+            measure: measure.into(),
+            value,
+            target: "",
+            met: None,
+        });
+    }
+
+    fn print(&self) {
+        println!("| input | measure | ratio (sides) | target | |");
+        println!("|---|---|---|---|---|");
+        for r in &self.0 {
+            let mark = match r.met {
+                Some(true) => "met",
+                Some(false) => "MISSED",
+                None => "",
+            };
+            println!(
+                "| {} | {} | {} | {} | {mark} |",
+                r.input, r.measure, r.value, r.target
+            );
+        }
+    }
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<(Duration, T)> {
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..reps.max(1) {
+        let t = Instant::now();
+        last = Some(f()?);
+        times.push(t.elapsed());
+    }
+    Ok((median(times), last.expect("at least one run")))
+}
+
+fn ms(d: Duration) -> String {
+    match d.as_secs_f64() {
+        s if s >= 1.0 => format!("{s:.2} s"),
+        s if s >= 1e-3 => format!("{:.2} ms", s * 1e3),
+        s => format!("{:.1} µs", s * 1e6),
+    }
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("rss") {
+        return rss_child(&args[1..]);
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let (inputs, skipped) = inputs::all(quick);
+    let mut table = Table(Vec::new());
+    for (index, input) in inputs.iter().enumerate() {
+        if only
+            .as_ref()
+            .is_some_and(|o| !input.name.contains(o.as_str()))
+        {
+            continue;
+        }
+        eprintln!("compsnap-bench: {}", input.name);
+        if let Err(e) = bench_input(&mut table, index, input, quick) {
+            if std::env::var_os("BENCH_DEBUG").is_some() {
+                eprintln!("{e:?}");
+            }
+            table.note(&input.name, "error", format!("{e:#}"));
+        }
+    }
+    if only.as_ref().is_none_or(|o| "table".contains(o.as_str())) {
+        if let Err(e) = table_scaling(&mut table, quick) {
+            table.note("tables", "error", format!("{e:#}"));
+        }
+    }
+    table.print();
+    for s in skipped {
+        println!("\nskipped: {s}");
+    }
+    Ok(())
+}
+
+fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> Result<()> {
+    let name = input.name.as_str();
+    let reps = if quick { 1 } else { input.reps };
+    let snap = input.setup.snapshotter();
+
+    // Snapshot time, cold (no compile cache), against what any tool must at least do.
+    let (t_base, base) = timed(reps, || peers::baseline(input)).context("plain Wasmtime run")?;
+    let t_compile_init = base.compile + base.start;
+    let _ = t_base;
+    let (t_cold, output) = timed(reps, || snap.snapshot(&input.bytes)).context("compsnap")?;
+    table.ratio(
+        name,
+        "snapshot / (Wasmtime compile + init)",
+        ratio(t_cold, t_compile_init),
+        Some(1.15),
+        format!("{} / {}", ms(t_cold), ms(t_compile_init)),
+    );
+
+    let mut fast = snap.clone();
+    fast.fast_compile(true);
+    let (t_fast, _) = timed(reps, || fast.snapshot(&input.bytes))?;
+    table.ratio(
+        name,
+        "snapshot, Cranelift opt-level none / default",
+        ratio(t_fast, t_cold),
+        None,
+        format!("{} / {}", ms(t_fast), ms(t_cold)),
+    );
+
+    let cache = std::env::temp_dir().join(format!("compsnap-bench-cache-{}", std::process::id()));
+    let mut warm = snap.clone();
+    warm.cache_dir(Some(cache.clone()));
+    warm.snapshot(&input.bytes)?;
+    let (t_warm, _) = timed(reps, || warm.snapshot(&input.bytes))?;
+
+    // Start-up: instantiate + first call of the snapshot vs instantiate + init + first call.
+    let engine = peers::engine(true);
+    let compiled =
+        wasmtime::component::Component::new(&engine, &output).map_err(|e| anyhow!("{e}"))?;
+    let pre = peers::prepare(&engine, &compiled, &input.setup)?;
+    let runs = if quick { 3 } else { 3 * input.reps.max(5) };
+    let mut starts = Vec::new();
+    let mut first = Vec::new();
+    for _ in 0..runs {
+        let (t, results) = peers::start(&engine, &pre, input)?;
+        starts.push(t);
+        first = results;
+    }
+    let t_start = median(starts);
+    if format!("{first:?}") != format!("{:?}", base.first_call) {
+        table.note(
+            name,
+            "first call",
+            format!(
+                "MISMATCH: snapshot {first:?}, original {:?}",
+                base.first_call
+            ),
+        );
+    }
+    table.ratio(
+        name,
+        "start: snapshot / original + init",
+        ratio(t_start, base.start),
+        None,
+        format!("{} / {}", ms(t_start), ms(base.start)),
+    );
+
+    // wasmtime-wizer on the same input.
+    match timed(reps, || peers::wizer(input, true)) {
+        Ok((t_wizer, wizer_out)) => {
+            // Like for like: both keep the init export.
+            let mut kept = snap.clone();
+            kept.keep_init_func(true).cache_dir(Some(cache.clone()));
+            let output = kept.snapshot(&input.bytes)?;
+            let compiled = wasmtime::component::Component::new(&engine, &output)
+                .map_err(|e| anyhow!("{e}"))?;
+            let pre = peers::prepare(&engine, &compiled, &input.setup)?;
+            table.ratio(
+                name,
+                "snapshot / wasmtime-wizer",
+                ratio(t_cold, t_wizer),
+                Some(1.0),
+                format!("{} / {}", ms(t_cold), ms(t_wizer)),
+            );
+            let warm_target = name.contains("componentize-py").then_some(0.25);
+            table.ratio(
+                name,
+                "snapshot, warm cache / wasmtime-wizer",
+                ratio(t_warm, t_wizer),
+                warm_target,
+                format!("{} / {}", ms(t_warm), ms(t_wizer)),
+            );
+            if let Ok(dir) = std::env::var("COMPSNAP_BENCH_KEEP") {
+                let stem: String = name.chars().filter(|c| c.is_alphanumeric()).collect();
+                std::fs::write(format!("{dir}/{stem}.wizer.wasm"), &wizer_out)?;
+                std::fs::write(format!("{dir}/{stem}.compsnap.wasm"), &output)?;
+            }
+            let wizer_compiled = wasmtime::component::Component::new(&engine, &wizer_out)
+                .map_err(|e| anyhow!("compiling wasmtime-wizer's output: {e:?}"))?;
+            let wizer_pre = peers::prepare(&engine, &wizer_compiled, &input.setup)?;
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            for _ in 0..runs.max(20) {
+                ours.push(peers::instantiate(&engine, &pre, input)?);
+                theirs.push(peers::instantiate(&engine, &wizer_pre, input)?);
+            }
+            let (ours, theirs) = (median(ours), median(theirs));
+            table.ratio(
+                name,
+                "instantiate: snapshot / wasmtime-wizer's",
+                ratio(ours, theirs),
+                Some(1.0),
+                format!("{} / {}", ms(ours), ms(theirs)),
+            );
+            table.ratio(
+                name,
+                "output size / wasmtime-wizer's",
+                output.len() as f64 / wizer_out.len() as f64,
+                Some(1.0),
+                format!("{} / {} bytes", output.len(), wizer_out.len()),
+            );
+        }
+        Err(e) => {
+            table.ratio(
+                name,
+                "snapshot, warm cache / cold",
+                ratio(t_warm, t_cold),
+                None,
+                format!("{} / {}", ms(t_warm), ms(t_cold)),
+            );
+            table.note(name, "wasmtime-wizer", format!("refuses: {e:#}"));
+        }
+    }
+
+    let _ = std::fs::remove_dir_all(&cache);
+
+    // Peak memory, in a child process so that earlier runs do not count.
+    let exe = std::env::current_exe()?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("rss").arg(index.to_string());
+    if quick {
+        cmd.arg("--quick");
+    }
+    let out = cmd.output().context("running the rss child")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let nums: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    if let [base, hwm, guest, input_len] = nums[..] {
+        // The process's own footprint (code, Wasmtime, the inputs) is not the job's; the
+        // target is about large guests, where it is noise.
+        let large = guest + input_len >= 4e6;
+        table.ratio(
+            name,
+            "peak RSS above start / (guest memory + input)",
+            (hwm - base) / (guest + input_len),
+            large.then_some(1.5),
+            format!(
+                "({:.1} - {:.1}) MB / ({:.1} + {:.1}) MB",
+                hwm / 1e6,
+                base / 1e6,
+                guest / 1e6,
+                input_len / 1e6
+            ),
+        );
+    } else {
+        table.note(
+            name,
+            "peak RSS",
+            format!(
+                "child failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// `compsnap-bench rss INDEX [--quick]`: one cold snapshot; prints the resident size before
+/// it, the peak, the guest's memory after init and the input size, in bytes.
+fn rss_child(args: &[String]) -> Result<()> {
+    let index: usize = args.first().context("rss INDEX")?.parse()?;
+    let quick = args.iter().any(|a| a == "--quick");
+    let (inputs, _) = inputs::all(quick);
+    let input = inputs.get(index).context("no such input")?;
+    let base = status_kb("VmRSS")?;
+    let (_, stats) = input
+        .setup
+        .snapshotter()
+        .snapshot_with_stats(&input.bytes)?;
+    let hwm = status_kb("VmHWM")?;
+    println!(
+        "{} {} {} {}",
+        base * 1024.0,
+        hwm * 1024.0,
+        stats.guest_memory,
+        input.bytes.len()
+    );
+    Ok(())
+}
+
+fn status_kb(field: &str) -> Result<f64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("{field} in /proc/self/status"))
+}
+
+/// The table is an image: instantiating a snapshot costs the same at 1 000 and 100 000
+/// slots. And what Wasmtime's lazy table initialization trades: instantiation against the
+/// first indirect call through each slot.
+fn table_scaling(table: &mut Table, quick: bool) -> Result<()> {
+    let runs = if quick { 20 } else { 200 };
+    let mut base = None;
+    for slots in [1_000u32, 10_000, 100_000] {
+        let input = Input {
+            name: format!("table {slots} slots"),
+            bytes: wat::parse_str(inputs::table_component(slots))?,
+            setup: Default::default(),
+            call: format!("call-all({slots})"),
+            reps: 1,
+        };
+        let mut snap = compsnap::Snapshotter::new();
+        snap.init_func("init");
+        let output = snap.snapshot(&input.bytes)?;
+        for lazy in [true, false] {
+            let engine = peers::engine(lazy);
+            let compiled = wasmtime::component::Component::new(&engine, &output)
+                .map_err(|e| anyhow!("{e}"))?;
+            let pre = peers::prepare(&engine, &compiled, &input.setup)?;
+            let mut inst = Vec::new();
+            let (mut first, mut steady) = (Vec::new(), Vec::new());
+            for _ in 0..runs {
+                inst.push(peers::instantiate(&engine, &pre, &input)?);
+            }
+            for _ in 0..(runs / 10).max(3) {
+                let mut store = peers::store(&engine, &input.setup)?;
+                let instance = pre.instantiate(&mut store).map_err(|e| anyhow!("{e}"))?;
+                let t = Instant::now();
+                peers::call(&mut store, &instance, &input.call)?;
+                first.push(t.elapsed());
+                let t = Instant::now();
+                peers::call(&mut store, &instance, &input.call)?;
+                steady.push(t.elapsed());
+            }
+            let inst = median(inst);
+            let (first, steady) = (median(first), median(steady));
+            let mode = if lazy { "lazy on" } else { "lazy off" };
+            if lazy {
+                match base {
+                    None => base = Some(inst),
+                    Some(b) => table.ratio(
+                        &input.name,
+                        "instantiate / at 1 000 slots (flat: the table is an image)",
+                        ratio(inst, b),
+                        Some(2.0),
+                        format!("{} / {}", ms(inst), ms(b)),
+                    ),
+                }
+            }
+            if slots == 100_000 {
+                let rate = |d: Duration| slots as f64 / d.as_secs_f64() / 1e6;
+                table.note(
+                    &input.name,
+                    &format!("table_lazy_init {mode}"),
+                    format!(
+                        "instantiate {}, first pass {:.0} M calls/s, then {:.0} M calls/s",
+                        ms(inst),
+                        rate(first),
+                        rate(steady)
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}

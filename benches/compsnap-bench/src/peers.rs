@@ -1,0 +1,208 @@
+//! What compsnap is compared with: plain Wasmtime (compile, instantiate, run the init, call),
+//! and wasmtime-wizer 48's component snapshotting, each on the same input and host setup.
+
+use crate::inputs::{Input, Setup};
+use anyhow::{anyhow, bail, Context, Result};
+use std::time::{Duration, Instant};
+use wasmtime::component::{wasm_wave, Component, Instance, InstancePre, Linker, Val};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+pub struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// The engine compsnap's own runs use, so compile times compare like for like.
+pub fn engine(lazy_tables: bool) -> Engine {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_multi_memory(true);
+    config.table_lazy_init(lazy_tables);
+    Engine::new(&config).expect("engine")
+}
+
+pub fn store(engine: &Engine, setup: &Setup) -> Result<Store<Host>> {
+    let mut wasi = WasiCtx::builder();
+    for (k, v) in &setup.env {
+        wasi.env(k, v);
+    }
+    if let Some(stdin) = &setup.stdin {
+        wasi.stdin(MemoryInputPipe::new(stdin.clone()));
+    }
+    for (host, guest) in &setup.dirs {
+        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
+            .map_err(|e| anyhow!("preopen {}: {e}", host.display()))?;
+    }
+    Ok(Store::new(
+        engine,
+        Host {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+        },
+    ))
+}
+
+/// A pre-linked component: WASI when the setup uses it, traps for any other import.
+pub fn prepare(engine: &Engine, component: &Component, setup: &Setup) -> Result<InstancePre<Host>> {
+    let mut linker = Linker::<Host>::new(engine);
+    if setup.wasi {
+        // WASI is found by semver-compatible lookup, which an exact-name stub would shadow.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow!("{e}"))?;
+        compsnap::stub_unprovided_wasi(&mut linker, component, engine)?;
+    } else {
+        linker
+            .define_unknown_imports_as_traps(component)
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    linker
+        .instantiate_pre(component)
+        .map_err(|e| anyhow!("{e}"))
+}
+
+/// Makes the WAVE call `call` (`name(args)` or `iface#name(args)`).
+pub fn call(store: &mut Store<Host>, instance: &Instance, call: &str) -> Result<Vec<Val>> {
+    let (name, args) = match call.find('(') {
+        Some(p) => (&call[..p], &call[p..]),
+        None => (call, "()"),
+    };
+    let index = match name
+        .rsplit_once('#')
+        .or_else(|| name.rsplit_once('.').filter(|(i, _)| i.contains('/')))
+    {
+        Some((iface, f)) => {
+            let parent = instance
+                .get_export_index(&mut *store, None, iface)
+                .with_context(|| format!("no export {iface}"))?;
+            instance.get_export_index(&mut *store, Some(&parent), f)
+        }
+        None => instance.get_export_index(&mut *store, None, name),
+    }
+    .with_context(|| format!("no export {name}"))?;
+    let func = instance
+        .get_func(&mut *store, index)
+        .with_context(|| format!("{name} is not a function"))?;
+    let ty = func.ty(&*store);
+    let types: Vec<_> = ty.params().map(|(_, t)| t).collect();
+    let params: Vec<Val> = wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))
+        .and_then(|c| c.to_wasm_params::<Val>(types.iter()))
+        .map_err(|e| anyhow!("{call}: {e}"))?;
+    let mut results = vec![Val::Bool(false); ty.results().len()];
+    func.call(&mut *store, &params, &mut results)
+        .map_err(|e| anyhow!("{call}: {e:?}"))?;
+    Ok(results)
+}
+
+/// The init as plain Wasmtime runs it. A core init (which the component does not lift) runs
+/// through compsnap's lift, the only way to reach it; compile time is still the original's.
+pub struct Baseline {
+    pub compile: Duration,
+    /// Instantiate + init + first call, on the compiled component.
+    pub start: Duration,
+    pub first_call: Vec<Val>,
+}
+
+pub fn baseline(input: &Input) -> Result<Baseline> {
+    let engine = engine(true);
+    let t = Instant::now();
+    let original = Component::new(&engine, &input.bytes).map_err(|e| anyhow!("{e}"))?;
+    let compile = t.elapsed();
+    let runnable = match core_init_lifted(input)? {
+        Some(bytes) => Component::new(&engine, bytes).map_err(|e| anyhow!("{e}"))?,
+        None => original,
+    };
+    let pre = prepare(&engine, &runnable, &input.setup)?;
+    let init = match core_init_lifted(input)? {
+        Some(_) => compsnap::init_func::CORE_INIT_EXPORT.to_string(),
+        None => input.setup.init.clone(),
+    };
+    let t = Instant::now();
+    let mut store = store(&engine, &input.setup)?;
+    let instance = pre.instantiate(&mut store).map_err(|e| anyhow!("{e}"))?;
+    call(&mut store, &instance, &init).context("init")?;
+    let first_call = call(&mut store, &instance, &input.call)?;
+    Ok(Baseline {
+        compile,
+        start: t.elapsed(),
+        first_call,
+    })
+}
+
+/// The input with compsnap's lift of its core init, when the init is a core function.
+fn core_init_lifted(input: &Input) -> Result<Option<Vec<u8>>> {
+    let model = compsnap::parse::parse(&input.bytes)?;
+    let init = compsnap::init_func::InitFunc::resolve(&input.setup.init, &model)?;
+    match &init.core {
+        None => Ok(None),
+        Some(core) => Ok(Some(
+            compsnap::instrument::instrument(&model, Some(core))?.0,
+        )),
+    }
+}
+
+/// Instantiate + first call on an already compiled component (a snapshot: no init).
+pub fn start(
+    engine: &Engine,
+    pre: &InstancePre<Host>,
+    input: &Input,
+) -> Result<(Duration, Vec<Val>)> {
+    let t = Instant::now();
+    let mut store = store(engine, &input.setup)?;
+    let instance = pre.instantiate(&mut store).map_err(|e| anyhow!("{e}"))?;
+    let results = call(&mut store, &instance, &input.call)?;
+    Ok((t.elapsed(), results))
+}
+
+/// Instantiation alone.
+pub fn instantiate(engine: &Engine, pre: &InstancePre<Host>, input: &Input) -> Result<Duration> {
+    let mut store = store(engine, &input.setup)?;
+    let t = Instant::now();
+    pre.instantiate(&mut store).map_err(|e| anyhow!("{e}"))?;
+    Ok(t.elapsed())
+}
+
+/// wasmtime-wizer 48 on the same input: its output, or why it refused. It keeps the init
+/// export (`keep`): removing it, its default, leaves the lifted export's alias of the removed
+/// core export dangling, so its output does not validate (tests/snapshot.rs has the case).
+pub fn wizer(input: &Input, keep: bool) -> Result<Vec<u8>> {
+    if input.setup.stdin.is_some() {
+        bail!("needs stdin");
+    }
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_multi_memory(true);
+    let engine = Engine::new(&config).map_err(|e| anyhow!("{e}"))?;
+    let mut store = store(&engine, &input.setup)?;
+    let setup = input.setup.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut wizer = wasmtime_wizer::Wizer::new();
+    wizer.init_func(&input.setup.init).keep_init_func(keep);
+    let (bytes, _) = runtime
+        .block_on(
+            wizer.run_component(&mut store, &input.bytes, async |store, component| {
+                let mut linker = Linker::<Host>::new(store.engine());
+                if setup.wasi {
+                    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+                    compsnap::stub_unprovided_wasi(&mut linker, component, store.engine())
+                        .map_err(wasmtime::Error::from_anyhow)?;
+                } else {
+                    linker.define_unknown_imports_as_traps(component)?;
+                }
+                linker.instantiate_async(store, component).await
+            }),
+        )
+        .map_err(|e| anyhow!("{}", format!("{e:#}").lines().next().unwrap_or("")))?;
+    Ok(bytes)
+}
