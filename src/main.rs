@@ -63,6 +63,11 @@ struct InitOptions {
     #[arg(long, requires = "allow_wasi")]
     inherit_stdio: bool,
 
+    /// Compile the init's code with Cranelift's optimizations. By default it is compiled
+    /// without them, which is faster end to end unless the init computes for many seconds.
+    #[arg(long)]
+    optimize_init: bool,
+
     /// Feed FILE to the init's stdin (requires --allow-wasi).
     #[arg(
         long,
@@ -171,6 +176,7 @@ fn snapshotter(cli: &InitOptions) -> Result<compsnap::Snapshotter> {
         .inherit_env(cli.inherit_env)
         .inherit_stdio(cli.inherit_stdio)
         .verbose(cli.verbose)
+        .fast_compile(!cli.optimize_init)
         .progress(std::io::stderr().is_terminal())
         .cache_dir(match cli.no_cache {
             true => None,
