@@ -1,0 +1,187 @@
+//! The real pipelines, end to end. ComponentizeJS 0.23 and componentize-py 0.25 each build a
+//! hello component twice: as usual (pre-initialized by their own Wizer or component-init),
+//! and with their init step captured instead of run (`examples/js`, `examples/python`).
+//! compsnap snapshots the captured un-initialized component; the test then checks that the
+//! snapshot starts in exactly the state the original reaches after init (`verify`), and that
+//! its exports answer what the pipeline's own pre-initialized component answers.
+//!
+//! Needs Node 20+ with npm, Python 3.10+ with venv, gdb and binutils (`.ci/run` installs
+//! them); the example scripts install the pinned npm and PyPI packages. Captures are kept
+//! under the target directory and made again when an example's files change.
+
+mod common;
+
+use common::engine;
+use compsnap::capture::Capture;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wasmtime::component::{Component, Linker, Val};
+use wasmtime::Store;
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A hash of every file of the example (outputs and installed packages aside): the stamp
+/// that says whether a kept capture is still the example's.
+fn example_stamp(dir: &Path) -> String {
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if ["out", "node_modules", "__pycache__"].contains(&name.as_str()) {
+                continue;
+            }
+            match path.is_dir() {
+                true => walk(&path, files),
+                false => files.push(path),
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    // FNV-1a over names and contents: a stamp, not a security boundary.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for file in files {
+        let name = file
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        for b in name.bytes().chain(std::fs::read(&file).unwrap()) {
+            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Runs the example's capture script into a kept directory unless a capture of the same
+/// example files is already there; returns the capture.
+fn capture(example: &str, script: &[&str]) -> Capture {
+    let src = repo().join("examples").join(example);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("pipelines")
+        .join(example);
+    let stamp_file = out.join(".compsnap-test-stamp");
+    let stamp = example_stamp(&src);
+    if std::fs::read_to_string(&stamp_file).ok().as_deref() != Some(stamp.as_str()) {
+        std::fs::create_dir_all(&out).unwrap();
+        let mut cmd = Command::new(script[0]);
+        cmd.args(&script[1..]).arg(&out);
+        let status = cmd
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (see .ci/run for what it needs)"));
+        assert!(status.success(), "{cmd:?} failed");
+        std::fs::write(&stamp_file, &stamp).unwrap();
+    }
+    Capture::load(&out.join("compsnap.args")).expect("the script's compsnap.args")
+}
+
+struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Makes `calls` on one fresh instance of `bytes`, with WASI (no environment, no preopens)
+/// and the WASI interfaces wasmtime-wasi lacks stubbed, as a user's host would run it.
+fn answers(bytes: &[u8], calls: &[String]) -> Vec<String> {
+    let component = Component::new(engine(), bytes).expect("compile");
+    let mut linker = Linker::<Host>::new(engine());
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    compsnap::stub_unprovided_wasi(&mut linker, &component, engine()).unwrap();
+    let host = Host {
+        wasi: WasiCtx::builder().build(),
+        table: ResourceTable::new(),
+    };
+    let mut store = Store::new(engine(), host);
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    calls
+        .iter()
+        .map(|call| {
+            let (name, args) = call.split_at(call.find('(').unwrap());
+            let func = instance
+                .get_func(&mut store, name)
+                .unwrap_or_else(|| panic!("no export {name}"));
+            let ty = func.ty(&store);
+            let types: Vec<_> = ty.params().map(|(_, t)| t).collect();
+            let params: Vec<Val> = wasmtime::component::wasm_wave::untyped::UntypedFuncCall::parse(
+                &format!("f{args}"),
+            )
+            .unwrap()
+            .to_wasm_params(types.iter())
+            .unwrap();
+            let mut results = vec![Val::Bool(false); ty.results().len()];
+            func.call(&mut store, &params, &mut results)
+                .unwrap_or_else(|e| panic!("{call}: {e:?}"));
+            results
+                .iter()
+                .map(|v| wasmtime::component::wasm_wave::to_string(v).unwrap())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect()
+}
+
+fn check(capture: &Capture) {
+    assert!(
+        !capture.calls.is_empty(),
+        "the capture names calls to compare"
+    );
+    let mut snap = capture.snapshotter().unwrap();
+    snap.cache_dir(Some(
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("pipelines/compile-cache"),
+    ));
+    let input = std::fs::read(&capture.input).unwrap();
+    let report = compsnap::verify::verify(&snap, &input, &capture.calls).expect("verify");
+    for c in &report.calls {
+        assert_eq!(c.original, c.snapshot, "{}", c.call);
+    }
+    assert_eq!(report.state, None, "core state after init vs snapshot");
+    assert!(!report.output.is_empty());
+
+    // The snapshot, run as a user runs it, answers what the pipeline's own build answers.
+    let reference = std::fs::read(capture.reference.as_ref().expect("#reference")).unwrap();
+    let expected = answers(&reference, &capture.calls);
+    let got = answers(&report.output, &capture.calls);
+    assert_eq!(
+        got, expected,
+        "snapshot vs the pipeline's pre-initialized component"
+    );
+    // And the init really was needed: the input alone does not answer the first call.
+    let before = std::panic::catch_unwind(|| answers(&input, &capture.calls[..1]));
+    assert!(
+        before.map_or(true, |a| a != expected[..1]),
+        "the un-initialized component already answers {:?}",
+        expected[0]
+    );
+}
+
+#[test]
+fn componentize_js_hello() {
+    let script = repo().join("examples/js/build.mjs");
+    let capture = capture("js", &["node", script.to_str().unwrap(), "--capture-only"]);
+    check(&capture);
+}
+
+#[test]
+fn componentize_py_hello() {
+    let script = repo().join("examples/python/capture.sh");
+    let capture = capture("python", &[script.to_str().unwrap()]);
+    check(&capture);
+}
