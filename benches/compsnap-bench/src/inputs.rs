@@ -211,67 +211,32 @@ fn c_registry() -> Result<Input> {
     })
 }
 
-/// A real pipeline's un-initialized component, as its script left it: `compsnap.args` holds
-/// one compsnap argument per line, plus `#input FILE` and `#call CALL` lines.
+/// A real pipeline's un-initialized component, as its script left it (see
+/// `compsnap::capture`).
 fn pipeline(dir: &Path, name: &str) -> Result<Input> {
-    let args_path = dir.join("compsnap.args");
-    let text = std::fs::read_to_string(&args_path).with_context(|| {
-        format!(
+    let path = dir.join("compsnap.args");
+    if !path.exists() {
+        bail!(
             "{} missing: run the pipeline's script first",
-            args_path.display()
-        )
-    })?;
-    let resolve = |p: &str| -> PathBuf {
-        let p = Path::new(p);
-        match p.is_absolute() {
-            true => p.to_path_buf(),
-            false => dir.join(p),
-        }
-    };
-    let mut setup = Setup::plain(compsnap::DEFAULT_INIT_FUNC);
-    let (mut input, mut call) = (None, None);
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    while let Some(line) = lines.next() {
-        let mut value = |flag: &str| -> Result<String> {
-            match line.split_once('=') {
-                Some((_, v)) if line.starts_with("--") => Ok(v.to_string()),
-                _ => lines
-                    .next()
-                    .map(str::to_string)
-                    .with_context(|| format!("{flag} without a value")),
-            }
-        };
-        let flag = line.split('=').next().unwrap_or(line);
-        match flag {
-            "#input" | "#call" => {
-                let v = line[flag.len()..].trim().to_string();
-                match flag {
-                    "#input" => input = Some(resolve(&v)),
-                    _ => call = Some(v),
-                }
-            }
-            "--allow-wasi" => setup.wasi = true,
-            "-f" | "--init-func" => setup.init = value(flag)?,
-            "--env" => {
-                let kv = value(flag)?;
-                let (k, v) = kv.split_once('=').context("--env K=V")?;
-                setup.env.push((k.into(), v.into()));
-            }
-            "--dir" => {
-                let d = value(flag)?;
-                let (h, g) = d.split_once("::").unwrap_or((&d, &d));
-                setup.dirs.push((resolve(h), g.to_string()));
-            }
-            "--stdin" => setup.stdin = Some(std::fs::read(resolve(&value(flag)?))?),
-            other => bail!("{}: unsupported line `{other}`", args_path.display()),
-        }
+            path.display()
+        );
     }
-    let input = input.context("no `#input FILE` line")?;
+    let c = compsnap::capture::Capture::load(&path)?;
+    let stdin = match &c.stdin {
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?),
+        None => None,
+    };
     Ok(Input {
         name: name.into(),
-        bytes: std::fs::read(&input).with_context(|| format!("reading {}", input.display()))?,
-        setup,
-        call: call.context("no `#call CALL` line")?,
+        bytes: std::fs::read(&c.input).with_context(|| format!("reading {}", c.input.display()))?,
+        setup: Setup {
+            init: c.init.clone(),
+            wasi: c.allow_wasi,
+            dirs: c.dirs.clone(),
+            env: c.env.clone(),
+            stdin,
+        },
+        call: c.calls.first().context("no `#call` line")?.clone(),
         reps: 2,
     })
 }

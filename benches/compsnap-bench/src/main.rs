@@ -142,7 +142,9 @@ fn main() -> Result<()> {
 fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> Result<()> {
     let name = input.name.as_str();
     let reps = if quick { 1 } else { input.reps };
-    let snap = input.setup.snapshotter();
+    let mut snap = input.setup.snapshotter();
+    // COMPSNAP_BENCH_VERBOSE=1 logs every stage of every compsnap run.
+    snap.verbose(std::env::var_os("COMPSNAP_BENCH_VERBOSE").is_some());
 
     // Snapshot time, cold (no compile cache), against what any tool must at least do.
     let (t_base, base) = timed(reps, || peers::baseline(input)).context("plain Wasmtime run")?;
@@ -157,15 +159,16 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
         format!("{} / {}", ms(t_cold), ms(t_compile_init)),
     );
 
-    let mut fast = snap.clone();
-    fast.fast_compile(true);
-    let (t_fast, _) = timed(reps, || fast.snapshot(&input.bytes))?;
+    // compsnap compiles the one-shot init without Cranelift's optimizations by default.
+    let mut optimized = snap.clone();
+    optimized.fast_compile(false);
+    let (t_opt, _) = timed(reps, || optimized.snapshot(&input.bytes))?;
     table.ratio(
         name,
-        "snapshot, Cranelift opt-level none / default",
-        ratio(t_fast, t_cold),
+        "snapshot: default (opt-level none) / --optimize-init",
+        ratio(t_cold, t_opt),
         None,
-        format!("{} / {}", ms(t_fast), ms(t_cold)),
+        format!("{} / {}", ms(t_cold), ms(t_opt)),
     );
 
     let cache = std::env::temp_dir().join(format!("compsnap-bench-cache-{}", std::process::id()));
@@ -207,8 +210,10 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     );
 
     // wasmtime-wizer on the same input.
+    let mut wizer_accepts = false;
     match timed(reps, || peers::wizer(input, true)) {
         Ok((t_wizer, wizer_out)) => {
+            wizer_accepts = true;
             // Like for like: both keep the init export.
             let mut kept = snap.clone();
             kept.keep_init_func(true).cache_dir(Some(cache.clone()));
@@ -274,10 +279,47 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
 
     let _ = std::fs::remove_dir_all(&cache);
 
-    // Peak memory, in a child process so that earlier runs do not count.
-    let exe = std::env::current_exe()?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("rss").arg(index.to_string());
+    // Peak memory, in child processes so that earlier runs do not count.
+    match rss(index, "compsnap", quick) {
+        Ok([base, hwm, guest, input_len]) => {
+            // The process's own footprint (code, Wasmtime, the inputs) is not the job's;
+            // the target is about large guests, where it is noise.
+            let large = guest + input_len >= 4e6;
+            table.ratio(
+                name,
+                "peak RSS above start / (guest memory + input)",
+                (hwm - base) / (guest + input_len),
+                large.then_some(1.5),
+                format!(
+                    "({:.1} - {:.1}) MB / ({:.1} + {:.1}) MB",
+                    hwm / 1e6,
+                    base / 1e6,
+                    guest / 1e6,
+                    input_len / 1e6
+                ),
+            );
+            if wizer_accepts {
+                match rss(index, "wizer", quick) {
+                    Ok([wbase, whwm, ..]) => table.ratio(
+                        name,
+                        "peak RSS above start: compsnap / wasmtime-wizer",
+                        (hwm - base) / (whwm - wbase),
+                        None,
+                        format!("{:.1} / {:.1} MB", (hwm - base) / 1e6, (whwm - wbase) / 1e6),
+                    ),
+                    Err(e) => table.note(name, "peak RSS, wasmtime-wizer", format!("{e:#}")),
+                }
+            }
+        }
+        Err(e) => table.note(name, "peak RSS", format!("{e:#}")),
+    }
+    Ok(())
+}
+
+/// Runs `compsnap-bench rss INDEX TOOL` and reads its four numbers.
+fn rss(index: usize, tool: &str, quick: bool) -> Result<[f64; 4]> {
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.arg("rss").arg(index.to_string()).arg(tool);
     if quick {
         cmd.arg("--quick");
     }
@@ -287,54 +329,42 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
         .split_whitespace()
         .filter_map(|w| w.parse().ok())
         .collect();
-    if let [base, hwm, guest, input_len] = nums[..] {
-        // The process's own footprint (code, Wasmtime, the inputs) is not the job's; the
-        // target is about large guests, where it is noise.
-        let large = guest + input_len >= 4e6;
-        table.ratio(
-            name,
-            "peak RSS above start / (guest memory + input)",
-            (hwm - base) / (guest + input_len),
-            large.then_some(1.5),
-            format!(
-                "({:.1} - {:.1}) MB / ({:.1} + {:.1}) MB",
-                hwm / 1e6,
-                base / 1e6,
-                guest / 1e6,
-                input_len / 1e6
-            ),
-        );
-    } else {
-        table.note(
-            name,
-            "peak RSS",
-            format!(
-                "child failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        );
-    }
-    Ok(())
+    nums.try_into().map_err(|_| {
+        anyhow!(
+            "child failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+    })
 }
 
-/// `compsnap-bench rss INDEX [--quick]`: one cold snapshot; prints the resident size before
-/// it, the peak, the guest's memory after init and the input size, in bytes.
+/// `compsnap-bench rss INDEX TOOL [--quick]`: one cold snapshot by compsnap or
+/// wasmtime-wizer; prints the resident size before it, the peak, the guest's memory after
+/// init and the input size, in bytes.
 fn rss_child(args: &[String]) -> Result<()> {
     let index: usize = args.first().context("rss INDEX")?.parse()?;
     let quick = args.iter().any(|a| a == "--quick");
     let (inputs, _) = inputs::all(quick);
     let input = inputs.get(index).context("no such input")?;
     let base = status_kb("VmRSS")?;
-    let (_, stats) = input
-        .setup
-        .snapshotter()
-        .snapshot_with_stats(&input.bytes)?;
+    let guest = match args.get(1).map(String::as_str) {
+        Some("wizer") => {
+            peers::wizer(input, true)?;
+            0
+        }
+        _ => {
+            let (_, stats) = input
+                .setup
+                .snapshotter()
+                .snapshot_with_stats(&input.bytes)?;
+            stats.guest_memory
+        }
+    };
     let hwm = status_kb("VmHWM")?;
     println!(
         "{} {} {} {}",
         base * 1024.0,
         hwm * 1024.0,
-        stats.guest_memory,
+        guest,
         input.bytes.len()
     );
     Ok(())

@@ -2,7 +2,7 @@
 //! and wasmtime-wizer 48's component snapshotting, each on the same input and host setup.
 
 use crate::inputs::{Input, Setup};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use std::time::{Duration, Instant};
 use wasmtime::component::{wasm_wave, Component, Instance, InstancePre, Linker, Val};
 use wasmtime::{Config, Engine, Store};
@@ -56,6 +56,14 @@ pub fn store(engine: &Engine, setup: &Setup) -> Result<Store<Host>> {
 /// A pre-linked component: WASI when the setup uses it, traps for any other import.
 pub fn prepare(engine: &Engine, component: &Component, setup: &Setup) -> Result<InstancePre<Host>> {
     let mut linker = Linker::<Host>::new(engine);
+    // A core init runs through compsnap's lift, which comes with the (here unused) sink.
+    let ty = component.component_type();
+    if ty.imports(engine).any(|(name, _)| name == "compsnap-sink") {
+        linker
+            .root()
+            .func_new("compsnap-sink", |_, _, _, _| Ok(()))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
     if setup.wasi {
         // WASI is found by semver-compatible lookup, which an exact-name stub would shadow.
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow!("{e}"))?;
@@ -175,9 +183,6 @@ pub fn instantiate(engine: &Engine, pre: &InstancePre<Host>, input: &Input) -> R
 /// export (`keep`): removing it, its default, leaves the lifted export's alias of the removed
 /// core export dangling, so its output does not validate (tests/snapshot.rs has the case).
 pub fn wizer(input: &Input, keep: bool) -> Result<Vec<u8>> {
-    if input.setup.stdin.is_some() {
-        bail!("needs stdin");
-    }
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.wasm_multi_memory(true);
@@ -188,7 +193,12 @@ pub fn wizer(input: &Input, keep: bool) -> Result<Vec<u8>> {
         .enable_all()
         .build()?;
     let mut wizer = wasmtime_wizer::Wizer::new();
-    wizer.init_func(&input.setup.init).keep_init_func(keep);
+    // wasmtime-wizer spells an interface function `iface.func`.
+    let init = match input.setup.init.split_once('(') {
+        Some((name, args)) => format!("{}({args}", name.replacen('#', ".", 1)),
+        None => input.setup.init.replacen('#', ".", 1),
+    };
+    wizer.init_func(init).keep_init_func(keep);
     let (bytes, _) = runtime
         .block_on(
             wizer.run_component(&mut store, &input.bytes, async |store, component| {
