@@ -12,53 +12,10 @@ use common::{check_with_env, wit_component, Running};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PACKAGES: &str = "clang-14 clang-19 lld wasi-libc libclang-rt-14-dev-wasm32";
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!("cannot run {cmd:?}: {e}; install the apt packages {PACKAGES} (see .ci/run)")
-    });
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Compiles tests/c/registry.c (+ the table.grow helper) to a core module.
-fn build_core_module(dir: &Path) -> Vec<u8> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
-    let grow = dir.join("grow.o");
-    let registry = dir.join("registry.o");
-    let wasm = dir.join("registry.wasm");
-    run(Command::new("clang-19")
-        .args(["--target=wasm32-wasi", "-mreference-types", "-c"])
-        .arg(src.join("table_grow.s"))
-        .arg("-o")
-        .arg(&grow));
-    run(Command::new("clang-14")
-        .args(["--target=wasm32-wasi", "-O2", "-c"])
-        .arg(src.join("registry.c"))
-        .arg("-o")
-        .arg(&registry));
-    run(Command::new("clang-14")
-        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
-        .arg(&registry)
-        .arg(&grow)
-        .args(["-Wl,--growable-table", "-o"])
-        .arg(&wasm));
-    std::fs::read(&wasm).expect("linked module")
-}
+use common::c_build::{registry_module as build_core_module, run, REGISTRY_WIT};
 
 fn component(core: Vec<u8>) -> Vec<u8> {
-    let wit = r#"
-        package test:registry;
-        world registry {
-            export wizer-initialize: func();
-            export dispatch: func(which: u32, x: u32) -> u32;
-            export plugins: func() -> u32;
-        }"#;
-    wit_component(&core, wit, "registry", true)
+    wit_component(&core, REGISTRY_WIT, "registry", true)
 }
 
 fn temp_dir() -> PathBuf {

@@ -2,6 +2,8 @@
 //! (instantiated, then init) with its snapshot (instantiated only).
 #![allow(dead_code)]
 
+pub mod c_build;
+
 use std::sync::OnceLock;
 use wasmtime::component::{Component, Instance, Linker, Val};
 use wasmtime::{Config, Engine, Store};
@@ -264,28 +266,4 @@ pub fn wat(text: &str) -> Vec<u8> {
 
 /// Makes `module` a component of world `world` in the WIT package `wit`, the way a toolchain
 /// does (with the WASI preview1 reactor adapter when `wasi` is set).
-pub fn wit_component(module: &[u8], wit: &str, world: &str, wasi: bool) -> Vec<u8> {
-    let mut resolve = wit_parser::Resolve::default();
-    let pkg = resolve.push_str("test.wit", wit).expect("test WIT parses");
-    let world = resolve.select_world(&[pkg], Some(world)).expect("world");
-    let mut module = module.to_vec();
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )
-    .expect("embed WIT");
-    let mut encoder = wit_component::ComponentEncoder::default();
-    encoder.module(&module).expect("module").validate(true);
-    if wasi {
-        encoder
-            .adapter(
-                "wasi_snapshot_preview1",
-                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-            )
-            .expect("adapter");
-    }
-    encoder.encode().expect("component")
-}
+pub use c_build::wit_component;

@@ -6,7 +6,6 @@
 use anyhow::{bail, Context, Result};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// How the init runs: what `compsnap`'s command line would be given.
 #[derive(Debug, Clone, Default)]
@@ -164,39 +163,21 @@ pub fn table_component(slots: u32) -> String {
 
 /// tests/c/registry.c, built the way tests/c_registry.rs builds it.
 fn c_registry() -> Result<Input> {
-    let src = root().join("tests/c");
     let dir = std::env::temp_dir().join(format!("compsnap-bench-c-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let run = |cmd: &mut Command| -> Result<()> {
-        let out = cmd.output().with_context(|| {
-            format!("running {cmd:?} (install clang-14, clang-19, lld, wasi-libc)")
-        })?;
-        if !out.status.success() {
-            bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        Ok(())
-    };
-    run(Command::new("clang-19")
-        .args(["--target=wasm32-wasi", "-mreference-types", "-c"])
-        .arg(src.join("table_grow.s"))
-        .arg("-o")
-        .arg(dir.join("grow.o")))?;
-    run(Command::new("clang-14")
-        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
-        .arg(src.join("registry.c"))
-        .arg(dir.join("grow.o"))
-        .args(["-Wl,--growable-table", "-o"])
-        .arg(dir.join("registry.wasm")))?;
-    let core = std::fs::read(dir.join("registry.wasm"))?;
+    // The shared builder panics with the missing tool named; here that skips the input.
+    let built = std::panic::catch_unwind(|| {
+        let core = crate::c_build::registry_module(&dir);
+        crate::c_build::wit_component(&core, crate::c_build::REGISTRY_WIT, "registry", true)
+    });
     let _ = std::fs::remove_dir_all(&dir);
-    let wit = r#"
-        package test:registry;
-        world registry {
-            export wizer-initialize: func();
-            export dispatch: func(which: u32, x: u32) -> u32;
-            export plugins: func() -> u32;
-        }"#;
-    let bytes = wit_component_of(&core, wit, "registry")?;
+    let bytes = built.map_err(|e| {
+        let why = e
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_else(|| "building it failed".into());
+        anyhow::anyhow!("{}", why.lines().next().unwrap_or_default())
+    })?;
     Ok(Input {
         name: "C registry".into(),
         bytes,
@@ -239,26 +220,4 @@ fn pipeline(dir: &Path, name: &str) -> Result<Input> {
         call: c.calls.first().context("no `#call` line")?.clone(),
         reps: 2,
     })
-}
-
-/// A wasm32-wasi reactor module made into a component for `world`, with the preview1 adapter.
-fn wit_component_of(module: &[u8], wit: &str, world: &str) -> Result<Vec<u8>> {
-    let mut resolve = wit_parser::Resolve::default();
-    let pkg = resolve.push_str("bench.wit", wit)?;
-    let world = resolve.select_world(&[pkg], Some(world))?;
-    let mut module = module.to_vec();
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )?;
-    let mut encoder = wit_component::ComponentEncoder::default();
-    encoder.module(&module)?.validate(true);
-    encoder.adapter(
-        "wasi_snapshot_preview1",
-        wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-    )?;
-    encoder.encode()
 }

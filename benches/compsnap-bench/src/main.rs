@@ -9,6 +9,8 @@
 //! cargo run --release -p compsnap-bench -- --only table
 //! ```
 
+#[path = "../../../tests/common/c_build.rs"]
+mod c_build;
 mod inputs;
 mod peers;
 
