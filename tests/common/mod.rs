@@ -266,4 +266,5 @@ pub fn wat(text: &str) -> Vec<u8> {
 
 /// Makes `module` a component of world `world` in the WIT package `wit`, the way a toolchain
 /// does (with the WASI preview1 reactor adapter when `wasi` is set).
+#[allow(unused_imports)] // Not every test binary builds components from modules.
 pub use c_build::wit_component;
