@@ -18,8 +18,13 @@ pub fn run(cmd: &mut Command) {
     );
 }
 
+/// `tests/c` of the repository: the crate's own, or two levels up from the benchmark's.
 fn sources() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("tests/c"))
+        .find(|dir| dir.join("registry.c").exists())
+        .expect("tests/c/registry.c in the repository")
 }
 
 /// tests/c/registry.c (+ the table.grow helper), linked into a reactor core module in `dir`.
