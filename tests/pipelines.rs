@@ -11,13 +11,10 @@
 
 mod common;
 
-use common::engine;
+use common::Running;
 use compsnap::capture::Capture;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use wasmtime::component::{Component, Linker, Val};
-use wasmtime::Store;
-use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -82,60 +79,11 @@ fn capture(example: &str, script: &[&str]) -> Capture {
     Capture::load(&out.join("compsnap.args")).expect("the script's compsnap.args")
 }
 
-struct Host {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
 /// Makes `calls` on one fresh instance of `bytes`, with WASI (no environment, no preopens)
 /// and the WASI interfaces wasmtime-wasi lacks stubbed, as a user's host would run it.
 fn answers(bytes: &[u8], calls: &[String]) -> Vec<String> {
-    let component = Component::new(engine(), bytes).expect("compile");
-    let mut linker = Linker::<Host>::new(engine());
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
-    compsnap::stub_unprovided_wasi(&mut linker, &component, engine()).unwrap();
-    let host = Host {
-        wasi: WasiCtx::builder().build(),
-        table: ResourceTable::new(),
-    };
-    let mut store = Store::new(engine(), host);
-    let instance = linker
-        .instantiate(&mut store, &component)
-        .expect("instantiate");
-    calls
-        .iter()
-        .map(|call| {
-            let (name, args) = call.split_at(call.find('(').unwrap());
-            let func = instance
-                .get_func(&mut store, name)
-                .unwrap_or_else(|| panic!("no export {name}"));
-            let ty = func.ty(&store);
-            let types: Vec<_> = ty.params().map(|(_, t)| t).collect();
-            let params: Vec<Val> = wasmtime::component::wasm_wave::untyped::UntypedFuncCall::parse(
-                &format!("f{args}"),
-            )
-            .unwrap()
-            .to_wasm_params(types.iter())
-            .unwrap();
-            let mut results = vec![Val::Bool(false); ty.results().len()];
-            func.call(&mut store, &params, &mut results)
-                .unwrap_or_else(|e| panic!("{call}: {e:?}"));
-            results
-                .iter()
-                .map(|v| wasmtime::component::wasm_wave::to_string(v).unwrap())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .collect()
+    let mut running = Running::with_wasi(bytes, Some(&[]));
+    calls.iter().map(|call| running.call(call)).collect()
 }
 
 fn check(capture: &Capture) {

@@ -54,6 +54,8 @@ impl Running {
         let mut wasi = WasiCtx::builder();
         if let Some(env) = env {
             wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+            // The WASI interfaces wasmtime-wasi lacks (ComponentizeJS imports wasi:http).
+            compsnap::stub_unprovided_wasi(&mut linker, &component, engine())?;
             for (k, v) in env {
                 wasi.env(k, v);
             }
