@@ -99,7 +99,7 @@ struct InitOptions {
 /// snapshot (instantiate only) side by side; compare all core state and the given calls.
 /// Exits non-zero on any difference.
 #[derive(Parser, Debug)]
-#[command(name = "compsnap verify")]
+#[command(name = "compsnap verify", bin_name = "compsnap verify")]
 struct VerifyCli {
     /// The component to check (binary or WAT text).
     input: PathBuf,
@@ -120,7 +120,7 @@ struct VerifyCli {
 /// `compsnap inspect`: print a component's instance tree with DFS ids, each instance's
 /// memory, global and table sizes, and per table how many slots Wasmtime folds into its image.
 #[derive(Parser, Debug)]
-#[command(name = "compsnap inspect")]
+#[command(name = "compsnap inspect", bin_name = "compsnap inspect")]
 struct InspectCli {
     /// The component to inspect (binary or WAT text).
     file: PathBuf,
