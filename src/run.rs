@@ -416,22 +416,12 @@ fn call_init<T: 'static>(
     instance: &Instance,
     init: &InitFunc,
 ) -> wasmtime::Result<()> {
-    let index = match &init.interface {
-        Some(iface) => {
-            let parent = instance
-                .get_export_index(&mut *store, None, iface)
-                .ok_or_else(|| wasmtime::Error::msg(format!("no exported instance `{iface}`")))?;
-            instance.get_export_index(&mut *store, Some(&parent), &init.func)
-        }
-        None if init.core.is_some() => {
-            instance.get_export_index(&mut *store, None, crate::init_func::CORE_INIT_EXPORT)
-        }
-        None => instance.get_export_index(&mut *store, None, &init.func),
-    }
-    .ok_or_else(|| wasmtime::Error::msg("not exported"))?;
-    let func = instance
-        .get_func(&mut *store, index)
-        .ok_or_else(|| wasmtime::Error::msg("the export is not a function"))?;
+    let name = match init.core {
+        Some(_) => crate::init_func::CORE_INIT_EXPORT,
+        None => &init.func,
+    };
+    let func = export_func(store, instance, init.interface.as_deref(), name)
+        .map_err(wasmtime::Error::msg)?;
     let ty = func.ty(&*store);
     let param_types: Vec<_> = ty.params().map(|(_, t)| t).collect();
     let params: Vec<Val> = match &init.args {
@@ -449,6 +439,29 @@ fn call_init<T: 'static>(
     };
     let mut results = vec![Val::Bool(false); ty.results().len()];
     func.call(&mut *store, &params, &mut results)
+}
+
+/// The function export `name` of the root, or of the exported instance `iface`.
+pub(crate) fn export_func<T>(
+    store: &mut Store<T>,
+    instance: &Instance,
+    iface: Option<&str>,
+    name: &str,
+) -> std::result::Result<wasmtime::component::Func, String> {
+    let parent = match iface {
+        Some(iface) => Some(
+            instance
+                .get_export_index(&mut *store, None, iface)
+                .ok_or_else(|| format!("no exported instance `{iface}`"))?,
+        ),
+        None => None,
+    };
+    let index = instance
+        .get_export_index(&mut *store, parent.as_ref(), name)
+        .ok_or_else(|| format!("no such export: the component has no export `{name}`"))?;
+    instance
+        .get_func(&mut *store, index)
+        .ok_or_else(|| format!("`{name}` is not a function"))
 }
 
 /// Turns a Wasmtime failure into a message that says what to do about it.
@@ -515,27 +528,8 @@ pub fn stub_unprovided_wasi<T: 'static>(
         if !name.starts_with("wasi:") || !stubbed.insert(name.to_string()) {
             break;
         }
-        let ComponentItem::ComponentInstance(instance) = &item.ty else {
-            break;
-        };
         linker.allow_shadowing(true);
-        let mut inner = linker.instance(name)?;
-        for (export, item) in instance.exports(engine) {
-            let path = format!("{name}#{export}");
-            match &item.ty {
-                ComponentItem::Resource(rt) => {
-                    let host = shared
-                        .iter()
-                        .find(|(r, _)| r == rt)
-                        .map(|(_, h)| *h)
-                        .unwrap_or_else(ResourceType::host::<()>);
-                    inner
-                        .resource(export, host, |_, _| Ok(()))
-                        .map_err(|e| anyhow!("stubbing resource import `{path}`: {e}"))?;
-                }
-                other => stub_item(&mut inner, export, &path, other, engine)?,
-            }
-        }
+        stub_item(&mut linker.root(), name, name, &item.ty, engine, &shared)?;
         linker.allow_shadowing(false);
     }
     Ok(())
@@ -565,17 +559,20 @@ fn stub_imports<T: 'static>(
         if name == SINK_IMPORT || !stub(name) {
             continue;
         }
-        stub_item(&mut linker.root(), name, name, &item.ty, engine)?;
+        stub_item(&mut linker.root(), name, name, &item.ty, engine, &[])?;
     }
     Ok(())
 }
 
+/// Defines `item` as traps. A resource is a fresh host type, unless `shared` maps its
+/// component type to the host type another definition already gave it.
 fn stub_item<T: 'static>(
     linker: &mut LinkerInstance<'_, T>,
     name: &str,
     path: &str,
     item: &ComponentItem,
     engine: &Engine,
+    shared: &[(ResourceType, ResourceType)],
 ) -> Result<()> {
     match item {
         ComponentItem::ComponentFunc(_) => {
@@ -597,12 +594,18 @@ fn stub_item<T: 'static>(
                     &format!("{path}#{export}"),
                     &item.ty,
                     engine,
+                    shared,
                 )?;
             }
         }
-        ComponentItem::Resource(_) => {
+        ComponentItem::Resource(rt) => {
+            let host = shared
+                .iter()
+                .find(|(r, _)| r == rt)
+                .map(|(_, h)| *h)
+                .unwrap_or_else(ResourceType::host::<()>);
             linker
-                .resource(name, ResourceType::host::<()>(), |_, _| Ok(()))
+                .resource(name, host, |_, _| Ok(()))
                 .map_err(|e| anyhow!("stubbing resource import `{path}`: {e}"))?;
         }
         ComponentItem::Type(_) => {}

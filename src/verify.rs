@@ -118,53 +118,51 @@ pub(crate) fn observe(
     )?;
     let mut outcomes = Vec::new();
     for call in calls {
-        outcomes.push(match call_wave(&mut store, &instance, call)? {
-            Ok(results) => results,
+        outcomes.push(match self::call(&mut store, &instance, call)? {
+            Ok(results) => wave(&results),
             Err(e) => format!("trap: {}", first_line(&format!("{e:#}"))),
         });
     }
     Ok((collector.finish(&model, &plan)?, outcomes))
 }
 
-/// Makes the WAVE call `call` (`name(args)`, `iface#name(args)`) and prints its results; the
-/// inner error is the call's trap, the outer one a call that cannot be made at all.
-fn call_wave<T>(
+/// Makes the WAVE call `call` (`name(args)` or `iface#name(args)`) on `instance`. The outer
+/// error is a call that cannot be made at all (no such export, bad arguments), the inner one
+/// the call's trap.
+pub fn call<T>(
     store: &mut Store<T>,
     instance: &Instance,
     call: &str,
-) -> Result<Result<String, wasmtime::Error>> {
+) -> Result<Result<Vec<Val>, wasmtime::Error>> {
     let call = call.trim();
     let (name, args) = match call.find('(') {
         Some(p) => (&call[..p], &call[p..]),
         None => (call, "()"),
     };
-    let index = match name.rsplit_once('#') {
-        Some((iface, func)) => {
-            let parent = instance
-                .get_export_index(&mut *store, None, iface)
-                .ok_or_else(|| anyhow!("`{call}`: the component exports no `{iface}`"))?;
-            instance.get_export_index(&mut *store, Some(&parent), func)
-        }
-        None => instance.get_export_index(&mut *store, None, name),
-    }
-    .ok_or_else(|| anyhow!("`{call}`: no such export"))?;
-    let func = instance
-        .get_func(&mut *store, index)
-        .ok_or_else(|| anyhow!("`{call}`: `{name}` is not a function"))?;
+    let (iface, func) = match name.rsplit_once('#') {
+        Some((iface, func)) => (Some(iface), func),
+        None => (None, name),
+    };
+    let func =
+        run::export_func(store, instance, iface, func).map_err(|e| anyhow!("`{call}`: {e}"))?;
     let ty = func.ty(&*store);
     let types: Vec<_> = ty.params().map(|(_, t)| t).collect();
     let params: Vec<Val> = wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))
         .and_then(|c| c.to_wasm_params::<Val>(types.iter()))
         .map_err(|e| anyhow!("`{call}`: bad WAVE arguments: {e}"))?;
     let mut results = vec![Val::Bool(false); ty.results().len()];
-    if let Err(trap) = func.call(&mut *store, &params, &mut results) {
-        return Ok(Err(trap));
-    }
+    Ok(func
+        .call(&mut *store, &params, &mut results)
+        .map(|()| results))
+}
+
+/// Results as WAVE, comma-separated.
+fn wave(results: &[Val]) -> String {
     let printed: Vec<String> = results
         .iter()
         .map(|v| wasm_wave::to_string(v).unwrap_or_else(|e| format!("<{e}>")))
         .collect();
-    Ok(Ok(printed.join(", ")))
+    printed.join(", ")
 }
 
 fn first_line(s: &str) -> &str {

@@ -5,7 +5,7 @@
 pub mod c_build;
 
 use std::sync::OnceLock;
-use wasmtime::component::{Component, Instance, Linker, Val};
+use wasmtime::component::{Component, Instance, Linker};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
@@ -86,33 +86,8 @@ impl Running {
     }
 
     pub fn try_call(&mut self, call: &str) -> anyhow::Result<String> {
-        let (name, args) = match call.find('(') {
-            Some(p) => (&call[..p], &call[p..]),
-            None => (call, "()"),
-        };
-        let index = match name.split_once('#') {
-            Some((iface, f)) => {
-                let parent = self
-                    .instance
-                    .get_export_index(&mut self.store, None, iface)
-                    .ok_or_else(|| anyhow::anyhow!("no export {iface}"))?;
-                self.instance
-                    .get_export_index(&mut self.store, Some(&parent), f)
-            }
-            None => self.instance.get_export_index(&mut self.store, None, name),
-        }
-        .ok_or_else(|| anyhow::anyhow!("no export {name}"))?;
-        let func = self
-            .instance
-            .get_func(&mut self.store, index)
-            .ok_or_else(|| anyhow::anyhow!("{name} is not a function"))?;
-        let ty = func.ty(&self.store);
-        let types: Vec<_> = ty.params().map(|(_, t)| t).collect();
-        let params: Vec<Val> =
-            wasmtime::component::wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))?
-                .to_wasm_params(types.iter())?;
-        let mut results = vec![Val::Bool(false); ty.results().len()];
-        func.call(&mut self.store, &params, &mut results)?;
+        let results = compsnap::verify::call(&mut self.store, &self.instance, call)?
+            .map_err(|trap| anyhow::anyhow!("{trap:?}"))?;
         Ok(format!("{results:?}"))
     }
 }

@@ -4,7 +4,7 @@
 use crate::inputs::{Input, Setup};
 use anyhow::{anyhow, Context, Result};
 use std::time::{Duration, Instant};
-use wasmtime::component::{wasm_wave, Component, Instance, InstancePre, Linker, Val};
+use wasmtime::component::{Component, Instance, InstancePre, Linker, Val};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
@@ -80,35 +80,7 @@ pub fn prepare(engine: &Engine, component: &Component, setup: &Setup) -> Result<
 
 /// Makes the WAVE call `call` (`name(args)` or `iface#name(args)`).
 pub fn call(store: &mut Store<Host>, instance: &Instance, call: &str) -> Result<Vec<Val>> {
-    let (name, args) = match call.find('(') {
-        Some(p) => (&call[..p], &call[p..]),
-        None => (call, "()"),
-    };
-    let index = match name
-        .rsplit_once('#')
-        .or_else(|| name.rsplit_once('.').filter(|(i, _)| i.contains('/')))
-    {
-        Some((iface, f)) => {
-            let parent = instance
-                .get_export_index(&mut *store, None, iface)
-                .with_context(|| format!("no export {iface}"))?;
-            instance.get_export_index(&mut *store, Some(&parent), f)
-        }
-        None => instance.get_export_index(&mut *store, None, name),
-    }
-    .with_context(|| format!("no export {name}"))?;
-    let func = instance
-        .get_func(&mut *store, index)
-        .with_context(|| format!("{name} is not a function"))?;
-    let ty = func.ty(&*store);
-    let types: Vec<_> = ty.params().map(|(_, t)| t).collect();
-    let params: Vec<Val> = wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))
-        .and_then(|c| c.to_wasm_params::<Val>(types.iter()))
-        .map_err(|e| anyhow!("{call}: {e}"))?;
-    let mut results = vec![Val::Bool(false); ty.results().len()];
-    func.call(&mut *store, &params, &mut results)
-        .map_err(|e| anyhow!("{call}: {e:?}"))?;
-    Ok(results)
+    compsnap::verify::call(store, instance, call)?.map_err(|e| anyhow!("{call}: {e:?}"))
 }
 
 /// The init as plain Wasmtime runs it. A core init (which the component does not lift) runs
