@@ -45,7 +45,7 @@ fn main() -> Result<()> {
         );
     }
     let path = out.join("registry.snap.wasm");
-    compsnap::output::write_atomically(&path, &report.output)?;
+    compsnap::write_atomically(&path, &report.output)?;
     println!(
         "verified; wrote {} ({} bytes; the original is {} bytes)",
         path.display(),

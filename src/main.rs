@@ -164,7 +164,7 @@ fn inspect(cli: InspectCli) -> Result<()> {
     let bytes =
         std::fs::read(&cli.file).with_context(|| format!("reading {}", cli.file.display()))?;
     let bytes = compsnap::read_input(&bytes)?;
-    print!("{}", compsnap::inspect::inspect(&bytes)?);
+    print!("{}", compsnap::inspect(&bytes)?);
     Ok(())
 }
 
@@ -219,7 +219,7 @@ fn run(cli: Cli) -> Result<()> {
     let output = snap
         .snapshot(&input)
         .with_context(|| format!("{}", cli.input.display()))?;
-    compsnap::output::write_atomically(&cli.output, &output)?;
+    compsnap::write_atomically(&cli.output, &output)?;
     if cli.opts.verbose {
         eprintln!(
             "compsnap: wrote {} ({} bytes, input {} bytes)",
@@ -260,7 +260,7 @@ fn verify(cli: VerifyCli) -> Result<()> {
         );
     }
     if let Some(path) = &cli.output {
-        compsnap::output::write_atomically(path, &report.output)?;
+        compsnap::write_atomically(path, &report.output)?;
     }
     println!(
         "verified: {} ({} bytes)",

@@ -110,7 +110,7 @@ fn c_core_init_reads_stdin() {
         .allow_wasi(true)
         .stdin("  three little\twords\n");
     let out = snap.snapshot(&input).expect("snapshot");
-    compsnap::output::validate(&out).unwrap();
+    compsnap::validate(&out).unwrap();
     let mut running = Running::with_wasi(&out, Some(&[]));
     assert_eq!(running.call("words()"), "[U32(3)]");
     assert_eq!(running.call("first-byte()"), "[U32(32)]");

@@ -189,9 +189,10 @@ fn consumer_init_fills_a_provider_with_memory_table_and_start() {
     let composed = compose(&dir, &consumer(&["p"], &[11, 22, 33]), &[("p1", "p")]);
     let calls = calls(&["p"]);
     let output = check(&snapshotter("init"), &composed, "init", &strs(&calls));
-    let model = compsnap::parse::parse(&composed).unwrap();
+    let tree = compsnap::internals::tree(&composed).unwrap();
     assert_eq!(
-        model.instance_count, 3,
+        tree.instances.len(),
+        3,
         "two provider modules and the consumer"
     );
     // The provider's start function ran at build time; its effect is in the image.

@@ -43,7 +43,7 @@ fn every_test_component_instruments_and_rewrites_validly_on_synthetic_states() {
             b"\xff\x80\x07\x00\x10\x33",
             &[7u8; 64][..],
         ] {
-            if compsnap::offline_pipeline(&bytes, seed).is_ok() {
+            if compsnap::internals::offline_pipeline(&bytes, seed).is_ok() {
                 rewritten += 1;
             }
         }
@@ -63,7 +63,7 @@ fn shared_mutable_globals_are_refused_not_mangled() {
              (core instance (instantiate $m)))"#,
     )
     .unwrap();
-    let err = compsnap::offline_pipeline(&input, &[1, 2, 3]).unwrap_err();
+    let err = compsnap::internals::offline_pipeline(&input, &[1, 2, 3]).unwrap_err();
     assert!(
         format!("{err:#}").contains("global 0: shared mutable globals are not supported"),
         "{err:#}"

@@ -565,7 +565,7 @@ fn core_init_function_that_the_component_does_not_lift() {
     let input = wat(CORE_INIT);
     let snap = snapshotter("componentize.wizer");
     let out = snap.snapshot(&input).unwrap();
-    compsnap::output::validate(&out).unwrap();
+    compsnap::validate(&out).unwrap();
     assert_eq!(Running::new(&input).call("get()"), "[S32(0)]");
     assert_eq!(Running::new(&out).call("get()"), "[S32(49)]");
     assert_eq!(root_exports(&out), ["get"]);
@@ -619,7 +619,7 @@ fn wasi_interfaces_wasmtime_does_not_provide_are_stubbed() {
     let mut snap = snapshotter("init");
     snap.allow_wasi(true);
     let out = snap.snapshot(&wat(IMPORTS_WASI_HTTP)).unwrap();
-    compsnap::output::validate(&out).unwrap();
+    compsnap::validate(&out).unwrap();
     let mut touch = snapshotter("touch");
     touch.allow_wasi(true);
     let e = format!("{:#}", touch.snapshot(&wat(IMPORTS_WASI_HTTP)).unwrap_err());

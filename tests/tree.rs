@@ -199,16 +199,16 @@ fn nested_instances_in_the_same_state_share_a_definition() {
 #[test]
 fn dfs_ids_follow_instantiation_order_through_the_tree() {
     let input = counters(1, 2);
-    let model = compsnap::parse::parse(&input).unwrap();
+    let tree = compsnap::internals::tree(&input).unwrap();
     // root → c1 (dfs 0) → c2 (dfs 1) → driver (dfs 2).
-    assert_eq!(model.instance_count, 3);
-    assert_eq!(model.nodes.len(), 4);
+    assert_eq!(tree.instances.len(), 3);
+    assert_eq!(tree.nodes, 4);
     assert_eq!(
-        model.describe(2),
+        tree.instances[2],
         "root/instance 2 (component \"driver\")/core instance 2 (module 0), dfs id 2"
     );
     assert_eq!(
-        model.describe(1),
+        tree.instances[1],
         "root/instance 1 (component \"counter\")/core instance 0 (module 0), dfs id 1"
     );
 }

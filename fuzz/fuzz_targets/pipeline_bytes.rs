@@ -8,5 +8,5 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let split = data.len().min(32);
     let (seed, component) = data.split_at(split);
-    let _ = compsnap::offline_pipeline(component, seed);
+    let _ = compsnap::internals::offline_pipeline(component, seed);
 });

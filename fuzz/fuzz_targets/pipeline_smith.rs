@@ -34,7 +34,7 @@ fn run(data: &[u8]) -> Result<()> {
         let _ = std::fs::write(&path, &component);
         let _ = std::fs::write(format!("{}.seed", path.to_string_lossy()), &seed);
     }
-    let _ = compsnap::offline_pipeline(&component, &seed);
+    let _ = compsnap::internals::offline_pipeline(&component, &seed);
     Ok(())
 }
 

@@ -86,7 +86,7 @@ impl Running {
     }
 
     pub fn try_call(&mut self, call: &str) -> anyhow::Result<String> {
-        let results = compsnap::verify::call(&mut self.store, &self.instance, call)?
+        let results = compsnap::call(&mut self.store, &self.instance, call)?
             .map_err(|trap| anyhow::anyhow!("{trap:?}"))?;
         Ok(format!("{results:?}"))
     }
@@ -127,7 +127,7 @@ pub fn check_with_env(
     env: Option<&[(&str, &str)]>,
 ) -> Vec<u8> {
     let output = snap.snapshot(input).expect("snapshot");
-    compsnap::output::validate(&output).expect("output validates");
+    compsnap::validate(&output).expect("output validates");
     assert_image_friendly(&output);
 
     let mut original = Running::with_wasi(input, env);
@@ -212,11 +212,11 @@ pub fn assert_image_friendly(component: &[u8]) {
                         let wasmparser::Operator::I32Const { value } = ops.read().unwrap() else {
                             panic!("data segment offset is not an i32.const");
                         };
-                        let defined = (memory_index - imported_memories) as usize;
                         assert!(
                             memory_index >= imported_memories,
                             "segment into an imported memory"
                         );
+                        let defined = (memory_index - imported_memories) as usize;
                         let end = value as u32 as u64 + d.data.len() as u64;
                         assert!(
                             end <= mins[defined] * 65536,

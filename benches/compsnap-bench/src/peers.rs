@@ -80,7 +80,7 @@ pub fn prepare(engine: &Engine, component: &Component, setup: &Setup) -> Result<
 
 /// Makes the WAVE call `call` (`name(args)` or `iface#name(args)`).
 pub fn call(store: &mut Store<Host>, instance: &Instance, call: &str) -> Result<Vec<Val>> {
-    compsnap::verify::call(store, instance, call)?.map_err(|e| anyhow!("{call}: {e:?}"))
+    compsnap::call(store, instance, call)?.map_err(|e| anyhow!("{call}: {e:?}"))
 }
 
 /// The init as plain Wasmtime runs it. A core init (which the component does not lift) runs
@@ -103,7 +103,7 @@ pub fn baseline(input: &Input) -> Result<Baseline> {
     };
     let pre = prepare(&engine, &runnable, &input.setup)?;
     let init = match core_init_lifted(input)? {
-        Some(_) => compsnap::init_func::CORE_INIT_EXPORT.to_string(),
+        Some(_) => compsnap::internals::CORE_INIT_EXPORT.to_string(),
         None => input.setup.init.clone(),
     };
     let t = Instant::now();
@@ -120,14 +120,7 @@ pub fn baseline(input: &Input) -> Result<Baseline> {
 
 /// The input with compsnap's lift of its core init, when the init is a core function.
 fn core_init_lifted(input: &Input) -> Result<Option<Vec<u8>>> {
-    let model = compsnap::parse::parse(&input.bytes)?;
-    let init = compsnap::init_func::InitFunc::resolve(&input.setup.init, &model)?;
-    match &init.core {
-        None => Ok(None),
-        Some(core) => Ok(Some(
-            compsnap::instrument::instrument(&model, Some(core))?.0,
-        )),
-    }
+    compsnap::internals::lift_core_init(&input.bytes, &input.setup.init)
 }
 
 /// Instantiate + first call on an already compiled component (a snapshot: no init).

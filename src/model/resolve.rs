@@ -5,17 +5,25 @@
 //! [`Source`]: a definition in some instance, or a canonical function of the scope (a
 //! `canon lower` or a built-in like `resource.drop`), whose code is in no module at all.
 
-use crate::parse::{CoreInstanceKind, ItemOrigin, Scope};
+use super::{CoreInstanceKind, ItemOrigin, Scope};
 use anyhow::{anyhow, bail, Result};
 use wasmparser::ExternalKind;
 
 /// The canonical identity of a core item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Source {
-    /// Defined by the instance with this DFS id, at this absolute index of its module.
-    Defined { dfs: u32, index: u32 },
-    /// A canonical function: its index in the scope's core func space.
-    Canon { core_func: u32 },
+    /// Defined by an instance.
+    Defined {
+        /// The instance: its DFS id (or local id, inside one scope's stages).
+        dfs: u32,
+        /// The item's absolute index in the instance's module.
+        index: u32,
+    },
+    /// A canonical function (`canon lower`, a built-in like `resource.drop`).
+    Canon {
+        /// Its index in the scope's core func space.
+        core_func: u32,
+    },
 }
 
 /// Resolves item `index` of `kind` as seen from instance `dfs`.

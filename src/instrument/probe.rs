@@ -8,55 +8,19 @@
 //! `call_ref` needs the exact type, so the accessor holds a copy of every module's whole type
 //! section: identity is by rec group, not by shape.
 
-use crate::accessor::memarg;
-use crate::instrument::{SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE};
-use crate::module_info::ModuleInfo;
-use crate::parse::Scope;
+use crate::encode::types::{default_value, memarg, Shift};
+use crate::model::{ModuleInfo, Scope};
+use crate::protocol::{SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE};
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 use wasm_encoder::reencode::Reencode;
-use wasm_encoder::{BlockType, Function, Instruction, TypeSection, ValType};
+use wasm_encoder::{BlockType, Function, Instruction, ValType};
 
 pub(crate) struct Ctx {
     pub ptr: u32,
     pub f_emit: u32,
     pub f_set: u32,
     pub f_identify: u32,
-}
-
-/// Copies the type section of every instance's module into `types`, after the `count` types
-/// already there, and returns each instance's offset. Copying whole sections keeps rec groups
-/// and subtyping intact, so a copied type is the same type to the engine.
-pub(crate) fn copy_types(
-    model: &Scope,
-    types: &mut TypeSection,
-    count: &mut u32,
-) -> Result<Vec<u32>> {
-    let mut offsets = vec![0u32; model.instances.len()];
-    for instance in &model.instances {
-        let info = &model.modules[instance.module];
-        offsets[instance.dfs as usize] = *count;
-        if let Some(range) = &info.type_section {
-            let reader = wasmparser::TypeSectionReader::new(wasmparser::BinaryReader::new(
-                &info.bytes[range.clone()],
-                range.start as u64,
-            ))?;
-            Shift(*count).parse_type_section(types, reader)?;
-        }
-        *count += info.signatures.len() as u32;
-    }
-    Ok(offsets)
-}
-
-/// Shifts type indices by a fixed offset: a module's types copied into another module.
-pub(crate) struct Shift(pub u32);
-
-impl Reencode for Shift {
-    type Error = std::convert::Infallible;
-
-    fn type_index(&mut self, ty: u32) -> Result<u32, wasm_encoder::reencode::Error<Self::Error>> {
-        Ok(ty + self.0)
-    }
 }
 
 pub(crate) fn is_func_ref(info: &ModuleInfo, rt: &wasmparser::RefType) -> bool {
@@ -168,7 +132,7 @@ pub(crate) fn identify_body(
         f.instruction(&I::If(BlockType::Empty));
         for param in &sig.params {
             let value = Shift(offset).val_type(*param)?;
-            if let Some(default) = crate::instrument::default_value(value) {
+            if let Some(default) = default_value(value) {
                 f.instruction(&default);
                 continue;
             }
@@ -238,7 +202,7 @@ pub(crate) fn dummy_body(model: &Scope, dummy: &Dummy, type_offset: &[u32]) -> R
     let mut f = Function::new([]);
     for result in &sig.results {
         let value = Shift(type_offset[dfs as usize]).val_type(*result)?;
-        let Some(default) = crate::instrument::default_value(value) else {
+        let Some(default) = default_value(value) else {
             bail!(
                 "{}: type {module_type} returns a non-nullable reference, so compsnap cannot \
                  build a function of it for a probe argument",

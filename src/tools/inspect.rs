@@ -5,7 +5,7 @@
 //! slots Wasmtime 48 folds into a precomputed table image at compile time. Run on a snapshot,
 //! it shows whether the state landed where instantiation is cheap.
 
-use crate::parse::{parse, Model, ModuleInfo};
+use crate::model::{parse, Event, Model, ModuleInfo};
 use anyhow::Result;
 use std::fmt::Write;
 use wasmparser::{ElementItems, ElementKind, Operator, Parser, Payload};
@@ -39,7 +39,7 @@ fn node(model: &Model, n: usize, depth: usize, out: &mut String) -> Result<()> {
     let mut children = node.children.iter();
     for event in &scope.events {
         match event {
-            crate::parse::Event::Core(local) => {
+            Event::Core(local) => {
                 let instance = &scope.instances[*local as usize];
                 let info = &scope.modules[instance.module];
                 writeln!(
@@ -49,7 +49,7 @@ fn node(model: &Model, n: usize, depth: usize, out: &mut String) -> Result<()> {
                 )?;
                 module(info, &format!("{indent}    "), out)?;
             }
-            crate::parse::Event::Component { .. } => {
+            Event::Component { .. } => {
                 if let Some(child) = children.next() {
                     self::node(model, *child, depth + 1, out)?;
                 }
@@ -60,8 +60,7 @@ fn node(model: &Model, n: usize, depth: usize, out: &mut String) -> Result<()> {
 }
 
 fn module(info: &ModuleInfo, indent: &str, out: &mut String) -> Result<()> {
-    for (i, memory) in info.memories.iter().enumerate() {
-        let index = info.imported_memories + i as u32;
+    for (index, memory) in info.defined_memories() {
         let bytes = memory.initial << 16;
         writeln!(
             out,
@@ -70,11 +69,11 @@ fn module(info: &ModuleInfo, indent: &str, out: &mut String) -> Result<()> {
         )?;
     }
     let mutable = info.mutable_globals().count();
-    if !info.globals.is_empty() {
+    let defined_globals = info.globals.len() - info.imported_globals as usize;
+    if defined_globals > 0 {
         writeln!(
             out,
-            "{indent}globals: {} defined, {mutable} mutable",
-            info.globals.len()
+            "{indent}globals: {defined_globals} defined, {mutable} mutable"
         )?;
     }
     let folded = folded_slots(info)?;

@@ -7,9 +7,9 @@
 //! A name the component does not export may name a core function instead: an export of one
 //! core instance the root instantiates, of type `[] -> []`, such as ComponentizeJS's
 //! `componentize.wizer`. Pipelines built around core Wizer keep their init there, unlifted;
-//! the instrumentation lifts it under [`CORE_INIT_EXPORT`] so the host can call it.
+//! the instrumentation lifts it under [`crate::protocol::CORE_INIT_EXPORT`] so the host can call it.
 
-use crate::parse::{Model, RootExport};
+use super::{Model, RootExport};
 use anyhow::{bail, Result};
 use wasmparser::ComponentExternalKind;
 
@@ -32,9 +32,6 @@ pub struct CoreInit {
     pub core_instance: u32,
     pub export: String,
 }
-
-/// The component export under which the instrumentation lifts a [`CoreInit`].
-pub const CORE_INIT_EXPORT: &str = "compsnap-init";
 
 impl InitFunc {
     /// Splits `spec` into name and arguments and resolves the name against `model`'s exports.
@@ -97,14 +94,6 @@ impl InitFunc {
                 }
             );
         };
-        // WAVE is checked here, before any compile, when the engine (and its WAVE parser) is
-        // built in; the run parses the arguments again against the function's types.
-        #[cfg(feature = "engine")]
-        if let Some(args) = &args {
-            use anyhow::Context as _;
-            wasmtime::component::wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))
-                .with_context(|| format!("init function `{spec}`: bad WAVE arguments"))?;
-        }
         Ok(InitFunc {
             spec: spec.to_string(),
             interface,

@@ -8,18 +8,18 @@
 //! the scope), writes the slots with active element segments and sets the globals from its
 //! start function. Like the instrumentation, it is purely additive.
 
-use crate::instrument::restore_export;
-use crate::parse::{IndexCounts, Scope};
-use crate::probe::{copy_types, Shift};
-use crate::resolve::Source;
-use crate::rewrite::{runs, FuncNames};
+use super::layout::runs;
+use super::names::FuncNames;
+use crate::encode::builder::{BodyBuilder, ModuleBuilder};
+use crate::encode::types::Shift;
+use crate::model::{Scope, Source};
+use crate::protocol::restore_export;
 use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
-    Alias, CodeSection, Component, ComponentAliasSection, ConstExpr, ElementSection, Elements,
-    EntityType, ExportKind, Function, FunctionSection, GlobalType, ImportSection, InstanceSection,
-    Instruction, Module, ModuleArg, ModuleSection, StartSection, TableType, TypeSection,
+    ConstExpr, Elements, EntityType, ExportKind, Function, GlobalType, Instruction, Module,
+    TableType,
 };
 
 #[derive(Default)]
@@ -55,14 +55,13 @@ impl RestorePlan {
         self.globals.insert((owner, global), src);
     }
 
+    /// Builds the module: an import per function, table and global it needs, element
+    /// segments for the slots and a start function for the globals.
     pub fn build(&self, model: &Scope, names: &FuncNames) -> Result<Restore> {
-        let mut types = TypeSection::new();
-        let mut type_count = 0;
-        let offsets = copy_types(model, &mut types, &mut type_count)?;
-        let start_ty = type_count;
-        types.ty().function([], []);
+        let mut m = ModuleBuilder::new();
+        let offsets = m.add_types_of(model)?;
+        let start_ty = m.add_func_type(&[], &[]);
 
-        let mut imports = ImportSection::new();
         let mut args = Vec::new();
         let mut tables: BTreeMap<(u32, u32), u32> = BTreeMap::new();
         let mut funcs: BTreeMap<Source, u32> = BTreeMap::new();
@@ -77,7 +76,7 @@ impl RestorePlan {
                 .ok_or_else(|| anyhow!("no instance can name function {src:?}"))?;
             let ty = offsets[dfs as usize] + model.module_of(dfs).func_types[f as usize];
             let name = format!("f{}", funcs.len());
-            imports.import("r", &name, EntityType::Function(ty));
+            let index = m.add_import("r", &name, EntityType::Function(ty));
             let from = match src {
                 Source::Defined { dfs, index } => From::Export {
                     dfs: *dfs,
@@ -86,7 +85,7 @@ impl RestorePlan {
                 Source::Canon { core_func } => From::CoreFunc(*core_func),
             };
             args.push((name, ExportKind::Func, from));
-            funcs.insert(*src, funcs.len() as u32);
+            funcs.insert(*src, index);
         }
         for &(owner, table, _) in self.slots.keys() {
             if tables.contains_key(&(owner, table)) {
@@ -95,7 +94,7 @@ impl RestorePlan {
             let ty = model.module_of(owner).tables[table as usize];
             let element_type = Shift(offsets[owner as usize]).ref_type(ty.element_type)?;
             let name = format!("t{}", tables.len());
-            imports.import(
+            let index = m.add_import(
                 "r",
                 &name,
                 EntityType::Table(TableType {
@@ -114,13 +113,13 @@ impl RestorePlan {
                     name: restore_export("table", table),
                 },
             ));
-            tables.insert((owner, table), tables.len() as u32);
+            tables.insert((owner, table), index);
         }
         for &(owner, global) in self.globals.keys() {
-            let g = model.module_of(owner).all_globals[global as usize];
+            let g = model.module_of(owner).globals[global as usize];
             let val_type = Shift(offsets[owner as usize]).val_type(g.content_type)?;
             let name = format!("g{}", globals.len());
-            imports.import(
+            let index = m.add_import(
                 "r",
                 &name,
                 EntityType::Global(GlobalType {
@@ -137,13 +136,9 @@ impl RestorePlan {
                     name: restore_export("global", global),
                 },
             ));
-            globals.insert((owner, global), globals.len() as u32);
+            globals.insert((owner, global), index);
         }
 
-        let mut module = Module::new();
-        module.section(&types);
-        module.section(&imports);
-        let mut elements = ElementSection::new();
         let mut by_table: BTreeMap<u32, Vec<(u32, u32)>> = BTreeMap::new();
         for (&(owner, table, slot), src) in &self.slots {
             by_table
@@ -157,75 +152,49 @@ impl RestorePlan {
             for run in runs(&by_table[&t]) {
                 let exprs: Vec<ConstExpr> =
                     run.iter().map(|(_, f)| ConstExpr::ref_func(*f)).collect();
-                elements.active(
+                m.elements().active(
                     Some(t),
                     &ConstExpr::i32_const(run[0].0 as i32),
                     Elements::Expressions(element_type, exprs.into()),
                 );
             }
         }
-        let func_count = funcs.len() as u32;
         if !self.globals.is_empty() {
             let declared: Vec<u32> = self.globals.values().map(|s| funcs[s]).collect();
-            elements.declared(Elements::Functions(declared.into()));
-            let mut section = FunctionSection::new();
-            section.function(start_ty);
-            module.section(&section);
-            module.section(&StartSection {
-                function_index: func_count,
-            });
-        }
-        module.section(&elements);
-        if !self.globals.is_empty() {
-            let mut start = Function::new([]);
+            m.elements().declared(Elements::Functions(declared.into()));
+            let start = m.add_func(start_ty);
+            m.start(start);
+            let mut body = Function::new([]);
             for (key, src) in &self.globals {
-                start.instruction(&Instruction::RefFunc(funcs[src]));
-                start.instruction(&Instruction::GlobalSet(globals[key]));
+                body.instruction(&Instruction::RefFunc(funcs[src]));
+                body.instruction(&Instruction::GlobalSet(globals[key]));
             }
-            start.instruction(&Instruction::End);
-            let mut code = CodeSection::new();
-            code.function(&start);
-            module.section(&code);
+            body.instruction(&Instruction::End);
+            m.set_body(start, body);
         }
-        Ok(Restore { module, args })
+        Ok(Restore {
+            module: m.finish(),
+            args,
+        })
     }
 }
 
 impl Restore {
-    /// Appends the module, its import instance and its instantiation to a body whose index
-    /// spaces have sizes `c`.
-    pub fn append(&self, model: &Scope, c: IndexCounts, component: &mut Component) {
-        let mut aliases = ComponentAliasSection::new();
-        let mut next = [c.core_funcs, c.core_tables, c.core_globals];
+    /// Appends the module, its import instance and its instantiation to a body.
+    pub fn append(&self, model: &Scope, body: &mut BodyBuilder) {
         let mut items = Vec::new();
         for (name, kind, from) in &self.args {
             let index = match from {
                 From::CoreFunc(index) => *index,
                 From::Export { dfs, name: export } => {
                     let instance = model.instances[*dfs as usize].core_instance_index;
-                    aliases.alias(Alias::CoreInstanceExport {
-                        instance,
-                        kind: *kind,
-                        name: export,
-                    });
-                    let slot = match kind {
-                        ExportKind::Func => 0,
-                        ExportKind::Table => 1,
-                        _ => 2,
-                    };
-                    next[slot] += 1;
-                    next[slot] - 1
+                    body.add_core_alias(instance, *kind, export)
                 }
             };
             items.push((name.as_str(), *kind, index));
         }
-        component.section(&aliases);
-        let mut instances = InstanceSection::new();
-        instances.export_items(items);
-        component.section(&instances);
-        component.section(&ModuleSection(&self.module));
-        let mut instances = InstanceSection::new();
-        instances.instantiate(c.modules, [("r", ModuleArg::Instance(c.core_instances))]);
-        component.section(&instances);
+        let args = body.add_instance_of_items(&items);
+        let module = body.add_module(&self.module);
+        body.add_instantiation(module, &[("r", args)]);
     }
 }

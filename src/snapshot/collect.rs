@@ -1,263 +1,15 @@
-//! Stage 4: the accessor's stream → [`Snapshot`], plain data with no Wasmtime types.
-//!
-//! The host side of the sink import lives here. Each memory arrives as a view of the guest
-//! memory itself; only its non-zero runs are copied out, so a mostly empty heap costs little.
+//! The host side of the sink: `put(tag, data)` calls decoded with the plan into a
+//! [`Snapshot`]. Each memory arrives as a view of the guest memory itself; only its non-zero
+//! runs are copied out, so a mostly empty heap costs little.
 
-use crate::instrument::{
+use super::{keys, GlobalValue, InstanceState, MemoryState, Snapshot, TableState};
+use crate::model::{resolve, Model, ModuleInfo, Scope, Source};
+use crate::protocol::{
     Plan, Record, TreePlan, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE,
 };
-use crate::module_info::ModuleInfo;
-use crate::parse::{Model, Scope};
-use crate::resolve::{resolve, Source};
 use anyhow::{bail, Context, Result};
 use wasm_encoder::ValType;
 use wasmparser::ExternalKind;
-
-/// All state of all instances after init, indexed by DFS id.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Snapshot {
-    pub instances: Vec<InstanceState>,
-    /// Where each instance sits, in a form rewriting preserves (definitions can be copied, so
-    /// their indices move, but instances keep theirs): the component instance index of each
-    /// node from the root down, then the core instance index, as in `i2/i0/c3`.
-    pub keys: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct InstanceState {
-    pub memories: Vec<MemoryState>,
-    /// Mutable numeric globals, by absolute index.
-    pub globals: Vec<(u32, GlobalValue)>,
-    /// Defined tables, by absolute index: each slot null or a function's canonical identity.
-    pub tables: Vec<TableState>,
-    /// Mutable reference globals, by absolute index: null or a function.
-    pub ref_globals: Vec<(u32, Option<Source>)>,
-    /// Segments named by code whose contents it can no longer reach: dropped during init, or
-    /// inert from the start (active, declarative, empty). Sorted.
-    pub dropped_elems: Vec<u32>,
-    pub dropped_data: Vec<u32>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TableState {
-    pub index: u32,
-    pub slots: Vec<Option<Source>>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MemoryState {
-    /// Absolute memory index in the instance's module.
-    pub index: u32,
-    /// Size in bytes (a multiple of the 64 KiB page size).
-    pub size: u64,
-    /// Non-zero runs, ascending and disjoint: (offset, bytes).
-    pub runs: Vec<(u64, Vec<u8>)>,
-}
-
-impl MemoryState {
-    pub fn pages(&self) -> u64 {
-        self.size >> 16
-    }
-}
-
-/// A global's value, floats as raw bits so NaN payloads survive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GlobalValue {
-    I32(i32),
-    I64(i64),
-    F32(u32),
-    F64(u64),
-    V128(u128),
-}
-
-impl Snapshot {
-    /// The first difference between this state (the original's after init) and `after` (the
-    /// snapshot's), briefly; `None` when they agree byte for byte. Instances are matched by
-    /// location key, since a restore module in a nested scope shifts DFS ids; instances only
-    /// `after` has (restore modules) must hold no state.
-    pub fn diff(&self, after: &Snapshot) -> Option<String> {
-        let before = self;
-        for (dfs, b) in before.instances.iter().enumerate() {
-            // Match instances by location: a restore module in a nested scope shifts DFS ids.
-            let key = &before.keys[dfs];
-            let Some(a) = after
-                .keys
-                .iter()
-                .position(|k| k == key)
-                .map(|i| &after.instances[i])
-            else {
-                return Some(format!("the snapshot has no instance at {key}"));
-            };
-            let dfs = format!("{dfs} ({key})");
-            if a.memories != b.memories {
-                return Some(format!("instance {dfs}: memories differ"));
-            }
-            if a.globals != b.globals {
-                return Some(format!(
-                    "instance {dfs}: globals {:?} != {:?}",
-                    a.globals, b.globals
-                ));
-            }
-            if a.ref_globals != b.ref_globals {
-                return Some(format!(
-                    "instance {dfs}: reference globals {:?} != {:?}",
-                    a.ref_globals, b.ref_globals
-                ));
-            }
-            if a.tables.len() != b.tables.len() {
-                return Some(format!(
-                    "instance {dfs}: {} tables != {}",
-                    a.tables.len(),
-                    b.tables.len()
-                ));
-            }
-            for (ta, tb) in a.tables.iter().zip(&b.tables) {
-                if ta.slots.len() != tb.slots.len() {
-                    return Some(format!(
-                        "instance {dfs} table {}: size {} != {}",
-                        ta.index,
-                        ta.slots.len(),
-                        tb.slots.len()
-                    ));
-                }
-                if let Some(s) = (0..ta.slots.len()).find(|&s| ta.slots[s] != tb.slots[s]) {
-                    return Some(format!(
-                        "instance {dfs} table {} slot {s}: {:?} != {:?}",
-                        ta.index, ta.slots[s], tb.slots[s]
-                    ));
-                }
-            }
-            if (&a.dropped_elems, &a.dropped_data) != (&b.dropped_elems, &b.dropped_data) {
-                return Some(format!(
-                    "instance {dfs}: dropped segments {:?}/{:?} != {:?}/{:?}",
-                    a.dropped_elems, a.dropped_data, b.dropped_elems, b.dropped_data
-                ));
-            }
-        }
-        let extra = after
-            .keys
-            .iter()
-            .zip(&after.instances)
-            .filter(|(k, _)| !before.keys.contains(k));
-        if extra
-            .into_iter()
-            .any(|(_, i)| *i != InstanceState::default())
-        {
-            return Some("an instance added by the snapshot holds state".into());
-        }
-        None
-    }
-
-    /// A plausible state after init for `model`, derived from arbitrary `data`, with no engine:
-    /// memories at least their minimum size with some non-zero runs, mutable numeric globals
-    /// with arbitrary values, tables at least their minimum size holding null or functions of
-    /// the owning instance (directly or through its imports). It lets fuzzers drive `rewrite`
-    /// through every writer path without running Wasmtime.
-    #[doc(hidden)]
-    pub fn synthetic(model: &Model, data: &[u8]) -> Snapshot {
-        let mut bytes = data.iter().copied().cycle();
-        let mut next = move || bytes.next().unwrap_or(0);
-        let mut instances = vec![InstanceState::default(); model.instance_count as usize];
-        for (n, node) in model.nodes.iter().enumerate() {
-            let view = model.view(n);
-            for (state, dfs) in synthetic_scope(&view, &mut next).into_iter().zip(&node.dfs) {
-                instances[*dfs as usize] = state;
-            }
-        }
-        Snapshot {
-            instances,
-            keys: keys(model),
-        }
-    }
-}
-
-/// [`Snapshot::keys`] for every DFS id of `model`.
-fn keys(model: &Model) -> Vec<String> {
-    let mut prefix = vec![String::new(); model.nodes.len()];
-    let mut keys = vec![String::new(); model.instance_count as usize];
-    for (n, node) in model.nodes.iter().enumerate() {
-        for &child in &node.children {
-            let index = model.nodes[child].instance.map_or(0, |i| i.0);
-            prefix[child] = format!("{}i{index}/", prefix[n]);
-        }
-        let scope = &model.scopes[node.scope];
-        for (instance, dfs) in scope.instances.iter().zip(&node.dfs) {
-            keys[*dfs as usize] = format!("{}c{}", prefix[n], instance.core_instance_index);
-        }
-    }
-    keys
-}
-
-/// Synthetic states of one scope's instances, by local id.
-fn synthetic_scope(model: &Scope, next: &mut impl FnMut() -> u8) -> Vec<InstanceState> {
-    let mut instances = Vec::new();
-    for instance in &model.instances {
-        let info = &model.modules[instance.module];
-        let mut state = InstanceState::default();
-        for (i, memory) in info.memories.iter().enumerate() {
-            let pages = (memory.initial + u64::from(next() % 2))
-                .min(memory.maximum.unwrap_or(u64::MAX))
-                .min(16);
-            let size = pages << 16;
-            let mut runs = Vec::new();
-            let mut at = 0u64;
-            for _ in 0..next() % 4 {
-                at += u64::from(next()) * 97;
-                let len = u64::from(next() % 16) + 1;
-                if at + len > size {
-                    break;
-                }
-                runs.push((at, (0..len).map(|_| next() | 1).collect()));
-                at += len + MIN_SPLIT_GAP as u64;
-            }
-            state.memories.push(MemoryState {
-                index: info.imported_memories + i as u32,
-                size,
-                runs,
-            });
-        }
-        for (index, ty) in info.mutable_globals() {
-            let v = u64::from_le_bytes(std::array::from_fn(|_| next()));
-            let value = match ty.content_type {
-                wasmparser::ValType::I32 => GlobalValue::I32(v as i32),
-                wasmparser::ValType::I64 => GlobalValue::I64(v as i64),
-                wasmparser::ValType::F32 => GlobalValue::F32(v as u32),
-                wasmparser::ValType::F64 => GlobalValue::F64(v),
-                wasmparser::ValType::V128 => GlobalValue::V128(u128::from(v) << 64 | u128::from(v)),
-                wasmparser::ValType::Ref(_) => {
-                    state.ref_globals.push((index, None));
-                    continue;
-                }
-            };
-            state.globals.push((index, value));
-        }
-        let funcs = info.func_types.len() as u32;
-        for (index, table) in info.defined_tables() {
-            let plain = table.element_type == wasmparser::RefType::FUNCREF;
-            let size = (table.initial + u64::from(next() % 3))
-                .min(table.maximum.unwrap_or(u64::MAX))
-                .min(64);
-            let slots = (0..size)
-                .map(|_| {
-                    let pick = next();
-                    if !plain || funcs == 0 || pick.is_multiple_of(3) {
-                        return None;
-                    }
-                    resolve(
-                        model,
-                        instance.dfs,
-                        ExternalKind::Func,
-                        u32::from(pick) % funcs,
-                    )
-                    .ok()
-                })
-                .collect();
-            state.tables.push(TableState { index, slots });
-        }
-        instances.push(state);
-    }
-    instances
-}
 
 /// Zero runs shorter than this stay inside a non-zero run. Splitting costs a segment header
 /// (about 8 bytes) in the output, so shorter gaps are never worth a split.
@@ -384,12 +136,7 @@ fn finish_scope(model: &Scope, plan: &Plan, received: Vec<Received>) -> Result<V
         keys: Vec::new(),
     };
     for (record, received) in plan.records.iter().zip(received) {
-        let dfs = match record {
-            Record::Memory { dfs, .. }
-            | Record::Globals { dfs, .. }
-            | Record::Table { dfs, .. }
-            | Record::RefGlobals { dfs, .. } => *dfs,
-        };
+        let dfs = record.instance();
         let where_ = || model.instances[dfs as usize].describe(model);
         let state = &mut snapshot.instances[dfs as usize];
         match (record, received) {
@@ -574,7 +321,7 @@ mod tests {
         let bytes =
             wat::parse_str(r#"(component (core module $m) (core instance (instantiate $m)))"#)
                 .unwrap();
-        let model = crate::parse::parse(&bytes).unwrap();
+        let model = crate::model::parse(&bytes).unwrap();
         let slots =
             |values: &[i64]| -> Vec<u8> { values.iter().flat_map(|v| v.to_le_bytes()).collect() };
         for (sentinel, message) in [

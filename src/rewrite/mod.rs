@@ -15,36 +15,45 @@
 //!
 //! The init export goes unless it is kept.
 
-use crate::component_edit::{remove_export, Removal};
-use crate::edit::{edit_module, ElemSegment, ModuleEdit};
-use crate::init_func::InitFunc;
-use crate::instrument::restore_export;
-use crate::layout::layout;
-use crate::parse::{Model, Node, Scope};
-use crate::resolve::{resolve, Source};
-use crate::restore::RestorePlan;
+mod layout;
+mod names;
+mod restore;
+mod tables;
+
+pub use layout::DEFAULT_MAX_GAP;
+
+use crate::encode::module::ElemSegment;
+use crate::encode::module::{edit_module, ModuleEdit};
+use crate::encode::tree::{edit_tree, BodyEdit, ExportRemoval};
+use crate::model::{InitFunc, LocatedInstance, Model, Node, Scope};
+use crate::protocol::restore_export;
 use crate::snapshot::{GlobalValue, InstanceState, Snapshot};
-use crate::tree_edit::{edit_tree, BodyEdit};
 use anyhow::{bail, Context, Result};
-use std::collections::{BTreeMap, HashMap};
+use layout::layout;
+use names::FuncNames;
+use restore::RestorePlan;
+use tables::add_export;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{ConstExpr, ExportKind};
-use wasmparser::ExternalKind;
 
 /// How the output is written.
 #[derive(Debug, Clone, Copy)]
 pub struct RewriteOptions {
     pub keep_init_func: bool,
-    /// See [`crate::layout::DEFAULT_MAX_GAP`].
+    /// See [`DEFAULT_MAX_GAP`].
     pub max_gap: u64,
 }
 
 /// Per table, how its slots were written; reported by `-v`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableReport {
+    /// The DFS id of the table's owner.
     pub dfs: u32,
+    /// The table's absolute index in the owner's module.
     pub table: u32,
+    /// Slots after init.
     pub slots: usize,
+    /// Null slots.
     pub nulls: usize,
     /// Written by the owner with function indices: part of Wasmtime's table image.
     pub folded: usize,
@@ -93,37 +102,85 @@ pub fn rewrite(
         tables: Vec::new(),
         sharing: Sharing::default(),
     };
-    let edit = node_edit(model, 0, snapshot, opts, &mut out)?;
-    let bytes = edit_tree(model.bytes, &edit)?;
     // A core init was never a component export; its module keeps the core export.
-    let remove = match (&init.interface, opts.keep_init_func || init.core.is_some()) {
-        (_, true) => None,
-        (None, false) => Some(Removal::Root(&init.func)),
-        (Some(iface), false) => Some(Removal::FromInstance {
-            iface,
-            func: &init.func,
-        }),
+    let remove = match opts.keep_init_func || init.core.is_some() {
+        true => None,
+        false => Some(init),
     };
-    out.bytes = match remove {
-        None => bytes,
-        Some(remove) => remove_export(&bytes, remove)?,
-    };
+    let edit = node_edit(model, 0, snapshot, opts, remove, &mut out)?;
+    out.bytes = edit_tree(model.bytes, &edit)?;
     Ok(out)
+}
+
+/// The removal of `func`, a function export of `scope`.
+fn export_removal(scope: &Scope, func: &str) -> Result<ExportRemoval> {
+    let export = scope
+        .exports
+        .iter()
+        .find(|e| e.kind == wasmparser::ComponentExternalKind::Func && e.name == func)
+        .with_context(|| {
+            format!(
+                "{}: no function export named '{func}' to remove",
+                scope.path
+            )
+        })?;
+    Ok(ExportRemoval {
+        name: func.to_string(),
+        entry: export.entry,
+        target: export.index,
+    })
 }
 
 /// The edit of one node's body: a version of each module per distinct instance state, a
 /// version of each nested definition per distinct child body, and the node's restore module.
+///
+/// `remove` is the init export to remove from this node (the root), which may sit in the
+/// body of one of its children (an exported interface instance made by a nested component).
 fn node_edit<'a>(
     model: &'a Model,
     node: usize,
     snapshot: &Snapshot,
     opts: RewriteOptions,
+    remove: Option<&InitFunc>,
     out: &mut Rewritten,
 ) -> Result<BodyEdit<'a>> {
     let n = &model.nodes[node];
     let scope = &model.scopes[n.scope];
     let mut edit = BodyEdit::new(scope);
+    // The child instance whose body loses the init export.
+    let mut remove_in_child = None;
+    match remove {
+        None => {}
+        Some(InitFunc {
+            interface: None,
+            func,
+            ..
+        }) => edit.remove_export = Some(export_removal(scope, func)?),
+        Some(InitFunc {
+            interface: Some(iface),
+            func,
+            ..
+        }) => {
+            edit.strip_ascription = Some(iface.clone());
+            match scope.locate_instance_export(iface)? {
+                LocatedInstance::FromExports { entry } => {
+                    edit.remove_instance_item = Some((entry, func.clone()))
+                }
+                LocatedInstance::Instantiated { instance, scope: s } => {
+                    let removal = export_removal(&model.scopes[s], func).map_err(|e| {
+                        anyhow::anyhow!(
+                            "removing `{func}` from the component behind `{iface}`: {e}"
+                        )
+                    })?;
+                    remove_in_child = Some((instance, removal));
+                }
+            }
+        }
+    }
     if !n.live {
+        if let Some((instance, removal)) = remove_in_child {
+            remove_from_idle_child(model, n, &mut edit, instance, removal)?;
+        }
         return Ok(edit);
     }
     let view = model.view(node);
@@ -162,7 +219,12 @@ fn node_edit<'a>(
     for child in live_children {
         let c = &model.nodes[child];
         let ordinal = ordinal_of(c)?;
-        let child_edit = node_edit(model, child, snapshot, opts, out)?;
+        let mut child_edit = node_edit(model, child, snapshot, opts, None, out)?;
+        if let Some((_, removal)) =
+            remove_in_child.take_if(|(i, _)| Some(*i) == c.instance.map(|i| i.0))
+        {
+            child_edit.remove_export = Some(removal);
+        }
         let entry = c.instance.context("bug: child node without instance")?.1;
         let (version, new) = match instantiations[ordinal] {
             1 => (0, true),
@@ -176,19 +238,46 @@ fn node_edit<'a>(
         }
         edit.component_version.insert(entry, version);
     }
+    if let Some((instance, removal)) = remove_in_child {
+        remove_from_idle_child(model, n, &mut edit, instance, removal)?;
+    }
     if let Some(restore) = scope_out.restore {
-        let counts = edit.counts(scope.counts);
-        edit.append = Some(Box::new(move |component| {
-            restore.append(scope, counts, component)
-        }));
+        edit.append = Some(Box::new(move |body| restore.append(scope, body)));
     }
     Ok(edit)
+}
+
+/// Removes an export from the definition behind component instance `instance` of node `n`,
+/// which runs no core code: that definition gets one version, without the export.
+fn remove_from_idle_child(
+    model: &Model,
+    n: &Node,
+    edit: &mut BodyEdit,
+    instance: u32,
+    removal: ExportRemoval,
+) -> Result<()> {
+    let scope = &model.scopes[n.scope];
+    let child = n
+        .children
+        .iter()
+        .map(|c| &model.nodes[*c])
+        .find(|c| c.instance.map(|i| i.0) == Some(instance))
+        .context("bug: the instance behind the init's interface has no node")?;
+    let ordinal = scope
+        .components
+        .iter()
+        .position(|(_, s)| *s == child.scope)
+        .context("bug: a child node's definition is not in its parent scope")?;
+    let mut child_edit = BodyEdit::new(&model.scopes[child.scope]);
+    child_edit.remove_export = Some(removal);
+    edit.components[ordinal].1 = vec![child_edit];
+    Ok(())
 }
 
 /// One node's rewritten modules (by local id), restore module and table reports (local ids).
 struct ScopeOutput {
     modules: Vec<Vec<u8>>,
-    restore: Option<crate::restore::Restore>,
+    restore: Option<restore::Restore>,
     reports: Vec<TableReport>,
 }
 
@@ -205,7 +294,6 @@ fn rewrite_scope(
         .map(|_| ModuleEdit::default())
         .collect();
     let mut restore = RestorePlan::default();
-    let mut reports = Vec::new();
 
     for instance in &model.instances {
         let dfs = instance.dfs;
@@ -231,7 +319,7 @@ fn rewrite_scope(
             edit.global_inits.insert(*index, const_expr(*value));
         }
         for (index, value) in &state.ref_globals {
-            let heap = match info.all_globals[*index as usize].content_type {
+            let heap = match info.globals[*index as usize].content_type {
                 wasmparser::ValType::Ref(rt) => RoundtripReencoder.ref_type(rt)?.heap_type,
                 _ => bail!("global {index} is not a reference"),
             };
@@ -257,112 +345,7 @@ fn rewrite_scope(
         }
     }
 
-    // Table slots: pick a writer for each, then emit segments per writer.
-    let mut writes: BTreeMap<(u32, u32), Vec<(u32, u32)>> = BTreeMap::new(); // (writer, table) → (slot, func)
-    for instance in &model.instances {
-        let owner = instance.dfs;
-        for table in &states[owner as usize].tables {
-            let mut report = TableReport {
-                dfs: owner,
-                table: table.index,
-                slots: table.slots.len(),
-                ..Default::default()
-            };
-            edits[owner as usize]
-                .table_mins
-                .insert(table.index, table.slots.len() as u64);
-            // Index-form writes by the owner fold only when they are function indices into a
-            // funcref table; typed tables need expressions and are replayed, so they count as
-            // written by others.
-            let foldable = is_plain_funcref(model, owner, table.index);
-            for (slot, value) in table.slots.iter().enumerate() {
-                let slot = slot as u32;
-                let Some(src) = value else {
-                    report.nulls += 1;
-                    continue;
-                };
-                if let Some(f) = names.name(owner, src) {
-                    writes
-                        .entry((owner, table.index))
-                        .or_default()
-                        .push((slot, f));
-                    match foldable {
-                        true => report.folded += 1,
-                        false => report.by_others += 1,
-                    }
-                    continue;
-                }
-                report.by_others += 1;
-                let importer = names
-                    .table_importers(owner, table.index)
-                    .iter()
-                    .find_map(|&(w, t)| names.name(w, src).map(|f| (w, t, f)));
-                match importer {
-                    Some((w, t, f)) => writes.entry((w, t)).or_default().push((slot, f)),
-                    None => {
-                        if let Source::Defined { dfs, index } = src {
-                            let (info, edit) = (model.module_of(*dfs), &mut edits[*dfs as usize]);
-                            add_export(
-                                info,
-                                edit,
-                                restore_export("func", *index),
-                                ExportKind::Func,
-                                *index,
-                            );
-                        }
-                        let (info, edit) = (model.module_of(owner), &mut edits[owner as usize]);
-                        add_export(
-                            info,
-                            edit,
-                            restore_export("table", table.index),
-                            ExportKind::Table,
-                            table.index,
-                        );
-                        restore.write_slot(owner, table.index, slot, *src);
-                    }
-                }
-            }
-            reports.push(report);
-        }
-    }
-    for ((writer, table), mut slots) in writes {
-        slots.sort_unstable();
-        let info = model.module_of(writer);
-        let plain = is_plain_funcref(model, writer, table);
-        let ty = RoundtripReencoder.ref_type(info.tables[table as usize].element_type)?;
-        let defined = table >= info.imported_tables;
-        let segments = edits[writer as usize]
-            .active_elems
-            .get_or_insert_with(Vec::new);
-        for run in runs(&slots) {
-            let offset = run[0].0;
-            let funcs: Vec<u32> = run.iter().map(|(_, f)| *f).collect();
-            let segment = if plain {
-                ElemSegment::ActiveFuncs {
-                    table,
-                    offset,
-                    funcs,
-                }
-            } else {
-                ElemSegment::ActiveExprs {
-                    table,
-                    offset,
-                    ty,
-                    funcs,
-                }
-            };
-            // Foldable segments go first: Wasmtime stops folding at the first one it cannot.
-            if defined && plain {
-                let at = segments
-                    .iter()
-                    .take_while(|s| matches!(s, ElemSegment::ActiveFuncs { .. }))
-                    .count();
-                segments.insert(at, segment);
-            } else {
-                segments.push(segment);
-            }
-        }
-    }
+    let reports = tables::write_tables(model, states, &names, &mut edits, &mut restore)?;
 
     let mut modules = Vec::new();
     for (instance, edit) in model.instances.iter().zip(edits) {
@@ -380,102 +363,6 @@ fn rewrite_scope(
         restore,
         reports,
     })
-}
-
-/// Adds an export unless the module (or the edit) already has it: a snapshot of a snapshot
-/// keeps the restore exports it already has.
-fn add_export(
-    info: &crate::module_info::ModuleInfo,
-    edit: &mut ModuleEdit,
-    name: String,
-    kind: ExportKind,
-    index: u32,
-) {
-    let exists = info.exports.iter().any(|(n, _, _)| *n == name)
-        || edit.extra_exports.iter().any(|(n, _, _)| *n == name);
-    if !exists {
-        edit.extra_exports.push((name, kind, index));
-    }
-}
-
-/// Consecutive slots, split at gaps; `slots` is sorted by slot.
-pub(crate) fn runs(slots: &[(u32, u32)]) -> Vec<&[(u32, u32)]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=slots.len() {
-        if i == slots.len() || slots[i].0 != slots[i - 1].0 + 1 {
-            out.push(&slots[start..i]);
-            start = i;
-        }
-    }
-    out
-}
-
-/// Whether table `table` of instance `dfs` holds plain (nullable, untyped) funcrefs, the only
-/// element type index-form segments can initialize.
-fn is_plain_funcref(model: &Scope, dfs: u32, table: u32) -> bool {
-    let ty = model.module_of(dfs).tables[table as usize].element_type;
-    ty == wasmparser::RefType::FUNCREF
-}
-
-/// Which function index, if any, names a canonical function inside each instance; and which
-/// instances import each table.
-pub struct FuncNames {
-    names: Vec<HashMap<Source, u32>>,
-    importers: HashMap<(u32, u32), Vec<(u32, u32)>>,
-}
-
-impl FuncNames {
-    fn new(model: &Scope) -> Result<Self> {
-        let mut names = Vec::new();
-        let mut importers: HashMap<(u32, u32), Vec<(u32, u32)>> = HashMap::new();
-        for instance in &model.instances {
-            let dfs = instance.dfs;
-            let info = model.module_of(dfs);
-            let mut map = HashMap::new();
-            for i in 0..info.imported_funcs {
-                let src = resolve(model, dfs, ExternalKind::Func, i).with_context(|| {
-                    format!("{}: function import {i}", instance.describe(model))
-                })?;
-                map.entry(src).or_insert(i);
-            }
-            names.push(map);
-            for t in 0..info.imported_tables {
-                if let Source::Defined { dfs: owner, index } =
-                    resolve(model, dfs, ExternalKind::Table, t)?
-                {
-                    importers.entry((owner, index)).or_default().push((dfs, t));
-                }
-            }
-        }
-        Ok(FuncNames { names, importers })
-    }
-
-    /// The index under which instance `dfs` can refer to `src`.
-    pub fn name(&self, dfs: u32, src: &Source) -> Option<u32> {
-        match src {
-            Source::Defined { dfs: d, index } if *d == dfs => Some(*index),
-            _ => self.names.get(dfs as usize)?.get(src).copied(),
-        }
-    }
-
-    /// Instances (and their table index) that import table `table` of `owner`.
-    pub fn table_importers(&self, owner: u32, table: u32) -> &[(u32, u32)] {
-        self.importers
-            .get(&(owner, table))
-            .map_or(&[], |v| v.as_slice())
-    }
-
-    /// Some instance and function index through which `src` is imported, for its type.
-    pub fn any_name(&self, src: &Source) -> Option<(u32, u32)> {
-        if let Source::Defined { dfs, index } = src {
-            return Some((*dfs, *index));
-        }
-        self.names
-            .iter()
-            .enumerate()
-            .find_map(|(dfs, m)| m.get(src).map(|f| (dfs as u32, *f)))
-    }
 }
 
 fn const_expr(value: GlobalValue) -> ConstExpr {

@@ -10,19 +10,29 @@
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
+/// One captured pipeline init.
 #[derive(Debug, Clone, Default)]
 pub struct Capture {
+    /// The un-initialized component.
     pub input: PathBuf,
+    /// The component the pipeline pre-initialized itself, to compare answers with.
     pub reference: Option<PathBuf>,
+    /// WAVE calls to compare.
     pub calls: Vec<String>,
+    /// The init function spec.
     pub init: String,
+    /// The init gets WASI.
     pub allow_wasi: bool,
+    /// Preopened directories: host path, guest path.
     pub dirs: Vec<(PathBuf, String)>,
+    /// Environment variables of the init.
     pub env: Vec<(String, String)>,
+    /// A file the init reads as stdin.
     pub stdin: Option<PathBuf>,
 }
 
 impl Capture {
+    /// Reads a capture file (`compsnap.args`).
     pub fn load(path: &Path) -> Result<Capture> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -30,6 +40,7 @@ impl Capture {
         Capture::parse(&text, dir).with_context(|| format!("{}", path.display()))
     }
 
+    /// Parses a capture's text; relative paths are relative to `dir`.
     pub fn parse(text: &str, dir: &Path) -> Result<Capture> {
         let at = |p: &str| dir.join(p);
         let mut c = Capture {

@@ -1,4 +1,4 @@
-//! On-disk cache of compiled instrumented components.
+//! Compiling the instrumented component, and the on-disk cache of compiled components.
 //!
 //! Compiling is nearly all of a large snapshot's time (a 10–20 MB JavaScript or Python
 //! component takes Cranelift tens of seconds), and build pipelines snapshot the same engine
@@ -10,7 +10,7 @@
 //! Loading trusts the file: Wasmtime runs deserialized machine code as is, so the cache
 //! directory must be writable only by its user, like any build cache.
 
-use anyhow::Result;
+use anyhow::{anyhow, Result};
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use wasmtime::component::Component;
 use wasmtime::Engine;
 
 /// The cache file for `instrumented` compiled by `engine`.
-pub fn entry(dir: &Path, engine: &Engine, instrumented: &[u8]) -> PathBuf {
+fn entry(dir: &Path, engine: &Engine, instrumented: &[u8]) -> PathBuf {
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
     engine
         .precompile_compatibility_hash()
@@ -31,14 +31,20 @@ pub fn entry(dir: &Path, engine: &Engine, instrumented: &[u8]) -> PathBuf {
     dir.join(format!("{hex}.cwasm"))
 }
 
+/// Compiles the instrumented component.
+pub fn compile(engine: &Engine, instrumented: &[u8]) -> Result<Component> {
+    Component::new(engine, instrumented)
+        .map_err(|e| anyhow!("Wasmtime cannot compile the component: {e:#}"))
+}
+
 /// Compiles `instrumented`, or loads it from the cache in `dir`; says whether it was cached.
-pub fn compile(
+pub fn compile_cached(
     engine: &Engine,
     instrumented: &[u8],
     dir: Option<&Path>,
 ) -> Result<(Component, bool)> {
     let Some(dir) = dir else {
-        return Ok((crate::run::compile(engine, instrumented)?, false));
+        return Ok((compile(engine, instrumented)?, false));
     };
     let path = entry(dir, engine, instrumented);
     if path.exists() {
@@ -48,7 +54,7 @@ pub fn compile(
             return Ok((component, true));
         }
     }
-    let component = crate::run::compile(engine, instrumented)?;
+    let component = compile(engine, instrumented)?;
     if let Ok(bytes) = component.serialize() {
         // Best effort: a failed write leaves no partial entry and is retried next time.
         let _ = store(dir, &path, &bytes);

@@ -4,7 +4,7 @@
 //! can become a funcref (element segment items, `ref.func` in code and constant expressions,
 //! exports). Only those need a probe prologue or, when imported, a shim.
 
-use crate::parse::{CORE_PREFIX, RESTORE_PREFIX};
+use crate::protocol::{CORE_PREFIX, RESTORE_PREFIX};
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -43,11 +43,10 @@ pub struct ModuleInfo<'a> {
     pub signatures: Vec<Option<Signature>>,
     /// Byte range of the type section, copied whole wherever a type's identity matters.
     pub type_section: Option<Range<usize>>,
-    /// Defined memories, in index order after the imported ones.
+    /// Every memory, imported ones first, by absolute index.
     pub memories: Vec<MemoryType>,
-    pub globals: Vec<GlobalType>,
     /// Every global, imported ones first, by absolute index.
-    pub all_globals: Vec<GlobalType>,
+    pub globals: Vec<GlobalType>,
     /// Every table, imported ones first, by absolute index.
     pub tables: Vec<TableType>,
     pub start: Option<u32>,
@@ -98,10 +97,21 @@ impl ModuleInfo<'_> {
         self.globals
             .iter()
             .enumerate()
+            .skip(self.imported_globals as usize)
             .filter(|(_, g)| g.mutable)
-            .map(|(i, g)| (self.imported_globals + i as u32, *g))
+            .map(|(i, g)| (i as u32, *g))
     }
 
+    /// Absolute indices and types of the memories this module defines.
+    pub fn defined_memories(&self) -> impl Iterator<Item = (u32, MemoryType)> + '_ {
+        self.memories
+            .iter()
+            .enumerate()
+            .skip(self.imported_memories as usize)
+            .map(|(i, m)| (i as u32, *m))
+    }
+
+    /// Absolute indices and types of the tables this module defines.
     pub fn defined_tables(&self) -> impl Iterator<Item = (u32, TableType)> + '_ {
         self.tables
             .iter()
@@ -146,7 +156,6 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         type_section: None,
         memories: Vec::new(),
         globals: Vec::new(),
-        all_globals: Vec::new(),
         tables: Vec::new(),
         start: None,
         exports: Vec::new(),
@@ -196,13 +205,14 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                             info.tables.push(ty);
                             ExternalKind::Table
                         }
-                        TypeRef::Memory(_) => {
+                        TypeRef::Memory(ty) => {
                             info.imported_memories += 1;
+                            info.memories.push(ty);
                             ExternalKind::Memory
                         }
                         TypeRef::Global(ty) => {
                             info.imported_globals += 1;
-                            info.all_globals.push(ty);
+                            info.globals.push(ty);
                             ExternalKind::Global
                         }
                         TypeRef::Tag(_) => ExternalKind::Tag,
@@ -249,11 +259,10 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                 for global in reader {
                     let global = global?;
                     if global.ty.shared && global.ty.mutable {
-                        let index = info.all_globals.len();
+                        let index = info.globals.len();
                         bail!("global {index}: shared mutable globals are not supported");
                     }
                     info.globals.push(global.ty);
-                    info.all_globals.push(global.ty);
                     declare_const_expr(&mut info.declared, &global.init_expr)?;
                 }
             }

@@ -13,7 +13,7 @@ use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
     CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Elements, ExportKind,
     ExportSection, Function, FunctionSection, GlobalSection, GlobalType, MemorySection, MemoryType,
-    Module, RawSection, RefType, TableSection,
+    Module, RawSection, RefType, SectionId, TableSection,
 };
 use wasmparser::{DataKind, ElementItems, ElementKind, FunctionBody, Parser, Payload};
 
@@ -76,33 +76,38 @@ pub enum ElemSegment {
     Declared(Vec<u32>),
 }
 
-/// Canonical section order, to know where a missing section must be inserted.
-fn rank(id: u8) -> u8 {
+/// Where section `id` goes in a module: the binary format's order, in which the tag section
+/// sits between memory and global, and data count before code.
+fn rank(id: SectionId) -> u8 {
+    use SectionId::*;
     match id {
-        1 => 1,   // type
-        2 => 2,   // import
-        3 => 3,   // function
-        4 => 4,   // table
-        5 => 5,   // memory
-        13 => 6,  // tag
-        6 => 7,   // global
-        7 => 8,   // export
-        8 => 9,   // start
-        9 => 10,  // element
-        12 => 11, // data count
-        10 => 12, // code
-        11 => 13, // data
-        _ => 0,
+        Custom => 0,
+        Type => 1,
+        Import => 2,
+        Function => 3,
+        Table => 4,
+        Memory => 5,
+        Tag => 6,
+        Global => 7,
+        Export => 8,
+        Start => 9,
+        Element => 10,
+        DataCount => 11,
+        Code => 12,
+        Data => 13,
     }
 }
 
-const FUNCTION: u8 = 3;
-const MEMORY: u8 = 5;
-const GLOBAL: u8 = 7;
-const EXPORT: u8 = 8;
-const ELEMENT: u8 = 10;
-const CODE: u8 = 12;
-const DATA: u8 = 13;
+/// The section with id `id`, if it is a standard one.
+fn section_id(id: u8) -> Option<SectionId> {
+    use SectionId::*;
+    [
+        Custom, Type, Import, Function, Table, Memory, Global, Export, Start, Element, Code, Data,
+        DataCount, Tag,
+    ]
+    .into_iter()
+    .find(|s| *s as u8 == id)
+}
 
 /// Applies `edit` to `bytes` and returns the new module.
 pub fn edit_module(bytes: &[u8], edit: ModuleEdit<'_>) -> Result<Vec<u8>> {
@@ -115,7 +120,7 @@ struct Editor<'b, 'e> {
     out: Module,
     re: RoundtripReencoder,
     /// Sections (by rank) that still have to be written, because the module lacks them.
-    pending: BTreeSet<u8>,
+    pending: BTreeSet<(u8, SectionId)>,
     imports: Imports,
     code: Option<(CodeSection, u32, u32)>, // section, remaining bodies, next function index
     has_data_count: bool,
@@ -131,26 +136,27 @@ struct Imports {
 
 impl<'b, 'e> Editor<'b, 'e> {
     fn new(bytes: &'b [u8], edit: ModuleEdit<'e>) -> Self {
-        let mut pending = BTreeSet::new();
+        let mut missing = Vec::new();
         if !edit.extra_funcs.is_empty() {
-            pending.extend([FUNCTION, CODE]);
+            missing.extend([SectionId::Function, SectionId::Code]);
         }
         if !edit.extra_memories.is_empty() {
-            pending.insert(MEMORY);
+            missing.push(SectionId::Memory);
         }
         if !edit.extra_globals.is_empty() {
-            pending.insert(GLOBAL);
+            missing.push(SectionId::Global);
         }
         if !edit.extra_exports.is_empty() {
-            pending.insert(EXPORT);
+            missing.push(SectionId::Export);
         }
         let new_elems = edit.active_elems.as_ref().is_some_and(|e| !e.is_empty());
         if new_elems || !edit.extra_elems.is_empty() {
-            pending.insert(ELEMENT);
+            missing.push(SectionId::Element);
         }
         if edit.active_data.as_ref().is_some_and(|d| !d.is_empty()) {
-            pending.insert(DATA);
+            missing.push(SectionId::Data);
         }
+        let pending = missing.into_iter().map(|id| (rank(id), id)).collect();
         Editor {
             bytes,
             edit,
@@ -166,8 +172,8 @@ impl<'b, 'e> Editor<'b, 'e> {
     fn run(mut self) -> Result<Vec<u8>> {
         for payload in Parser::new(0).parse_all(self.bytes) {
             let payload = payload?;
-            if let Some((id, _)) = payload.as_section() {
-                if rank(id) > 0 {
+            if let Some(id) = payload.as_section().and_then(|(id, _)| section_id(id)) {
+                if id != SectionId::Custom {
                     self.flush_pending_before(rank(id));
                 }
             }
@@ -179,45 +185,45 @@ impl<'b, 'e> Editor<'b, 'e> {
 
     /// Writes every missing section that belongs before a section of rank `next`.
     fn flush_pending_before(&mut self, next: u8) {
-        while let Some(&r) = self.pending.first() {
+        while let Some(&(r, id)) = self.pending.first() {
             if r >= next {
                 break;
             }
-            self.pending.remove(&r);
-            match r {
-                FUNCTION => {
+            self.pending.remove(&(r, id));
+            match id {
+                SectionId::Function => {
                     let mut s = FunctionSection::new();
                     self.extra_function_types(&mut s);
                     self.out.section(&s);
                 }
-                MEMORY => {
+                SectionId::Memory => {
                     let mut s = MemorySection::new();
                     self.edit.extra_memories.iter().for_each(|m| {
                         s.memory(*m);
                     });
                     self.out.section(&s);
                 }
-                GLOBAL => {
+                SectionId::Global => {
                     let mut s = GlobalSection::new();
                     self.extra_global_entries(&mut s);
                     self.out.section(&s);
                 }
-                EXPORT => {
+                SectionId::Export => {
                     let mut s = ExportSection::new();
                     self.extra_export_entries(&mut s);
                     self.out.section(&s);
                 }
-                ELEMENT => {
+                SectionId::Element => {
                     let mut s = ElementSection::new();
                     self.extra_elem_entries(&mut s);
                     self.out.section(&s);
                 }
-                CODE => {
+                SectionId::Code => {
                     let mut s = CodeSection::new();
                     self.extra_code_entries(&mut s);
                     self.out.section(&s);
                 }
-                DATA => {
+                SectionId::Data => {
                     let mut s = DataSection::new();
                     self.extra_data_entries(&mut s);
                     self.out.section(&s);
@@ -243,7 +249,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                         wasmparser::TypeRef::Tag(_) => {}
                     }
                 }
-                self.raw(2, reader.range());
+                self.raw(SectionId::Import, reader.range());
             }
             Payload::FunctionSection(reader) if !e.extra_funcs.is_empty() => {
                 let mut s = FunctionSection::new();
@@ -251,7 +257,8 @@ impl<'b, 'e> Editor<'b, 'e> {
                     s.function(ty?);
                 }
                 self.extra_function_types(&mut s);
-                self.pending.remove(&FUNCTION);
+                self.pending
+                    .remove(&(rank(SectionId::Function), SectionId::Function));
                 self.out.section(&s);
             }
             Payload::TableSection(reader) if !e.table_mins.is_empty() => {
@@ -285,7 +292,8 @@ impl<'b, 'e> Editor<'b, 'e> {
                 for m in &e.extra_memories {
                     s.memory(*m);
                 }
-                self.pending.remove(&MEMORY);
+                self.pending
+                    .remove(&(rank(SectionId::Memory), SectionId::Memory));
                 self.out.section(&s);
             }
             Payload::GlobalSection(reader)
@@ -310,7 +318,8 @@ impl<'b, 'e> Editor<'b, 'e> {
                     s.global(ty, &init);
                 }
                 self.extra_global_entries(&mut s);
-                self.pending.remove(&GLOBAL);
+                self.pending
+                    .remove(&(rank(SectionId::Global), SectionId::Global));
                 self.out.section(&s);
             }
             Payload::ExportSection(reader) if !e.extra_exports.is_empty() => {
@@ -320,7 +329,8 @@ impl<'b, 'e> Editor<'b, 'e> {
                     s.export(export.name, self.re.export_kind(export.kind)?, export.index);
                 }
                 self.extra_export_entries(&mut s);
-                self.pending.remove(&EXPORT);
+                self.pending
+                    .remove(&(rank(SectionId::Export), SectionId::Export));
                 self.out.section(&s);
             }
             Payload::StartSection { .. } if e.drop_start => {}
@@ -335,13 +345,14 @@ impl<'b, 'e> Editor<'b, 'e> {
                     self.element(&mut s, i as u32, element?)?;
                 }
                 self.extra_elem_entries(&mut s);
-                self.pending.remove(&ELEMENT);
+                self.pending
+                    .remove(&(rank(SectionId::Element), SectionId::Element));
                 self.out.section(&s);
             }
             Payload::DataCountSection { count, range } => {
                 self.has_data_count = true;
                 match &e.active_data {
-                    None => self.raw(12, range),
+                    None => self.raw(SectionId::DataCount, range),
                     // Every original segment keeps its index (see the data section below).
                     Some(added) => {
                         self.out.section(&DataCountSection {
@@ -356,7 +367,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                 ..
             } => {
                 if e.body_edit.is_none() && e.extra_funcs.is_empty() {
-                    self.raw(10, range);
+                    self.raw(SectionId::Code, range);
                 } else {
                     self.code = Some((CodeSection::new(), count, self.imports.funcs));
                     if count == 0 {
@@ -406,12 +417,13 @@ impl<'b, 'e> Editor<'b, 'e> {
                     }
                 }
                 self.extra_data_entries(&mut s);
-                self.pending.remove(&DATA);
+                self.pending
+                    .remove(&(rank(SectionId::Data), SectionId::Data));
                 self.out.section(&s);
             }
             other => {
                 if let Some((id, range)) = other.as_section() {
-                    self.raw(id, range);
+                    self.raw_id(id, range);
                 }
             }
         }
@@ -469,7 +481,8 @@ impl<'b, 'e> Editor<'b, 'e> {
     fn finish_code(&mut self) {
         if let Some((mut section, _, _)) = self.code.take() {
             self.extra_code_entries(&mut section);
-            self.pending.remove(&CODE);
+            self.pending
+                .remove(&(rank(SectionId::Code), SectionId::Code));
             self.out.section(&section);
         }
     }
@@ -545,7 +558,12 @@ impl<'b, 'e> Editor<'b, 'e> {
         }
     }
 
-    fn raw(&mut self, id: u8, range: std::ops::Range<u64>) {
+    fn raw(&mut self, id: SectionId, range: std::ops::Range<u64>) {
+        self.raw_id(id as u8, range);
+    }
+
+    /// Copies a section, custom ones included, byte for byte.
+    fn raw_id(&mut self, id: u8, range: std::ops::Range<u64>) {
         self.out.section(&RawSection {
             id,
             data: &self.bytes[usize_range(range)],

@@ -9,27 +9,23 @@
 //! - each table slot (and reference global) is identified by probing (see `probe`) and sent
 //!   as one u64 per slot.
 
-use crate::instrument::{
-    global_export, memory_export, table_export, Plan, Record, DROPS_EXPORT, PROBE_OUT_EXPORT,
-    PROBING_EXPORT,
+use super::probe::{
+    candidate_types, dummy_body, emit_body, identify_body, identify_ref, is_func_ref, probe_table,
+    read_out_body, set_probing_body, Ctx,
 };
-use crate::parse::{IndexCounts, Scope};
-use crate::probe::{
-    candidate_types, copy_types, dummy_body, emit_body, identify_body, identify_ref, is_func_ref,
-    probe_table, read_out_body, set_probing_body, Ctx, Shift,
+use crate::encode::builder::{BodyBuilder, ModuleBuilder};
+use crate::encode::types::{memarg, Shift};
+use crate::model::Scope;
+use crate::protocol::{
+    global_export, memory_export, table_export, Plan, Record, DROPS_EXPORT, DUMP_EXPORT,
+    PROBE_OUT_EXPORT, PROBING_EXPORT,
 };
 use anyhow::{bail, Result};
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
-    Alias, BlockType, CanonicalFunctionSection, CanonicalOption, CodeSection, Component,
-    ComponentAliasSection, ComponentExportKind, ComponentExportSection, ComponentTypeSection,
-    ComponentValType, EntityType, ExportKind, ExportSection, Function, FunctionSection,
-    GlobalSection, ImportSection, InstanceSection, Instruction, MemArg, MemArgTarget, MemoryType,
-    Module, ModuleArg, ModuleSection, RefType, TableType, TypeSection, ValType,
+    BlockType, CanonicalOption, EntityType, ExportKind, Function, Instruction, MemoryType, Module,
+    RefType, TableType, ValType,
 };
-
-/// The component export the host calls after init to stream all state.
-pub const DUMP_EXPORT: &str = "compsnap-dump";
 
 /// Largest chunk passed in one `put` call: 2^10 pages = 64 MiB. Wasmtime charges every byte
 /// a host call lifts against a per-call "hostcall fuel" (128 MiB by default), even for a
@@ -48,40 +44,19 @@ impl Accessor {
         })
     }
 
-    /// Appends the accessor and its `compsnap-dump` export to a body whose sizes (sink
-    /// prepended) are `counts`; returns the size of the component function space after it.
-    pub fn append(
-        &self,
-        scope: &Scope,
-        counts: IndexCounts,
-        plan: &Plan,
-        component: &mut Component,
-    ) -> u32 {
-        append_sections(scope, counts, plan, &self.module, component);
-        counts.component_funcs + 2
+    /// Appends the accessor and its `compsnap-dump` export to a body (sink prepended).
+    pub fn append(&self, scope: &Scope, plan: &Plan, body: &mut BodyBuilder) {
+        append_sections(scope, plan, &self.module, body);
     }
 }
 
 /// Re-exports the dump functions of child instances: (component instance, [(child's export
-/// name, name to export it as)]). `funcs` is the size of the component function space.
-pub fn append_reexports(
-    component: &mut Component,
-    mut funcs: u32,
-    children: &[(u32, Vec<(String, String)>)],
-) {
+/// name, name to export it as)]).
+pub fn append_reexports(body: &mut BodyBuilder, children: &[(u32, Vec<(String, String)>)]) {
     for (instance, names) in children {
         for (name, as_name) in names {
-            let mut aliases = ComponentAliasSection::new();
-            aliases.alias(Alias::InstanceExport {
-                instance: *instance,
-                kind: ComponentExportKind::Func,
-                name,
-            });
-            component.section(&aliases);
-            let mut exports = ComponentExportSection::new();
-            exports.export(as_name, ComponentExportKind::Func, funcs, None);
-            component.section(&exports);
-            funcs += 2;
+            let func = body.add_func_alias(*instance, name);
+            body.add_func_export(as_name, func);
         }
     }
 }
@@ -109,20 +84,9 @@ struct AccessorModule {
     args: Vec<Arg>,
 }
 
-/// Index bookkeeping while the accessor module is built.
-#[derive(Default)]
-struct Spaces {
-    types: u32,
-    funcs: u32,
-    memories: u32,
-    globals: u32,
-    tables: u32,
-}
-
 impl AccessorModule {
     fn build(model: &Scope, plan: &Plan) -> Result<Self> {
-        let mut sp = Spaces::default();
-        let mut types = TypeSection::new();
+        let mut m = ModuleBuilder::new();
         let probes = plan
             .records
             .iter()
@@ -130,53 +94,44 @@ impl AccessorModule {
 
         // Every module's types, shifted, when identities have to be probed.
         let type_offset = match probes {
-            true => copy_types(model, &mut types, &mut sp.types)?,
+            true => m.add_types_of(model)?,
             false => vec![0; model.instances.len()],
         };
-        let ty_put = sp.types;
-        types.ty().function([ValType::I32; 3], []);
-        let ty_void = ty_put + 1;
-        types.ty().function([], []);
-        let ty_emit = ty_put + 2;
-        types.ty().function([ValType::I64], []);
-        let ty_read = ty_put + 3;
-        types.ty().function([], [ValType::I64]);
-        let ty_set = ty_put + 4;
-        types.ty().function([ValType::I32], []);
-        let ty_identify = ty_put + 5;
-        types
-            .ty()
-            .function([ValType::Ref(RefType::FUNCREF)], [ValType::I64]);
+        let ty_put = m.add_func_type(&[ValType::I32; 3], &[]);
+        let ty_void = m.add_func_type(&[], &[]);
+        let ty_emit = m.add_func_type(&[ValType::I64], &[]);
+        let ty_read = m.add_func_type(&[], &[ValType::I64]);
+        let ty_set = m.add_func_type(&[ValType::I32], &[]);
+        let ty_identify = m.add_func_type(&[ValType::Ref(RefType::FUNCREF)], &[ValType::I64]);
 
-        let mut imports = ImportSection::new();
         let mut args = Vec::new();
-        let import = |imports: &mut ImportSection,
+        let import = |m: &mut ModuleBuilder,
                       args: &mut Vec<Arg>,
                       name: String,
                       ty: EntityType,
                       kind,
                       from| {
-            imports.import("a", &name, ty);
+            let index = m.add_import("a", &name, ty);
             args.push(Arg { name, kind, from });
+            index
         };
         import(
-            &mut imports,
+            &mut m,
             &mut args,
             "scratch".into(),
             EntityType::Memory(memory_type(0)),
             ExportKind::Memory,
             ArgFrom::Scratch,
         );
-        sp.memories += 1;
-        import(
-            &mut imports,
+        let put = import(
+            &mut m,
             &mut args,
             "put".into(),
             EntityType::Function(ty_put),
             ExportKind::Func,
             ArgFrom::Put(None),
         );
-        sp.funcs += 1;
+        debug_assert_eq!(put, PUT, "dump calls the scratch `put` as function {PUT}");
 
         // Per record: what dump needs to reach it.
         let mut reach: Vec<Reach> = Vec::new();
@@ -189,50 +144,39 @@ impl AccessorModule {
                         memory_export(*memory)
                     };
                     let memory_arg = args.len();
-                    import(
-                        &mut imports,
+                    let memory = import(
+                        &mut m,
                         &mut args,
                         format!("m{r}"),
                         EntityType::Memory(memory_type(0)),
                         ExportKind::Memory,
                         ArgFrom::Instance { dfs: *dfs, export },
                     );
-                    import(
-                        &mut imports,
+                    let put = import(
+                        &mut m,
                         &mut args,
                         format!("p{r}"),
                         EntityType::Function(ty_put),
                         ExportKind::Func,
                         ArgFrom::Put(Some(memory_arg)),
                     );
-                    reach.push(Reach::Memory {
-                        memory: sp.memories,
-                        put: sp.funcs,
-                    });
-                    sp.memories += 1;
-                    sp.funcs += 1;
+                    reach.push(Reach::Memory { memory, put });
                 }
                 Record::Globals { dfs, globals } => {
                     let mut list = Vec::new();
                     for (j, (index, ty)) in globals.iter().enumerate() {
-                        let gt = wasm_encoder::GlobalType {
-                            val_type: *ty,
-                            mutable: true,
-                            shared: false,
-                        };
-                        import(
-                            &mut imports,
+                        let global = import(
+                            &mut m,
                             &mut args,
                             format!("g{r}_{j}"),
-                            EntityType::Global(gt),
+                            EntityType::Global(mutable(*ty)),
                             ExportKind::Global,
                             ArgFrom::Instance {
                                 dfs: *dfs,
                                 export: global_export(*index),
                             },
                         );
-                        list.push((sp.globals, *ty));
-                        sp.globals += 1;
+                        list.push((global, *ty));
                     }
                     reach.push(Reach::Globals(list));
                 }
@@ -248,8 +192,8 @@ impl AccessorModule {
                         maximum: None,
                         shared: false,
                     };
-                    import(
-                        &mut imports,
+                    let table = import(
+                        &mut m,
                         &mut args,
                         format!("t{r}"),
                         EntityType::Table(tt),
@@ -260,78 +204,58 @@ impl AccessorModule {
                         },
                     );
                     reach.push(Reach::Table {
-                        table: sp.tables,
+                        table,
                         func: is_func_ref(info, &ty.element_type),
                     });
-                    sp.tables += 1;
                 }
                 Record::RefGlobals { dfs, globals } => {
                     let info = model.module_of(*dfs);
                     let mut list = Vec::new();
                     for (j, index) in globals.iter().enumerate() {
-                        let g = info.all_globals[*index as usize];
+                        let g = info.globals[*index as usize];
                         let wasmparser::ValType::Ref(rt) = g.content_type else {
                             bail!("global {index} is not a reference");
                         };
                         let val_type =
                             ValType::Ref(Shift(type_offset[*dfs as usize]).ref_type(rt)?);
-                        let gt = wasm_encoder::GlobalType {
-                            val_type,
-                            mutable: true,
-                            shared: false,
-                        };
-                        import(
-                            &mut imports,
+                        let global = import(
+                            &mut m,
                             &mut args,
                             format!("rg{r}_{j}"),
-                            EntityType::Global(gt),
+                            EntityType::Global(mutable(val_type)),
                             ExportKind::Global,
                             ArgFrom::Instance {
                                 dfs: *dfs,
                                 export: global_export(*index),
                             },
                         );
-                        list.push((sp.globals, is_func_ref(info, &rt)));
-                        sp.globals += 1;
+                        list.push((global, is_func_ref(info, &rt)));
                     }
                     reach.push(Reach::RefGlobals(list));
                 }
             }
         }
-        // Probe flags of every instance.
+        // Probe flags of every instance: (local id, probing, probe_out).
         let mut flags = Vec::new();
         if probes {
-            let i32_mut = wasm_encoder::GlobalType {
-                val_type: ValType::I32,
-                mutable: true,
-                shared: false,
-            };
             for instance in &model.instances {
                 let dfs = instance.dfs;
-                import(
-                    &mut imports,
-                    &mut args,
-                    format!("probing{dfs}"),
-                    EntityType::Global(i32_mut),
-                    ExportKind::Global,
-                    ArgFrom::Instance {
-                        dfs,
-                        export: PROBING_EXPORT.into(),
-                    },
-                );
-                import(
-                    &mut imports,
-                    &mut args,
-                    format!("out{dfs}"),
-                    EntityType::Global(i32_mut),
-                    ExportKind::Global,
-                    ArgFrom::Instance {
-                        dfs,
-                        export: PROBE_OUT_EXPORT.into(),
-                    },
-                );
-                flags.push((dfs, sp.globals, sp.globals + 1));
-                sp.globals += 2;
+                let mut flag = |name: String, export: &str| {
+                    import(
+                        &mut m,
+                        &mut args,
+                        name,
+                        EntityType::Global(mutable(ValType::I32)),
+                        ExportKind::Global,
+                        ArgFrom::Instance {
+                            dfs,
+                            export: export.into(),
+                        },
+                    )
+                };
+                let probing = flag(format!("probing{dfs}"), PROBING_EXPORT);
+                let out = flag(format!("out{dfs}"), PROBE_OUT_EXPORT);
+                flags.push((dfs, probing, out));
             }
         }
         let candidates = if probes {
@@ -340,71 +264,61 @@ impl AccessorModule {
             Vec::new()
         };
 
-        // Defined: the buffer pointer, then dump, emit, read_out, set_probing, identify.
-        let ptr = sp.globals;
-        let f_dump = sp.funcs;
-        let f_emit = f_dump + 1;
-        let f_read = f_dump + 2;
-        let f_set = f_dump + 3;
-        let f_identify = f_dump + 4;
+        // Defined: the buffer pointer, then dump, emit, read_out, set_probing, identify and
+        // the dummies identify refers to.
+        let ptr = m.add_global(
+            mutable(ValType::I32),
+            &wasm_encoder::ConstExpr::i32_const(0),
+        );
+        let f_dump = m.add_func(ty_void);
+        let f_emit = m.add_func(ty_emit);
+        let f_read = m.add_func(ty_read);
+        let f_set = m.add_func(ty_set);
+        let f_identify = m.add_func(ty_identify);
         let ctx = Ctx {
             ptr,
             f_emit,
             f_set,
             f_identify,
         };
-
         let (identify, dummies) = identify_body(
             model,
             &candidates,
             &type_offset,
             f_read,
             f_dump,
-            f_identify + 1,
+            m.next_func(),
         )?;
-        let mut funcs = FunctionSection::new();
-        let mut code = CodeSection::new();
-        for (ty, body) in [
-            (ty_void, dump_body(plan, &reach, &ctx)),
-            (ty_emit, emit_body(ptr)),
-            (ty_read, read_out_body(&flags)),
-            (ty_set, set_probing_body(&flags)),
-            (ty_identify, identify),
-        ] {
-            funcs.function(ty);
-            code.function(&body);
-        }
-        for dummy in &dummies {
-            funcs.function(dummy.0);
-            code.function(&dummy_body(model, dummy, &type_offset)?);
-        }
+        m.set_body(f_dump, dump_body(plan, &reach, &ctx));
+        m.set_body(f_emit, emit_body(ptr));
+        m.set_body(f_read, read_out_body(&flags));
+        m.set_body(f_set, set_probing_body(&flags));
+        m.set_body(f_identify, identify);
         // `ref.func` in code needs its targets declared.
-        let mut elements = wasm_encoder::ElementSection::new();
-        let declared: Vec<u32> = std::iter::once(f_dump)
-            .chain((0..dummies.len() as u32).map(|d| f_identify + 1 + d))
-            .collect();
-        elements.declared(wasm_encoder::Elements::Functions(declared.into()));
-        let mut globals = GlobalSection::new();
-        globals.global(
-            wasm_encoder::GlobalType {
-                val_type: ValType::I32,
-                mutable: true,
-                shared: false,
-            },
-            &wasm_encoder::ConstExpr::i32_const(0),
-        );
-        let mut exports = ExportSection::new();
-        exports.export("dump", ExportKind::Func, f_dump);
+        let mut declared = vec![f_dump];
+        for dummy in &dummies {
+            let f = m.add_func(dummy.0);
+            m.set_body(f, dummy_body(model, dummy, &type_offset)?);
+            declared.push(f);
+        }
+        m.elements()
+            .declared(wasm_encoder::Elements::Functions(declared.into()));
+        m.export("dump", ExportKind::Func, f_dump);
+        Ok(AccessorModule {
+            module: m.finish(),
+            args,
+        })
+    }
+}
 
-        let mut module = Module::new();
-        module.section(&types);
-        module.section(&imports);
-        module.section(&funcs);
-        module.section(&globals);
-        module.section(&exports);
-        module.section(&elements);
-        module.section(&code);
-        Ok(AccessorModule { module, args })
+/// The scratch memory's `put`: the accessor's first import, so function 0.
+const PUT: u32 = 0;
+
+fn mutable(val_type: ValType) -> wasm_encoder::GlobalType {
+    wasm_encoder::GlobalType {
+        val_type,
+        mutable: true,
+        shared: false,
     }
 }
 
@@ -478,27 +392,15 @@ fn put_buffer(f: &mut Function, tag: i32, len: Option<i32>, ctx: &Ctx) {
         Some(len) => f.instruction(&Instruction::I32Const(len)),
         None => f.instruction(&Instruction::GlobalGet(ctx.ptr)),
     };
-    f.instruction(&Instruction::Call(0));
+    f.instruction(&Instruction::Call(PUT));
 }
 
-fn append_sections(
-    model: &Scope,
-    c: IndexCounts,
-    plan: &Plan,
-    accessor: &AccessorModule,
-    component: &mut Component,
-) {
+fn append_sections(model: &Scope, plan: &Plan, accessor: &AccessorModule, body: &mut BodyBuilder) {
     let instance_of = |dfs: u32| model.instances[dfs as usize].core_instance_index;
 
-    // The sink is prepended to the body (see `tree_edit`); only the dump's type is new.
+    // The sink is prepended to the body (see `encode::tree`); only the dump's type is new.
     let sink = 0;
-    let dump_ty = c.component_types;
-    let mut types = ComponentTypeSection::new();
-    types
-        .function()
-        .params(Vec::<(&str, ComponentValType)>::new())
-        .result(None);
-    component.section(&types);
+    let dump_ty = body.add_void_func_type();
 
     // Scratch memory for globals and probe results; it grows as needed.
     let max_globals = plan
@@ -515,99 +417,48 @@ fn append_sections(
     let mut mem = wasm_encoder::MemorySection::new();
     mem.memory(memory_type(scratch_pages));
     scratch.section(&mem);
-    let mut exports = ExportSection::new();
+    let mut exports = wasm_encoder::ExportSection::new();
     exports.export("memory", ExportKind::Memory, 0);
     scratch.section(&exports);
-    component.section(&ModuleSection(&scratch));
-    let scratch_instance = c.core_instances;
-    let mut instances = InstanceSection::new();
-    instances.instantiate(c.modules, Vec::<(&str, ModuleArg)>::new());
-    component.section(&instances);
+    let scratch_module = body.add_module(&scratch);
+    let scratch_instance = body.add_instantiation(scratch_module, &[]);
 
-    // Alias every item the accessor imports; remember each one's index in the root's space.
-    let mut aliases = ComponentAliasSection::new();
-    let mut next = [c.core_funcs, c.core_tables, c.core_memories, c.core_globals];
-    let slot = |kind: ExportKind| match kind {
-        ExportKind::Func => 0,
-        ExportKind::Table => 1,
-        ExportKind::Memory => 2,
-        _ => 3,
-    };
-    let mut alias =
-        |aliases: &mut ComponentAliasSection, instance: u32, kind: ExportKind, name: &str| {
-            aliases.alias(Alias::CoreInstanceExport {
-                instance,
-                kind,
-                name,
-            });
-            let i = next[slot(kind)];
-            next[slot(kind)] += 1;
-            i
-        };
-    let scratch_memory = alias(&mut aliases, scratch_instance, ExportKind::Memory, "memory");
+    // Alias every item the accessor imports; remember each one's index in the body's space.
+    let scratch_memory = body.add_core_alias(scratch_instance, ExportKind::Memory, "memory");
     let mut indices = vec![0u32; accessor.args.len()];
     for (a, arg) in accessor.args.iter().enumerate() {
         match &arg.from {
             ArgFrom::Scratch => indices[a] = scratch_memory,
             ArgFrom::Put(_) => {}
             ArgFrom::Instance { dfs, export } => {
-                indices[a] = alias(&mut aliases, instance_of(*dfs), arg.kind, export);
+                indices[a] = body.add_core_alias(instance_of(*dfs), arg.kind, export);
             }
         }
     }
-    component.section(&aliases);
 
     // The sink lowered over the scratch memory and over each dumped memory.
-    let mut canon = CanonicalFunctionSection::new();
-    let mut lowered = next[0];
     for (a, arg) in accessor.args.iter().enumerate() {
         if let ArgFrom::Put(record) = arg.from {
             let memory = match record {
                 None => scratch_memory,
                 Some(memory_arg) => indices[memory_arg],
             };
-            canon.lower(sink, [CanonicalOption::Memory(memory)]);
-            indices[a] = lowered;
-            lowered += 1;
+            indices[a] = body.add_lower(sink, &[CanonicalOption::Memory(memory)]);
         }
     }
-    component.section(&canon);
 
-    let args_instance = c.core_instances + 1;
-    let mut instances = InstanceSection::new();
-    instances.export_items(
-        accessor
-            .args
-            .iter()
-            .zip(&indices)
-            .map(|(arg, index)| (arg.name.as_str(), arg.kind, *index)),
-    );
-    component.section(&instances);
-
-    component.section(&ModuleSection(&accessor.module));
-    let accessor_instance = c.core_instances + 2;
-    let mut instances = InstanceSection::new();
-    instances.instantiate(c.modules + 1, [("a", ModuleArg::Instance(args_instance))]);
-    component.section(&instances);
-
-    let mut aliases = ComponentAliasSection::new();
-    aliases.alias(Alias::CoreInstanceExport {
-        instance: accessor_instance,
-        kind: ExportKind::Func,
-        name: "dump",
-    });
-    component.section(&aliases);
-    let mut canon = CanonicalFunctionSection::new();
-    canon.lift(lowered, dump_ty, []);
-    component.section(&canon);
-    let mut exports = ComponentExportSection::new();
-    exports.export(
-        DUMP_EXPORT,
-        ComponentExportKind::Func,
-        c.component_funcs,
-        None,
-    );
-    component.section(&exports);
+    let items: Vec<(&str, ExportKind, u32)> = accessor
+        .args
+        .iter()
+        .zip(&indices)
+        .map(|(arg, index)| (arg.name.as_str(), arg.kind, *index))
+        .collect();
+    let args_instance = body.add_instance_of_items(&items);
+    let module = body.add_module(&accessor.module);
+    let accessor_instance = body.add_instantiation(module, &[("a", args_instance)]);
+    let dump = body.add_core_alias(accessor_instance, ExportKind::Func, "dump");
+    let lifted = body.add_lift(dump, dump_ty);
+    body.add_func_export(DUMP_EXPORT, lifted);
 }
 
 fn memory_type(minimum: u64) -> MemoryType {
@@ -617,15 +468,6 @@ fn memory_type(minimum: u64) -> MemoryType {
         memory64: false,
         shared: false,
         page_size_log2: None,
-    }
-}
-
-pub(crate) fn memarg(align: u32) -> MemArg {
-    MemArg {
-        offset: 0,
-        align,
-        target: MemArgTarget::Memory(0),
-        ordering: None,
     }
 }
 

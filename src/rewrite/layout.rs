@@ -1,4 +1,5 @@
-//! Memory snapshot → active data segments, laid out for Wasmtime's copy-on-write memory image.
+//! Memory snapshot → active data segments, laid out for Wasmtime's copy-on-write memory image;
+//! and table slots → runs, one element segment each.
 //!
 //! Wasmtime builds a memory image when every active segment has a constant offset inside the
 //! memory minimum, which is all this layout emits. Within that, the choice is how many zero
@@ -8,7 +9,7 @@
 //! `layout_gap_threshold` test for the measurement); the segment count is capped so that a
 //! pathological heap cannot produce a module that is slow to validate and instantiate.
 
-use crate::edit::DataSegment;
+use crate::encode::module::DataSegment;
 
 /// Zero gaps up to this many bytes are merged into the surrounding segment. Measured on a
 /// heap-like memory: 6 to 8 bytes give the smallest output (12 costs 5% more, 0 costs 7%).
@@ -45,6 +46,19 @@ pub fn layout(memory: u32, runs: &[(u64, Vec<u8>)], max_gap: u64) -> Vec<DataSeg
             }),
         }
         end = offset + bytes.len() as u64;
+    }
+    out
+}
+
+/// Consecutive slots, split at gaps; `slots` is sorted by slot.
+pub(super) fn runs(slots: &[(u32, u32)]) -> Vec<&[(u32, u32)]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=slots.len() {
+        if i == slots.len() || slots[i].0 != slots[i - 1].0 + 1 {
+            out.push(&slots[start..i]);
+            start = i;
+        }
     }
     out
 }

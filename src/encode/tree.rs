@@ -1,14 +1,20 @@
-//! Re-encoding of a whole component tree, shared by `instrument` and `rewrite`.
+//! Re-encoding of a whole component tree in one pass, shared by `instrument` and `rewrite`.
 //!
 //! Each component body gets a [`BodyEdit`]: new bytes for the modules it defines, several
 //! *versions* of a module or nested definition (one per distinct state of the instances that
-//! use it), the host sink prepended, and sections appended. Versions are inserted right after
-//! the definition they copy, and the sink's type and import go first, so later entries of those
-//! index spaces move up. Every reference is remapped, including `alias outer` references from
-//! deeper bodies and inline type declarations into the bodies that moved; a type declaration's
-//! own index spaces never move.
+//! use it), the host sink prepended, a function export removed, and sections appended.
+//! Versions are inserted right after the definition they copy, and the sink's type and import
+//! go first, so later entries of those index spaces move up. Every reference is remapped,
+//! including `alias outer` references from deeper bodies and inline type declarations into the
+//! bodies that moved; a type declaration's own index spaces never move.
+//!
+//! Removing an export is not free either: in the component model an export adds an entry to
+//! its sort's index space. References to the removed entry go to the function it exported,
+//! and every later function index moves down by one.
 
-use crate::parse::{IndexCounts, Scope};
+use super::builder::BodyBuilder;
+use crate::model::{IndexCounts, Scope};
+use crate::protocol::SINK_IMPORT;
 use anyhow::{anyhow, Result};
 use std::collections::{HashMap, HashSet};
 use wasm_encoder::reencode::{component_utils, Reencode, ReencodeComponent};
@@ -19,16 +25,27 @@ use wasm_encoder::{
 };
 use wasmparser::{Parser, Payload};
 
-/// The component import through which accessors stream state to the host.
-pub const SINK_IMPORT: &str = "compsnap-sink";
 /// Component types the sink prepends: `list<u8>` and the sink's function type.
-pub const SINK_TYPES: u32 = 2;
+const SINK_TYPES: u32 = 2;
 
-/// Sections appended after a body's last one.
-pub type Append<'a> = Box<dyn Fn(&mut Component) + 'a>;
+/// Items appended after a body's last section.
+pub type Append<'a> = Box<dyn Fn(&mut BodyBuilder) + 'a>;
+
+/// A function export to remove from a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRemoval {
+    /// The export's name.
+    pub name: String,
+    /// The component function index the export itself creates.
+    pub entry: u32,
+    /// The component function it exports.
+    pub target: u32,
+}
 
 /// How one component body is re-encoded.
 pub struct BodyEdit<'a> {
+    /// Sizes of the body's index spaces in the input.
+    counts: IndexCounts,
     /// Per module definition (by ordinal): its index and the versions to emit in its place.
     /// No versions keeps the original.
     pub modules: Vec<(u32, Vec<Vec<u8>>)>,
@@ -45,12 +62,20 @@ pub struct BodyEdit<'a> {
     /// Component instance-section entries (by position) that get `with "compsnap-sink"`.
     pub sink_args: HashSet<u32>,
     pub append: Option<Append<'a>>,
+    /// The function export to remove.
+    pub remove_export: Option<ExportRemoval>,
+    /// Removes the function export `.1` from the inline-export component instance at
+    /// instance-section entry `.0`.
+    pub remove_instance_item: Option<(u32, String)>,
+    /// The instance export whose type ascription goes (its instance lost an item).
+    pub strip_ascription: Option<String>,
 }
 
 impl<'a> BodyEdit<'a> {
     /// An edit that changes nothing yet.
     pub fn new(scope: &Scope) -> Self {
         BodyEdit {
+            counts: scope.counts,
             modules: scope
                 .modules
                 .iter()
@@ -66,12 +91,16 @@ impl<'a> BodyEdit<'a> {
             sink: false,
             sink_args: HashSet::new(),
             append: None,
+            remove_export: None,
+            remove_instance_item: None,
+            strip_ascription: None,
         }
     }
 
     /// An edit that changes nothing, for a body compsnap does not touch.
     fn unchanged() -> Self {
         BodyEdit {
+            counts: IndexCounts::default(),
             modules: Vec::new(),
             module_version: HashMap::new(),
             components: Vec::new(),
@@ -79,6 +108,9 @@ impl<'a> BodyEdit<'a> {
             sink: false,
             sink_args: HashSet::new(),
             append: None,
+            remove_export: None,
+            remove_instance_item: None,
+            strip_ascription: None,
         }
     }
 
@@ -99,28 +131,46 @@ impl<'a> BodyEdit<'a> {
             shifts.types.push((0, SINK_TYPES));
             shifts.funcs.push((0, 1));
         }
+        shifts.removed_func = self.remove_export.as_ref().map(|r| (r.entry, r.target));
         shifts
     }
 
     /// The body's index space sizes after this edit, before anything is appended.
-    pub fn counts(&self, mut counts: IndexCounts) -> IndexCounts {
+    pub fn counts(&self) -> IndexCounts {
         let s = self.shifts();
         let total = |v: &[(u32, u32)]| v.iter().map(|(_, n)| n).sum::<u32>();
+        let mut counts = self.counts;
         counts.modules += total(&s.modules);
         counts.components += total(&s.components);
         counts.component_types += total(&s.types);
         counts.component_funcs += total(&s.funcs);
+        counts.component_funcs -= u32::from(s.removed_func.is_some());
         counts
     }
 }
 
-/// Entries inserted into a body's index spaces: (original index they go before, how many).
+/// Entries inserted into a body's index spaces: (original index they go before, how many);
+/// and the function entry an export removal takes out, with the function it exported.
 #[derive(Debug, Clone, Default)]
 struct Shifts {
     types: Vec<(u32, u32)>,
     funcs: Vec<(u32, u32)>,
     modules: Vec<(u32, u32)>,
     components: Vec<(u32, u32)>,
+    removed_func: Option<(u32, u32)>,
+}
+
+impl Shifts {
+    /// Where component function `index` goes: the removal first, then the insertions (which,
+    /// for functions, are only the sink at 0, so the order does not matter).
+    fn func(&self, index: u32) -> u32 {
+        let index = match self.removed_func {
+            Some((gone, target)) if index == gone => target,
+            Some((gone, _)) if index > gone => index - 1,
+            _ => index,
+        };
+        shift(&self.funcs, index)
+    }
 }
 
 fn shift(inserted: &[(u32, u32)], index: u32) -> u32 {
@@ -150,6 +200,8 @@ fn encode_body(bytes: &[u8], edit: &BodyEdit, outer: &[Option<Shifts>]) -> Resul
         core_instances: 0,
         component_instances: 0,
         error: None,
+        removed_export: false,
+        removed_item: false,
     };
     let mut component = Component::new();
     if edit.sink {
@@ -178,7 +230,24 @@ fn encode_body(bytes: &[u8], edit: &BodyEdit, outer: &[Option<Shifts>]) -> Resul
         e => anyhow!("re-encoding a component: {e:?}"),
     })?;
     if let Some(append) = &edit.append {
-        append(&mut component);
+        let mut body = BodyBuilder::new(&mut component, edit.counts());
+        append(&mut body);
+        body.finish();
+    }
+    if let Some(removal) = &edit.remove_export {
+        if !encoder.removed_export {
+            return Err(anyhow!(
+                "no function export named '{}' to remove",
+                removal.name
+            ));
+        }
+    }
+    if let Some((entry, func)) = &edit.remove_instance_item {
+        if !encoder.removed_item {
+            return Err(anyhow!(
+                "instance-section entry {entry} has no function `{func}` to remove"
+            ));
+        }
     }
     Ok(component.finish())
 }
@@ -196,6 +265,9 @@ struct BodyEncoder<'e, 'a> {
     component_instances: u32,
     /// An error from a nested body, which the reencoder's error type cannot carry.
     error: Option<anyhow::Error>,
+    /// The edit's export removal and instance item removal happened.
+    removed_export: bool,
+    removed_item: bool,
 }
 
 impl BodyEncoder<'_, '_> {
@@ -280,12 +352,62 @@ impl BodyEncoder<'_, '_> {
                     }
                     section.instantiate(target, out);
                 }
-                instance @ wasmparser::ComponentInstance::FromExports(_) => {
+                wasmparser::ComponentInstance::FromExports(items) => {
+                    let mut items = items.into_vec();
+                    if let Some((_, func)) =
+                        (self.edit.remove_instance_item.as_ref()).filter(|(e, _)| *e == index)
+                    {
+                        let before = items.len();
+                        items.retain(|e| {
+                            !(e.kind == wasmparser::ComponentExternalKind::Func
+                                && e.name.full_name() == func.as_str())
+                        });
+                        self.removed_item = items.len() < before;
+                    }
+                    let instance =
+                        wasmparser::ComponentInstance::FromExports(items.into_boxed_slice());
                     self.parse_component_instance(&mut section, instance)?;
                 }
             }
         }
         component.section(&section);
+        Ok(())
+    }
+
+    /// The body's export section, without the removed export and with the ascription of the
+    /// instance that lost an item stripped.
+    fn export_section(
+        &mut self,
+        component: &mut Component,
+        reader: wasmparser::ComponentExportSectionReader<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error> {
+        let mut section = wasm_encoder::ComponentExportSection::new();
+        let mut removed = false;
+        for export in reader {
+            let mut export = export?;
+            let name = export.name.full_name();
+            match export.kind {
+                wasmparser::ComponentExternalKind::Func
+                    if !self.removed_export
+                        && self.edit.remove_export.as_ref().map(|r| r.name.as_str())
+                            == Some(name.as_ref()) =>
+                {
+                    self.removed_export = true;
+                    removed = true;
+                    continue;
+                }
+                wasmparser::ComponentExternalKind::Instance
+                    if self.edit.strip_ascription.as_deref() == Some(name.as_ref()) =>
+                {
+                    export.ty = None;
+                }
+                _ => {}
+            }
+            self.parse_component_export(&mut section, export)?;
+        }
+        if !(removed && section.is_empty()) {
+            component.section(&section);
+        }
         Ok(())
     }
 }
@@ -308,7 +430,36 @@ impl ReencodeComponent for BodyEncoder<'_, '_> {
     }
 
     fn component_func_index(&mut self, index: u32) -> u32 {
-        self.remap(0, |s| &s.funcs, index)
+        match self.frame(0) {
+            Some(s) => s.func(index),
+            None => index,
+        }
+    }
+
+    fn parse_custom_component_name_subsection(
+        &mut self,
+        names: &mut wasm_encoder::ComponentNameSection,
+        section: wasmparser::ComponentName<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        let gone = self.frame(0).and_then(|s| s.removed_func).map(|r| r.0);
+        match (section, gone) {
+            // The removed export's name goes with it; mapping it onto its target would give
+            // that index two names.
+            (wasmparser::ComponentName::Funcs(map), Some(gone)) => {
+                let mut out = wasm_encoder::NameMap::new();
+                for naming in map {
+                    let naming = naming?;
+                    if naming.index != gone {
+                        out.append(self.component_func_index(naming.index), naming.name);
+                    }
+                }
+                names.funcs(&out);
+                Ok(())
+            }
+            (section, _) => {
+                component_utils::parse_custom_component_name_subsection(self, names, section)
+            }
+        }
     }
 
     fn module_index(&mut self, index: u32) -> u32 {
@@ -401,6 +552,9 @@ impl ReencodeComponent for BodyEncoder<'_, '_> {
                 }
                 Payload::ComponentInstanceSection(reader) => {
                     return self.component_instance_section(component, reader)
+                }
+                Payload::ComponentExportSection(reader) => {
+                    return self.export_section(component, reader)
                 }
                 _ => {}
             }

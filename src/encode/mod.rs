@@ -1,0 +1,12 @@
+//! Re-encoding: the only code that writes module and component bytes.
+//!
+//! - [`module`] edits one core module section by section, index-preserving.
+//! - [`tree`] re-encodes a whole component tree in one pass: new module bytes, versions of
+//!   definitions, the prepended sink, a removed export, and what is appended to each body.
+//! - [`builder`] appends to a body or builds a module, handing out each index it allocates.
+//! - [`types`] copies type sections and builds default values.
+
+pub mod builder;
+pub mod module;
+pub mod tree;
+pub mod types;

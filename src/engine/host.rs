@@ -1,0 +1,319 @@
+//! compsnap's own host: WASI preview 2 as the options allow it, trapping stubs for every
+//! other import (so an init that calls one fails with its name), the memory limit, and the
+//! deterministic clocks and randomness `verify` runs both sides with.
+
+use super::RunOptions;
+use crate::protocol::SINK_IMPORT;
+use anyhow::{anyhow, bail, Result};
+use std::time::Duration;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Linker, LinkerInstance, ResourceType};
+use wasmtime::{Engine, ResourceLimiter, Store};
+use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+/// Store data of compsnap's own runs.
+pub struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: MemoryLimit,
+}
+
+/// Fails (traps) a memory growth beyond `--max-memory`; every other growth is Wasmtime's call.
+struct MemoryLimit {
+    max: Option<usize>,
+}
+
+/// The error a growth beyond `--max-memory` fails with.
+#[derive(Debug)]
+pub(crate) struct MemoryLimitExceeded {
+    desired: usize,
+    max: usize,
+}
+
+impl std::fmt::Display for MemoryLimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a memory would grow to {} bytes, beyond --max-memory {} bytes",
+            self.desired, self.max
+        )
+    }
+}
+
+impl std::error::Error for MemoryLimitExceeded {}
+
+impl ResourceLimiter for MemoryLimit {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        match self.max {
+            Some(max) if desired > max => {
+                Err(wasmtime::Error::new(MemoryLimitExceeded { desired, max }))
+            }
+            _ => Ok(true),
+        }
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Returned by import stubs when WASI is not allowed, so the error can name the import.
+#[derive(Debug)]
+pub(crate) struct DeniedImport(String);
+
+impl std::fmt::Display for DeniedImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the init called the import `{}`", self.0)
+    }
+}
+
+impl std::error::Error for DeniedImport {}
+
+/// compsnap's own host for `component`: WASI as `opts` allow it (with their env, stdin and
+/// preopens), trapping stubs for every other import, and the memory limit.
+pub fn host(
+    engine: &Engine,
+    component: &Component,
+    opts: &RunOptions,
+) -> Result<(Linker<Host>, Store<Host>)> {
+    let mut linker = Linker::<Host>::new(engine);
+    if opts.allow_wasi {
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| anyhow!("adding WASI to the linker: {e}"))?;
+        // WASI is defined under its own versions and found by semver-compatible lookup; an
+        // exact-name stub would shadow it, so only non-WASI imports are stubbed.
+        stub_imports(&mut linker, component, engine, |name| {
+            !name.starts_with("wasi:")
+        })?;
+    } else {
+        stub_imports(&mut linker, component, engine, |_| true)?;
+    }
+    let mut wasi = WasiCtx::builder();
+    for (k, v) in &opts.env {
+        wasi.env(k, v);
+    }
+    if opts.inherit_env {
+        wasi.inherit_env();
+    }
+    if opts.inherit_stdio {
+        wasi.inherit_stdio();
+    }
+    if let Some(bytes) = &opts.stdin {
+        wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()));
+    }
+    if let Some(seed) = &opts.replay {
+        replay(&mut wasi, seed);
+    }
+    for (host, guest) in &opts.dirs {
+        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
+            .map_err(|e| anyhow!("preopening directory {}: {e}", host.display()))?;
+    }
+    let host = Host {
+        wasi: wasi.build(),
+        table: ResourceTable::new(),
+        limits: MemoryLimit {
+            max: opts.max_memory,
+        },
+    };
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.limits);
+    Ok((linker, store))
+}
+
+/// Random bytes from `seed` and clocks that tick the same way in every run: the wall clock
+/// stands at the moment the seed was made, the monotonic clock advances 1 µs per reading.
+fn replay(wasi: &mut wasmtime_wasi::WasiCtxBuilder, seed: &[u8; 32]) {
+    use sha2::{Digest, Sha256};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let stream = |label: u8| {
+        let mut bytes = Vec::with_capacity(64 * 32);
+        for block in 0u32..64 {
+            let mut h = Sha256::new();
+            h.update(seed);
+            h.update([label]);
+            h.update(block.to_le_bytes());
+            bytes.extend_from_slice(&h.finalize());
+        }
+        bytes
+    };
+    struct Wall(Duration);
+    impl wasmtime_wasi::HostWallClock for Wall {
+        fn resolution(&self) -> Duration {
+            Duration::from_micros(1)
+        }
+        fn now(&self) -> Duration {
+            self.0
+        }
+    }
+    struct Ticks(AtomicU64);
+    impl wasmtime_wasi::HostMonotonicClock for Ticks {
+        fn resolution(&self) -> u64 {
+            1_000
+        }
+        fn now(&self) -> u64 {
+            self.0.fetch_add(1_000, Ordering::Relaxed)
+        }
+    }
+    let insecure = stream(1);
+    let mut seed128 = [0u8; 16];
+    seed128.copy_from_slice(&stream(2)[..16]);
+    let wall = u64::from_le_bytes(seed[..8].try_into().unwrap_or_default());
+    wasi.secure_random(wasmtime_wasi::Deterministic::new(stream(0)))
+        .insecure_random(wasmtime_wasi::Deterministic::new(insecure))
+        .insecure_random_seed(u128::from_le_bytes(seed128))
+        // Some time in 2020–2035, so guests that sanity-check the date are content.
+        .wall_clock(Wall(Duration::from_secs(
+            1_600_000_000 + wall % 450_000_000,
+        )))
+        .monotonic_clock(Ticks(AtomicU64::new(1_000_000_000)));
+}
+
+/// Defines the imports of `component` selected by `stub` as functions that fail with
+/// [`DeniedImport`].
+/// Stubs the WASI interfaces Wasmtime's WASI does not provide (`wasi:http`, say, which
+/// ComponentizeJS's engine always imports), found by asking the linker what it cannot match.
+/// Call it after `wasmtime_wasi::p2::add_to_linker_sync`, to run components (snapshots
+/// included) on the same host compsnap's init runs on:
+/// an import is only an error if the init calls it, like every other stubbed import.
+/// Resources such an interface shares with a provided one (`wasi:http/types` uses
+/// `wasi:io/streams`'s `input-stream`) must be the provided one's host type, or the stub
+/// does not type-check.
+pub fn stub_unprovided_wasi<T: 'static>(
+    linker: &mut Linker<T>,
+    component: &Component,
+    engine: &Engine,
+) -> Result<()> {
+    let ty = component.component_type();
+    let imports: Vec<_> = ty.imports(engine).collect();
+    // Every resource a provided import exports, with the host type WASI gave it.
+    let mut shared = Vec::new();
+    for (name, item) in &imports {
+        if let ComponentItem::ComponentInstance(instance) = &item.ty {
+            for (export, item) in instance.exports(engine) {
+                if let (ComponentItem::Resource(rt), Some(host)) =
+                    (&item.ty, wasi_resource(name, export))
+                {
+                    shared.push((*rt, host));
+                }
+            }
+        }
+    }
+    let mut stubbed = std::collections::HashSet::new();
+    while let Err(e) = linker.instantiate_pre(component) {
+        // "component imports instance `wasi:http/types@0.2.10`, but a matching …"
+        let message = format!("{e}");
+        let name = message
+            .strip_prefix("component imports ")
+            .and_then(|rest| rest.split('`').nth(1));
+        let Some((name, item)) = name.and_then(|n| imports.iter().find(|(i, _)| *i == n)) else {
+            break;
+        };
+        if !name.starts_with("wasi:") || !stubbed.insert(name.to_string()) {
+            break;
+        }
+        linker.allow_shadowing(true);
+        stub_item(&mut linker.root(), name, name, &item.ty, engine, &shared)?;
+        linker.allow_shadowing(false);
+    }
+    Ok(())
+}
+
+/// The host type Wasmtime's WASI gives the resources other WASI interfaces borrow.
+fn wasi_resource(interface: &str, resource: &str) -> Option<ResourceType> {
+    use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable, IoError};
+    let interface = interface.split('@').next().unwrap_or(interface);
+    Some(match (interface, resource) {
+        ("wasi:io/streams", "input-stream") => ResourceType::host::<DynInputStream>(),
+        ("wasi:io/streams", "output-stream") => ResourceType::host::<DynOutputStream>(),
+        ("wasi:io/poll", "pollable") => ResourceType::host::<DynPollable>(),
+        ("wasi:io/error", "error") => ResourceType::host::<IoError>(),
+        _ => return None,
+    })
+}
+
+fn stub_imports<T: 'static>(
+    linker: &mut Linker<T>,
+    component: &Component,
+    engine: &Engine,
+    stub: impl Fn(&str) -> bool,
+) -> Result<()> {
+    let ty = component.component_type();
+    for (name, item) in ty.imports(engine) {
+        if name == SINK_IMPORT || !stub(name) {
+            continue;
+        }
+        stub_item(&mut linker.root(), name, name, &item.ty, engine, &[])?;
+    }
+    Ok(())
+}
+
+/// Defines `item` as traps. A resource is a fresh host type, unless `shared` maps its
+/// component type to the host type another definition already gave it.
+fn stub_item<T: 'static>(
+    linker: &mut LinkerInstance<'_, T>,
+    name: &str,
+    path: &str,
+    item: &ComponentItem,
+    engine: &Engine,
+    shared: &[(ResourceType, ResourceType)],
+) -> Result<()> {
+    match item {
+        ComponentItem::ComponentFunc(_) => {
+            let owned = path.to_string();
+            linker
+                .func_new(name, move |_, _, _, _| {
+                    Err(wasmtime::Error::new(DeniedImport(owned.clone())))
+                })
+                .map_err(|e| anyhow!("stubbing import `{path}`: {e}"))?;
+        }
+        ComponentItem::ComponentInstance(instance) => {
+            let mut inner = linker
+                .instance(name)
+                .map_err(|e| anyhow!("stubbing import `{path}`: {e}"))?;
+            for (export, item) in instance.exports(engine) {
+                stub_item(
+                    &mut inner,
+                    export,
+                    &format!("{path}#{export}"),
+                    &item.ty,
+                    engine,
+                    shared,
+                )?;
+            }
+        }
+        ComponentItem::Resource(rt) => {
+            let host = shared
+                .iter()
+                .find(|(r, _)| r == rt)
+                .map(|(_, h)| *h)
+                .unwrap_or_else(ResourceType::host::<()>);
+            linker
+                .resource(name, host, |_, _| Ok(()))
+                .map_err(|e| anyhow!("stubbing resource import `{path}`: {e}"))?;
+        }
+        ComponentItem::Type(_) => {}
+        ComponentItem::CoreFunc(_) | ComponentItem::Module(_) | ComponentItem::Component(_) => {
+            bail!("import `{path}`: compsnap cannot provide imported core functions, modules or components")
+        }
+    }
+    Ok(())
+}

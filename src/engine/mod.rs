@@ -1,0 +1,87 @@
+//! The engine layer: the only code that uses Wasmtime.
+//!
+//! - [`compile`]: the engine configuration's compile, and the on-disk cache of compiled
+//!   instrumented components;
+//! - [`host`]: compsnap's own host (WASI when allowed, traps for every other import, the
+//!   memory limit, deterministic clocks and randomness for `verify`);
+//! - [`run`]: instantiate, call the init, and stream every node's state to the sink;
+//! - [`call`]: find an export and make a WAVE call;
+//! - [`progress`]: the progress line on a terminal.
+//!
+//! Failures are turned into messages a user can act on: which import a denied init called,
+//! that the timeout fired, or the trap's Wasm backtrace.
+
+pub mod call;
+pub mod compile;
+pub mod host;
+pub mod progress;
+pub mod run;
+
+use anyhow::{anyhow, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{Config, Engine};
+
+/// How the init function runs.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub allow_wasi: bool,
+    /// Preopened directories: host path, guest path.
+    pub dirs: Vec<(PathBuf, String)>,
+    pub env: Vec<(String, String)>,
+    pub inherit_env: bool,
+    pub inherit_stdio: bool,
+    /// Bytes the init reads from stdin (instead of an empty stdin).
+    pub stdin: Option<Vec<u8>>,
+    pub timeout: Option<Duration>,
+    /// Upper bound for each linear memory, in bytes.
+    pub max_memory: Option<usize>,
+    /// Wasmtime's parallel compilation; `None` keeps its default (on).
+    pub parallel_compilation: Option<bool>,
+    /// Where compiled instrumented components are cached (see `cache`); `None` disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// Compile without Cranelift's optimizations: the init code runs once, so a cheaper
+    /// compile can win end to end.
+    pub fast_compile: bool,
+    /// Seeds WASI randomness and drives its clocks deterministically, so two runs of the
+    /// same init see the same values (`verify` compares such runs).
+    pub replay: Option<[u8; 32]>,
+    /// The progress line, when one is shown.
+    pub progress: Option<Arc<progress::Progress>>,
+}
+
+impl RunOptions {
+    pub(crate) fn progress(&self, stage: impl FnOnce() -> String) {
+        if let Some(p) = &self.progress {
+            p.stage(stage());
+        }
+    }
+}
+
+/// Where the time of a run went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunTimings {
+    pub compile: Duration,
+    /// The compiled component came from the cache.
+    pub cached: bool,
+    pub instantiate: Duration,
+    pub init: Duration,
+    /// Streaming all state out, including every table probe.
+    pub dump: Duration,
+}
+
+/// The engine compsnap uses for its own runs.
+pub fn engine(opts: &RunOptions) -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_multi_memory(true);
+    config.epoch_interruption(opts.timeout.is_some());
+    if let Some(parallel) = opts.parallel_compilation {
+        config.parallel_compilation(parallel);
+    }
+    if opts.fast_compile {
+        config.cranelift_opt_level(wasmtime::OptLevel::None);
+    }
+    Engine::new(&config).map_err(|e| anyhow!("creating the Wasmtime engine: {e}"))
+}

@@ -1,0 +1,244 @@
+//! Instrumentation of one core module: state exports, probe globals, probe prologues, shims
+//! for imported functions that can become funcrefs, and drop tracking. Purely additive: no
+//! index of the original module moves.
+
+use crate::encode::module::{edit_module, ElemSegment, ModuleEdit};
+use crate::encode::types::default_value;
+use crate::model::{CoreInstance, ModuleInfo};
+use crate::protocol::{
+    global_export, memory_export, table_export, Record, DROPS_EXPORT, PROBE_OUT_EXPORT,
+    PROBING_EXPORT,
+};
+use anyhow::{bail, Context, Result};
+use std::collections::HashMap;
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::{
+    BlockType, ConstExpr, ExportKind, Function, GlobalType, Instruction, MemArg, MemArgTarget,
+    MemoryType, ValType,
+};
+use wasmparser::{FunctionBody, Operator};
+
+pub(super) fn instrument_module(
+    instance: &CoreInstance,
+    info: &ModuleInfo,
+) -> Result<(Vec<u8>, Vec<Record>)> {
+    let dfs = instance.dfs;
+    let mut edit = ModuleEdit::default();
+    let mut records = Vec::new();
+    let mut re = RoundtripReencoder;
+
+    for (index, _) in info.defined_memories() {
+        edit.extra_exports
+            .push((memory_export(index), ExportKind::Memory, index));
+        records.push(Record::Memory {
+            dfs,
+            memory: index,
+            drops: false,
+        });
+    }
+    let mut numeric = Vec::new();
+    let mut refs = Vec::new();
+    for (index, ty) in info.mutable_globals() {
+        edit.extra_exports
+            .push((global_export(index), ExportKind::Global, index));
+        match re.val_type(ty.content_type)? {
+            ValType::Ref(_) => refs.push(index),
+            ty => numeric.push((index, ty)),
+        }
+    }
+    if !numeric.is_empty() {
+        records.push(Record::Globals {
+            dfs,
+            globals: numeric,
+        });
+    }
+    for (table, _) in info.defined_tables() {
+        edit.extra_exports
+            .push((table_export(table), ExportKind::Table, table));
+        records.push(Record::Table { dfs, table });
+    }
+    if !refs.is_empty() {
+        records.push(Record::RefGlobals { dfs, globals: refs });
+    }
+
+    // Probe globals.
+    let probing = info.globals.len() as u32;
+    let probe_out = probing + 1;
+    let mutable_i32 = GlobalType {
+        val_type: ValType::I32,
+        mutable: true,
+        shared: false,
+    };
+    edit.extra_globals
+        .push((mutable_i32, ConstExpr::i32_const(0)));
+    edit.extra_globals
+        .push((mutable_i32, ConstExpr::i32_const(-1)));
+    edit.extra_exports
+        .push((PROBING_EXPORT.into(), ExportKind::Global, probing));
+    edit.extra_exports
+        .push((PROBE_OUT_EXPORT.into(), ExportKind::Global, probe_out));
+
+    // Shims for imported functions that can become funcrefs.
+    let first_shim = info.func_types.len() as u32;
+    let mut shims = Vec::new();
+    for &f in info.declared.iter().filter(|f| **f < info.imported_funcs) {
+        let shim = first_shim + shims.len() as u32;
+        edit.redirect.insert(f, shim);
+        let body = shim_body(info, f, probing, probe_out)?;
+        edit.extra_funcs.push((info.func_types[f as usize], body));
+        shims.push(shim);
+    }
+    if !shims.is_empty() {
+        edit.extra_elems.push(ElemSegment::Declared(shims));
+    }
+
+    // Drop tracking.
+    let drops = info.drops_segments.then(|| {
+        let memory = info.memories.len() as u32;
+        let bytes = (info.elem_count + info.data_count) as u64;
+        edit.extra_memories.push(MemoryType {
+            minimum: bytes.div_ceil(1 << 16).max(1),
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        edit.extra_exports
+            .push((DROPS_EXPORT.into(), ExportKind::Memory, memory));
+        records.push(Record::Memory {
+            dfs,
+            memory,
+            drops: true,
+        });
+        memory
+    });
+
+    let redirect = edit.redirect.clone();
+    let probe = Probe { probing, probe_out };
+    edit.body_edit = Some(Box::new(move |func, body: &FunctionBody| {
+        let prologue = info.declared.contains(&func).then_some(&probe);
+        edit_body(info, func, body, prologue, &redirect, drops)
+    }));
+    Ok((edit_module(info.bytes, edit)?, records))
+}
+
+struct Probe {
+    probing: u32,
+    probe_out: u32,
+}
+
+/// Re-encodes `body` with a probe prologue, redirected `ref.func`s and drop tracking, or
+/// returns `None` when none of that applies.
+fn edit_body(
+    info: &ModuleInfo,
+    func: u32,
+    body: &FunctionBody,
+    prologue: Option<&Probe>,
+    redirect: &HashMap<u32, u32>,
+    drops: Option<u32>,
+) -> Result<Option<Function>> {
+    let touches = |op: &Operator| match op {
+        Operator::RefFunc { function_index } => redirect.contains_key(function_index),
+        Operator::ElemDrop { .. } | Operator::DataDrop { .. } => drops.is_some(),
+        _ => false,
+    };
+    if prologue.is_none() {
+        let mut any = false;
+        for op in body.get_operators_reader()? {
+            if touches(&op?) {
+                any = true;
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+    }
+    let mut re = RoundtripReencoder;
+    let mut locals = Vec::new();
+    for local in body.get_locals_reader()? {
+        let (n, ty) = local?;
+        locals.push((n, re.val_type(ty)?));
+    }
+    let mut f = Function::new(locals);
+    if let Some(probe) = prologue {
+        emit_prologue(&mut f, info, func, func, probe)?;
+    }
+    for op in body.get_operators_reader()? {
+        let op = op?;
+        match (&op, drops) {
+            (Operator::RefFunc { function_index }, _) => {
+                let target = *redirect.get(function_index).unwrap_or(function_index);
+                f.instruction(&Instruction::RefFunc(target));
+                continue;
+            }
+            (Operator::ElemDrop { elem_index }, Some(memory)) => {
+                mark_dropped(&mut f, memory, *elem_index);
+            }
+            (Operator::DataDrop { data_index }, Some(memory)) => {
+                mark_dropped(&mut f, memory, info.elem_count + data_index);
+            }
+            _ => {}
+        }
+        f.instruction(&re.instruction(op)?);
+    }
+    Ok(Some(f))
+}
+
+/// `memory[byte] = 1`; stack-neutral, so it can precede the drop whatever its operands.
+fn mark_dropped(f: &mut Function, memory: u32, byte: u32) {
+    f.instruction(&Instruction::I32Const(byte as i32));
+    f.instruction(&Instruction::I32Const(1));
+    f.instruction(&Instruction::I32Store8(MemArg {
+        offset: 0,
+        align: 0,
+        target: MemArgTarget::Memory(memory),
+        ordering: None,
+    }));
+}
+
+/// `if probing { probe_out = report; return <defaults> }`, for function `func`.
+fn emit_prologue(
+    f: &mut Function,
+    info: &ModuleInfo,
+    func: u32,
+    report: u32,
+    probe: &Probe,
+) -> Result<()> {
+    let sig = info
+        .signature(func)
+        .with_context(|| format!("function {func} has no function type"))?;
+    let mut re = RoundtripReencoder;
+    f.instruction(&Instruction::GlobalGet(probe.probing));
+    f.instruction(&Instruction::If(BlockType::Empty));
+    f.instruction(&Instruction::I32Const(report as i32));
+    f.instruction(&Instruction::GlobalSet(probe.probe_out));
+    for ty in &sig.results {
+        let ty = re.val_type(*ty)?;
+        let Some(default) = default_value(ty) else {
+            bail!(
+                "function {func} returns a non-nullable reference, so it cannot be probed \
+                 (its table slot identity cannot be read)"
+            );
+        };
+        f.instruction(&default);
+    }
+    f.instruction(&Instruction::Return);
+    f.instruction(&Instruction::End);
+    Ok(())
+}
+
+/// A shim for imported function `import`: the prologue reporting `import`, then the call.
+fn shim_body(info: &ModuleInfo, import: u32, probing: u32, probe_out: u32) -> Result<Function> {
+    let sig = info
+        .signature(import)
+        .with_context(|| format!("imported function {import} has no function type"))?;
+    let mut f = Function::new([]);
+    emit_prologue(&mut f, info, import, import, &Probe { probing, probe_out })?;
+    for i in 0..sig.params.len() as u32 {
+        f.instruction(&Instruction::LocalGet(i));
+    }
+    f.instruction(&Instruction::Call(import));
+    f.instruction(&Instruction::End);
+    Ok(f)
+}

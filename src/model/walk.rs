@@ -1,0 +1,405 @@
+//! The one reader of component bodies: walks a body's sections and fills its [`Scope`]'s
+//! index spaces the way wasmparser's validator counts them, recursing into nested definitions.
+
+use super::{
+    parse_module, ComponentOrigin, CoreInstance, CoreInstanceKind, Event, IndexCounts,
+    InstanceOrigin, ItemOrigin, RootExport, Scope,
+};
+use crate::protocol::COMPONENT_PREFIX;
+use anyhow::{bail, Context, Result};
+use std::collections::HashMap;
+use wasmparser::{
+    ComponentExternalKind, ComponentOuterAliasKind, ComponentTypeRef, ExternalKind, Instance,
+    InstantiationArgKind, Parser, Payload,
+};
+
+/// Where an entry of a scope's core module space came from.
+enum ModuleSource {
+    Defined(usize),
+    Imported(String),
+    Aliased,
+}
+
+/// Walks one component body, recursing into nested definitions; pushes scopes in pre-order.
+pub(super) fn walk_body<'a>(
+    bytes: &'a [u8],
+    parent: Option<usize>,
+    path: String,
+    scopes: &mut Vec<Option<Scope<'a>>>,
+) -> Result<usize> {
+    let id = scopes.len();
+    scopes.push(None);
+    let mut w = BodyWalker {
+        scope: Scope {
+            id,
+            parent,
+            bytes,
+            path,
+            modules: Vec::new(),
+            instances: Vec::new(),
+            counts: IndexCounts::default(),
+            exports: Vec::new(),
+            core_instances: Vec::new(),
+            core_funcs: Vec::new(),
+            core_tables: Vec::new(),
+            core_memories: Vec::new(),
+            core_globals: Vec::new(),
+            components: Vec::new(),
+            component_space: Vec::new(),
+            component_instance_space: Vec::new(),
+            events: Vec::new(),
+            component_names: HashMap::new(),
+        },
+        module_space: Vec::new(),
+        instance_entries: 0,
+    };
+    let mut skip = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload?;
+        if skip > 0 {
+            match payload {
+                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => skip += 1,
+                Payload::End(_) => skip -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        match payload {
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
+                let module_index = w.module_space.len() as u32;
+                let info = parse_module(
+                    module_index,
+                    &bytes[unchecked_range.start as usize..unchecked_range.end as usize],
+                )
+                .with_context(|| format!("in {}/module {module_index}", w.scope.path))?;
+                w.module_space
+                    .push(ModuleSource::Defined(w.scope.modules.len()));
+                w.scope.modules.push(info);
+                skip = 1;
+            }
+            Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                let index = w.scope.component_space.len() as u32;
+                let child = walk_body(
+                    &bytes[unchecked_range.start as usize..unchecked_range.end as usize],
+                    Some(id),
+                    format!("{}/component {index}", w.scope.path),
+                    scopes,
+                )?;
+                w.scope
+                    .component_space
+                    .push(ComponentOrigin::Defined(child));
+                w.scope.components.push((index, child));
+                skip = 1;
+            }
+            Payload::CustomSection(reader) if reader.name() == "component-name" => {
+                w.names(reader.data(), reader.data_offset());
+            }
+            other => w.payload(other)?,
+        }
+    }
+    let c = &mut w.scope.counts;
+    c.modules = w.module_space.len() as u32;
+    c.components = w.scope.component_space.len() as u32;
+    c.core_instances = w.scope.core_instances.len() as u32;
+    c.core_funcs = w.scope.core_funcs.len() as u32;
+    c.core_tables = w.scope.core_tables.len() as u32;
+    c.core_memories = w.scope.core_memories.len() as u32;
+    c.core_globals = w.scope.core_globals.len() as u32;
+    scopes[id] = Some(w.scope);
+    Ok(id)
+}
+
+struct BodyWalker<'a> {
+    scope: Scope<'a>,
+    module_space: Vec<ModuleSource>,
+    /// Component instance-section entries so far.
+    instance_entries: u32,
+}
+
+impl BodyWalker<'_> {
+    fn payload(&mut self, payload: Payload<'_>) -> Result<()> {
+        let path = self.scope.path.clone();
+        match payload {
+            Payload::InstanceSection(reader) => {
+                for instance in reader {
+                    self.core_instance(instance?)?;
+                }
+            }
+            Payload::CoreTypeSection(reader) => self.scope.counts.core_types += reader.count(),
+            Payload::ComponentTypeSection(reader) => {
+                self.scope.counts.component_types += reader.count()
+            }
+            Payload::ComponentImportSection(reader) => {
+                for import in reader {
+                    let import = import?;
+                    let name = import.name.full_name().into_owned();
+                    check_reserved_component_name(&path, &name, "import")?;
+                    match import.ty {
+                        ComponentTypeRef::Module(_) => {
+                            self.module_space.push(ModuleSource::Imported(name))
+                        }
+                        ComponentTypeRef::Component(_) => self
+                            .scope
+                            .component_space
+                            .push(ComponentOrigin::Imported(name)),
+                        ComponentTypeRef::Func(_) => self.scope.counts.component_funcs += 1,
+                        ComponentTypeRef::Instance(_) => {
+                            self.scope.counts.component_instances += 1;
+                            self.scope
+                                .component_instance_space
+                                .push(InstanceOrigin::Imported);
+                        }
+                        ComponentTypeRef::Type(_) => self.scope.counts.component_types += 1,
+                        ComponentTypeRef::Value(_) => {}
+                    }
+                }
+            }
+            Payload::ComponentCanonicalSection(reader) => {
+                for canon in reader {
+                    if matches!(canon?, wasmparser::CanonicalFunction::Lift { .. }) {
+                        self.scope.counts.component_funcs += 1;
+                    } else {
+                        self.scope.core_funcs.push(ItemOrigin::Canon);
+                    }
+                }
+            }
+            Payload::ComponentAliasSection(reader) => {
+                for alias in reader {
+                    self.alias(alias?);
+                }
+            }
+            Payload::ComponentInstanceSection(reader) => {
+                for instance in reader {
+                    let index = self.scope.counts.component_instances;
+                    self.scope.counts.component_instances += 1;
+                    let entry = self.instance_entries;
+                    self.instance_entries += 1;
+                    let origin = match instance? {
+                        wasmparser::ComponentInstance::Instantiate {
+                            component_index, ..
+                        } => {
+                            self.component_instance(index, entry, component_index)?;
+                            InstanceOrigin::Instantiated {
+                                component: component_index,
+                            }
+                        }
+                        wasmparser::ComponentInstance::FromExports(_) => {
+                            InstanceOrigin::FromExports { entry }
+                        }
+                    };
+                    self.scope.component_instance_space.push(origin);
+                }
+            }
+            Payload::ComponentExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let name = export.name.full_name().into_owned();
+                    check_reserved_component_name(&path, &name, "export")?;
+                    let c = self.scope.counts;
+                    let entry = match export.kind {
+                        ComponentExternalKind::Func => c.component_funcs,
+                        ComponentExternalKind::Instance => c.component_instances,
+                        ComponentExternalKind::Type => c.component_types,
+                        ComponentExternalKind::Module => self.module_space.len() as u32,
+                        ComponentExternalKind::Component => self.scope.component_space.len() as u32,
+                        ComponentExternalKind::Value => 0,
+                    };
+                    self.add_component_item(export.kind, Some(export.index));
+                    self.scope.exports.push(RootExport {
+                        name,
+                        kind: export.kind,
+                        index: export.index,
+                        entry,
+                    });
+                }
+            }
+            Payload::ComponentStartSection { .. } => bail!(
+                "{path}: component start functions are not supported \
+                 (their effects happen outside core wasm state)"
+            ),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Counts an item an alias or an export (of the item with index `exported`) adds to a
+    /// component-level space.
+    fn add_component_item(&mut self, kind: ComponentExternalKind, exported: Option<u32>) {
+        let c = &mut self.scope.counts;
+        match kind {
+            ComponentExternalKind::Module => self.module_space.push(ModuleSource::Aliased),
+            ComponentExternalKind::Component => self.scope.component_space.push(match exported {
+                Some(index) => ComponentOrigin::Export(index),
+                None => ComponentOrigin::Aliased,
+            }),
+            ComponentExternalKind::Func => c.component_funcs += 1,
+            ComponentExternalKind::Instance => {
+                c.component_instances += 1;
+                self.scope.component_instance_space.push(match exported {
+                    Some(index) => InstanceOrigin::Export(index),
+                    None => InstanceOrigin::Aliased,
+                });
+            }
+            ComponentExternalKind::Type => c.component_types += 1,
+            ComponentExternalKind::Value => {}
+        }
+    }
+
+    fn alias(&mut self, alias: wasmparser::ComponentAlias<'_>) {
+        match alias {
+            wasmparser::ComponentAlias::CoreInstanceExport {
+                kind,
+                instance_index,
+                name,
+            } => {
+                let origin = ItemOrigin::Export {
+                    instance: instance_index,
+                    name: name.to_string(),
+                };
+                match kind {
+                    ExternalKind::Func | ExternalKind::FuncExact => {
+                        self.scope.core_funcs.push(origin)
+                    }
+                    ExternalKind::Table => self.scope.core_tables.push(origin),
+                    ExternalKind::Memory => self.scope.core_memories.push(origin),
+                    ExternalKind::Global => self.scope.core_globals.push(origin),
+                    ExternalKind::Tag => {}
+                }
+            }
+            wasmparser::ComponentAlias::InstanceExport { kind, .. } => {
+                self.add_component_item(kind, None)
+            }
+            wasmparser::ComponentAlias::Outer { kind, .. } => match kind {
+                ComponentOuterAliasKind::CoreModule => {
+                    self.module_space.push(ModuleSource::Aliased)
+                }
+                ComponentOuterAliasKind::Component => {
+                    self.scope.component_space.push(ComponentOrigin::Aliased)
+                }
+                ComponentOuterAliasKind::CoreType => self.scope.counts.core_types += 1,
+                ComponentOuterAliasKind::Type => self.scope.counts.component_types += 1,
+            },
+        }
+    }
+
+    fn names(&mut self, data: &[u8], offset: u64) {
+        let reader = wasmparser::ComponentNameSectionReader::new(wasmparser::BinaryReader::new(
+            data, offset,
+        ));
+        for section in reader.into_iter().flatten() {
+            match section {
+                wasmparser::ComponentName::Components(map) => {
+                    for naming in map.into_iter().flatten() {
+                        self.scope
+                            .component_names
+                            .insert(naming.index, naming.name.to_string());
+                    }
+                }
+                // wit-component names the modules it links here (the preview1 adapter among
+                // them), not in the modules' own name sections.
+                wasmparser::ComponentName::CoreModules(map) => {
+                    for naming in map.into_iter().flatten() {
+                        let source = self.module_space.get(naming.index as usize);
+                        if let Some(ModuleSource::Defined(ordinal)) = source {
+                            let info = &mut self.scope.modules[*ordinal];
+                            info.name.get_or_insert_with(|| naming.name.to_string());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn core_instance(&mut self, instance: Instance<'_>) -> Result<()> {
+        let index = self.scope.core_instances.len() as u32;
+        let path = &self.scope.path;
+        let (module_index, args) = match instance {
+            Instance::Instantiate { module_index, args } => (module_index, args),
+            Instance::FromExports(exports) => {
+                let items = exports
+                    .iter()
+                    .map(|e| (e.name.to_string(), e.kind, e.index))
+                    .collect();
+                self.scope
+                    .core_instances
+                    .push(CoreInstanceKind::FromExports(items));
+                return Ok(());
+            }
+        };
+        let args = args
+            .iter()
+            .filter(|a| a.kind == InstantiationArgKind::Instance)
+            .map(|a| (a.name.to_string(), a.index))
+            .collect();
+        let ordinal = match self.module_space.get(module_index as usize) {
+            Some(ModuleSource::Defined(ordinal)) => *ordinal,
+            Some(ModuleSource::Imported(name)) => bail!(
+                "{path}/core instance {index}: instantiates imported core module '{name}' \
+                 (module {module_index}); its code is not in the component, so it cannot be \
+                 snapshotted"
+            ),
+            Some(ModuleSource::Aliased) | None => bail!(
+                "{path}/core instance {index}: instantiates module {module_index}, which is an \
+                 alias (of another component instance's export, or of an outer component's \
+                 module); compsnap snapshots modules instantiated in the scope that defines them"
+            ),
+        };
+        let dfs = self.scope.instances.len() as u32;
+        self.scope.instances.push(CoreInstance {
+            dfs,
+            global: dfs,
+            module: ordinal,
+            core_instance_index: index,
+            args,
+        });
+        self.scope.events.push(Event::Core(dfs));
+        self.scope
+            .core_instances
+            .push(CoreInstanceKind::Instantiated { dfs });
+        Ok(())
+    }
+
+    fn component_instance(
+        &mut self,
+        instance: u32,
+        entry: u32,
+        component_index: u32,
+    ) -> Result<()> {
+        let path = &self.scope.path;
+        match self.scope.component_space.get(component_index as usize) {
+            Some(ComponentOrigin::Defined(scope)) => {
+                self.scope.events.push(Event::Component {
+                    instance,
+                    entry,
+                    scope: *scope,
+                });
+                Ok(())
+            }
+            Some(ComponentOrigin::Imported(name)) => bail!(
+                "{path}/instance {instance}: instantiates imported component '{name}' \
+                 (component {component_index}); its code is not in the component, so it cannot \
+                 be snapshotted"
+            ),
+            Some(ComponentOrigin::Aliased | ComponentOrigin::Export(_)) | None => bail!(
+                "{path}/instance {instance}: instantiates component {component_index}, which is \
+                 an alias (of another component instance's export, or of an outer component's \
+                 definition); compsnap snapshots components instantiated in the scope that \
+                 defines them"
+            ),
+        }
+    }
+}
+
+fn check_reserved_component_name(path: &str, name: &str, what: &str) -> Result<()> {
+    if name.starts_with(COMPONENT_PREFIX) {
+        bail!(
+            "{path}: {what} '{name}' uses the prefix '{COMPONENT_PREFIX}' that compsnap reserves"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The contract between the instrumented component and the host: the names compsnap reserves,
+//! the slot codes the accessor sends, and the [`TreePlan`] that says what each `put` carries.
+//!
+//! `instrument` writes all of this into the component; `engine` finds the exports by these
+//! names; `snapshot` decodes the stream with the plan; `rewrite` keeps only the restore
+//! exports. Nothing here depends on any other part of the crate.
+
+use wasm_encoder::ValType;
+
+/// Prefix of every core export name compsnap adds while instrumenting.
+pub const CORE_PREFIX: &str = "__compsnap";
+/// Prefix of the core exports a snapshot keeps for its restore module. Allowed in inputs, so a
+/// snapshot can be snapshotted again; never added twice.
+pub const RESTORE_PREFIX: &str = "__compsnap_restore_";
+/// Prefix of every component import/export name compsnap adds while instrumenting.
+pub const COMPONENT_PREFIX: &str = "compsnap-";
+
+/// The component import through which accessors stream state to the host:
+/// `func(tag: u32, data: list<u8>)`.
+pub const SINK_IMPORT: &str = "compsnap-sink";
+/// The component export the host calls after init to stream one node's state; nested nodes'
+/// dumps are re-exported as `compsnap-dump-c0`, `compsnap-dump-c0-c1`, … (see [`Dump`]).
+pub const DUMP_EXPORT: &str = "compsnap-dump";
+/// The component export under which the instrumentation lifts a core init function.
+pub const CORE_INIT_EXPORT: &str = "compsnap-init";
+
+/// The export of defined memory `index` of an instrumented module.
+pub fn memory_export(index: u32) -> String {
+    format!("{CORE_PREFIX}_memory{index}")
+}
+
+/// The export of mutable global `index` of an instrumented module.
+pub fn global_export(index: u32) -> String {
+    format!("{CORE_PREFIX}_global{index}")
+}
+
+/// The export of defined table `index` of an instrumented module.
+pub fn table_export(index: u32) -> String {
+    format!("{CORE_PREFIX}_table{index}")
+}
+
+/// An export the output keeps for its restore module: `kind` is `func`, `table` or `global`.
+pub fn restore_export(kind: &str, index: u32) -> String {
+    format!("{RESTORE_PREFIX}{kind}{index}")
+}
+
+/// The probe flag of an instrumented module: while set, probed functions report themselves.
+pub const PROBING_EXPORT: &str = "__compsnap_probing";
+/// Where a probed function reports its index (`-1` when idle).
+pub const PROBE_OUT_EXPORT: &str = "__compsnap_probe_out";
+/// The appended memory with one byte per element segment, then per data segment: set when
+/// code drops that segment.
+pub const DROPS_EXPORT: &str = "__compsnap_drops";
+
+/// Slot code: the slot is null.
+pub const SLOT_NULL: i64 = -1;
+/// Slot code: the function's type is none of the probe's candidates (a probe bug).
+pub const SLOT_UNKNOWN_TYPE: i64 = -2;
+/// Slot code: the function was called but did not report itself.
+pub const SLOT_UNIDENTIFIED: i64 = -3;
+/// Slot code: a non-null reference that is not a function.
+pub const SLOT_NON_FUNC: i64 = -4;
+
+/// What one scope's accessor sends, in order; the host decodes `put(tag, data)` with
+/// `records[tag]`. Instances are named by their local id in the scope.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// One record per tag.
+    pub records: Vec<Record>,
+}
+
+/// What one tag of a scope's dump carries.
+#[derive(Debug, Clone)]
+pub enum Record {
+    /// The whole byte contents of one memory, in chunks of at most 64 MiB. `drops` marks the
+    /// appended drop-tracking memory (see [`DROPS_EXPORT`]).
+    Memory {
+        /// Local id of the instance.
+        dfs: u32,
+        /// Absolute memory index in its module.
+        memory: u32,
+        /// The drop-tracking memory rather than a memory of the module.
+        drops: bool,
+    },
+    /// Mutable numeric globals, 16 bytes each, little-endian.
+    Globals {
+        /// Local id of the instance.
+        dfs: u32,
+        /// Absolute global index and type, in the order they are sent.
+        globals: Vec<(u32, ValType)>,
+    },
+    /// One u64 per slot of a defined table: a `SLOT_*` code, or `(dfs << 32) | func index`.
+    Table {
+        /// Local id of the instance.
+        dfs: u32,
+        /// Absolute table index.
+        table: u32,
+    },
+    /// One u64 per mutable reference-typed global, encoded like table slots.
+    RefGlobals {
+        /// Local id of the instance.
+        dfs: u32,
+        /// Absolute global indices, in the order they are sent.
+        globals: Vec<u32>,
+    },
+}
+
+impl Record {
+    /// Local id of the instance the record reads.
+    pub fn instance(&self) -> u32 {
+        match self {
+            Record::Memory { dfs, .. }
+            | Record::Globals { dfs, .. }
+            | Record::Table { dfs, .. }
+            | Record::RefGlobals { dfs, .. } => *dfs,
+        }
+    }
+
+    /// The same record for instance `dfs` of the same module.
+    pub fn for_instance(&self, dfs: u32) -> Record {
+        let mut record = self.clone();
+        match &mut record {
+            Record::Memory { dfs: d, .. }
+            | Record::Globals { dfs: d, .. }
+            | Record::Table { dfs: d, .. }
+            | Record::RefGlobals { dfs: d, .. } => *d = dfs,
+        }
+        record
+    }
+}
+
+/// What the host reads from the instrumented component: a [`Plan`] per scope definition, and
+/// the exports that dump each node.
+#[derive(Debug, Clone, Default)]
+pub struct TreePlan {
+    /// By scope id; empty for scopes with no core instances.
+    pub scopes: Vec<Plan>,
+    /// Every node with core instances, in pre-order: its dump export.
+    pub dumps: Vec<Dump>,
+}
+
+/// The dump export of one node of the instantiation tree.
+#[derive(Debug, Clone)]
+pub struct Dump {
+    /// The node, by its index in the model's pre-order.
+    pub node: usize,
+    /// The node's scope, whose [`Plan`] decodes the dump.
+    pub scope: usize,
+    /// The root's export that dumps the node.
+    pub export: String,
+}

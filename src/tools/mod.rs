@@ -1,0 +1,8 @@
+//! What compsnap offers besides snapshotting: `verify` (snapshot, then compare with the
+//! original after init), `inspect` (a component's tree, sizes and table images) and the
+//! pipeline capture format the examples and the benchmark read.
+
+pub mod capture;
+pub mod inspect;
+#[cfg(feature = "engine")]
+pub mod verify;
