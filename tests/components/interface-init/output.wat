@@ -1,0 +1,28 @@
+(component
+  (core module $m (;0;)
+    (type (;0;) (func))
+    (type (;1;) (func (result i32)))
+    (global $x (;0;) (mut i32) i32.const 12)
+    (export "init" (func 0))
+    (export "get" (func 1))
+    (func (;0;) (type 0)
+      i32.const 12
+      global.set $x
+    )
+    (func (;1;) (type 1) (result i32)
+      global.get $x
+    )
+  )
+  (core instance $i (;0;) (instantiate $m))
+  (type (;0;) (func))
+  (alias core export $i "init" (core func (;0;)))
+  (func $init (;0;) (type 0) (canon lift (core func 0)))
+  (type (;1;) (func (result u32)))
+  (alias core export $i "get" (core func (;1;)))
+  (func $get (;1;) (type 1) (canon lift (core func 1)))
+  (instance $setup (;0;)
+    (export "get" (func $get))
+  )
+  (export (;1;) "my:pkg/setup@0.1.0" (instance $setup))
+  (export (;2;) "get" (func $get))
+)

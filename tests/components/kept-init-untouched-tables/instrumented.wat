@@ -1,0 +1,299 @@
+(component
+  (type (;0;) (list u8))
+  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (import "compsnap-sink" (func (;0;) (type 1)))
+  (core module $a (;0;)
+    (type $v (;0;) (func (result i32)))
+    (type (;1;) (func (param i32) (result i32)))
+    (table (;0;) 3 funcref)
+    (global (;0;) (mut i32) i32.const 0)
+    (global (;1;) (mut i32) i32.const -1)
+    (export "tab" (table 0))
+    (export "call" (func 2))
+    (export "__compsnap_table0" (table 0))
+    (export "__compsnap_probing" (global 0))
+    (export "__compsnap_probe_out" (global 1))
+    (elem (;0;) (i32.const 0) func $one $two)
+    (func $one (;0;) (type $v) (result i32)
+      global.get 0
+      if ;; label = @1
+        i32.const 0
+        global.set 1
+        i32.const 0
+        return
+      end
+      i32.const 1
+    )
+    (func $two (;1;) (type $v) (result i32)
+      global.get 0
+      if ;; label = @1
+        i32.const 1
+        global.set 1
+        i32.const 0
+        return
+      end
+      i32.const 2
+    )
+    (func (;2;) (type 1) (param i32) (result i32)
+      global.get 0
+      if ;; label = @1
+        i32.const 2
+        global.set 1
+        i32.const 0
+        return
+      end
+      local.get 0
+      call_indirect (type $v)
+    )
+  )
+  (core instance $ia (;0;) (instantiate $a))
+  (core module $b (;1;)
+    (type $v (;0;) (func (result i32)))
+    (type (;1;) (func))
+    (import "a" "tab" (table (;0;) 3 funcref))
+    (global $ready (;0;) (mut i32) i32.const 0)
+    (global (;1;) (mut i32) i32.const 0)
+    (global (;2;) (mut i32) i32.const -1)
+    (export "init" (func 0))
+    (export "ready" (func 1))
+    (export "__compsnap_global0" (global $ready))
+    (export "__compsnap_probing" (global 1))
+    (export "__compsnap_probe_out" (global 2))
+    (func (;0;) (type 1)
+      global.get 1
+      if ;; label = @1
+        i32.const 0
+        global.set 2
+        return
+      end
+      i32.const 1
+      global.set $ready
+    )
+    (func (;1;) (type $v) (result i32)
+      global.get 1
+      if ;; label = @1
+        i32.const 1
+        global.set 2
+        i32.const 0
+        return
+      end
+      global.get $ready
+      table.size 0
+      i32.add
+    )
+  )
+  (core instance $ib (;1;) (instantiate $b
+      (with "a" (instance $ia))
+    )
+  )
+  (type (;2;) (func))
+  (alias core export $ib "init" (core func (;0;)))
+  (func (;1;) (type 2) (canon lift (core func 0)))
+  (type (;3;) (func (param "slot" u32) (result u32)))
+  (alias core export $ia "call" (core func (;1;)))
+  (func (;2;) (type 3) (canon lift (core func 1)))
+  (type (;4;) (func (result u32)))
+  (alias core export $ib "ready" (core func (;2;)))
+  (func (;3;) (type 4) (canon lift (core func 2)))
+  (export (;4;) "init" (func 1))
+  (export (;5;) "call" (func 2))
+  (export (;6;) "ready" (func 3))
+  (type (;5;) (func))
+  (core module (;2;)
+    (memory (;0;) 1)
+    (export "memory" (memory 0))
+  )
+  (core instance (;2;) (instantiate 2))
+  (alias core export 2 "memory" (core memory (;0;)))
+  (alias core export $ia "__compsnap_table0" (core table (;0;)))
+  (alias core export $ib "__compsnap_global0" (core global (;0;)))
+  (alias core export $ia "__compsnap_probing" (core global (;1;)))
+  (alias core export $ia "__compsnap_probe_out" (core global (;2;)))
+  (alias core export $ib "__compsnap_probing" (core global (;3;)))
+  (alias core export $ib "__compsnap_probe_out" (core global (;4;)))
+  (core func (;3;) (canon lower (func 0) (memory 0)))
+  (core instance (;3;)
+    (export "scratch" (memory 0))
+    (export "put" (func 3))
+    (export "t0" (table 0))
+    (export "g1_0" (global 0))
+    (export "probing0" (global 1))
+    (export "out0" (global 2))
+    (export "probing1" (global 3))
+    (export "out1" (global 4))
+  )
+  (core module (;3;)
+    (type (;0;) (func (result i32)))
+    (type (;1;) (func (param i32) (result i32)))
+    (type (;2;) (func (result i32)))
+    (type (;3;) (func))
+    (type (;4;) (func (param i32 i32 i32)))
+    (type (;5;) (func))
+    (type (;6;) (func (param i64)))
+    (type (;7;) (func (result i64)))
+    (type (;8;) (func (param i32)))
+    (type (;9;) (func (param funcref) (result i64)))
+    (import "a" "scratch" (memory (;0;) 0))
+    (import "a" "put" (func (;0;) (type 4) (param i32 i32 i32)))
+    (import "a" "t0" (table (;0;) 0 funcref))
+    (import "a" "g1_0" (global (;0;) (mut i32)))
+    (import "a" "probing0" (global (;1;) (mut i32)))
+    (import "a" "out0" (global (;2;) (mut i32)))
+    (import "a" "probing1" (global (;3;) (mut i32)))
+    (import "a" "out1" (global (;4;) (mut i32)))
+    (global (;5;) (mut i32) i32.const 0)
+    (export "dump" (func 1))
+    (elem (;0;) declare func 1)
+    (func (;1;) (type 5)
+      (local i32 i32 i32 i32 i32)
+      i32.const 0
+      global.get 0
+      i32.store
+      i32.const 1
+      i32.const 0
+      i32.const 16
+      call 0
+      i32.const 1
+      call 4
+      i32.const 0
+      global.set 5
+      table.size 0
+      local.set 4
+      i32.const 0
+      local.set 3
+      block ;; label = @1
+        loop ;; label = @2
+          local.get 3
+          local.get 4
+          i32.ge_u
+          br_if 1 (;@1;)
+          local.get 3
+          table.get 0
+          call 5
+          call 2
+          local.get 3
+          i32.const 1
+          i32.add
+          local.set 3
+          br 0 (;@2;)
+        end
+      end
+      i32.const 0
+      i32.const 0
+      global.get 5
+      call 0
+      i32.const 0
+      call 4
+    )
+    (func (;2;) (type 6) (param i64)
+      global.get 5
+      i32.const 8
+      i32.add
+      memory.size
+      i32.const 16
+      i32.shl
+      i32.gt_u
+      if ;; label = @1
+        i32.const 16
+        memory.grow
+        drop
+      end
+      global.get 5
+      local.get 0
+      i64.store
+      global.get 5
+      i32.const 8
+      i32.add
+      global.set 5
+    )
+    (func (;3;) (type 7) (result i64)
+      global.get 2
+      i32.const -1
+      i32.ne
+      if ;; label = @1
+        global.get 2
+        i64.extend_i32_u
+        i64.const 0
+        i64.or
+        i32.const -1
+        global.set 2
+        return
+      end
+      global.get 4
+      i32.const -1
+      i32.ne
+      if ;; label = @1
+        global.get 4
+        i64.extend_i32_u
+        i64.const 4294967296
+        i64.or
+        i32.const -1
+        global.set 4
+        return
+      end
+      i64.const -3
+    )
+    (func (;4;) (type 8) (param i32)
+      local.get 0
+      global.set 1
+      local.get 0
+      global.set 3
+    )
+    (func (;5;) (type 9) (param funcref) (result i64)
+      local.get 0
+      ref.is_null
+      if ;; label = @1
+        i64.const -1
+        return
+      end
+      local.get 0
+      ref.test (ref 0)
+      if ;; label = @1
+        local.get 0
+        ref.cast (ref 0)
+        call_ref 0
+        drop
+        call 3
+        return
+      end
+      local.get 0
+      ref.test (ref 1)
+      if ;; label = @1
+        i32.const 0
+        local.get 0
+        ref.cast (ref 1)
+        call_ref 1
+        drop
+        call 3
+        return
+      end
+      local.get 0
+      ref.test (ref 3)
+      if ;; label = @1
+        local.get 0
+        ref.cast (ref 3)
+        call_ref 3
+        call 3
+        return
+      end
+      local.get 0
+      ref.test (ref 2)
+      if ;; label = @1
+        local.get 0
+        ref.cast (ref 2)
+        call_ref 2
+        drop
+        call 3
+        return
+      end
+      i64.const -2
+    )
+  )
+  (core instance (;4;) (instantiate 3
+      (with "a" (instance 3))
+    )
+  )
+  (alias core export 4 "dump" (core func (;4;)))
+  (func (;7;) (type 5) (canon lift (core func 4)))
+  (export (;8;) "compsnap-dump" (func 7))
+)

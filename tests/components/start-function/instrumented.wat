@@ -1,0 +1,229 @@
+(component
+  (type (;0;) (list u8))
+  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (import "compsnap-sink" (func (;0;) (type 1)))
+  (core module $m (;0;)
+    (type $v (;0;) (func (result i32)))
+    (type (;1;) (func))
+    (table $t (;0;) 1 funcref)
+    (global $count (;0;) (mut i32) i32.const 0)
+    (global (;1;) (mut i32) i32.const 0)
+    (global (;2;) (mut i32) i32.const -1)
+    (export "init" (func 2))
+    (export "count" (func 3))
+    (export "__compsnap_global0" (global $count))
+    (export "__compsnap_table0" (table $t))
+    (export "__compsnap_probing" (global 1))
+    (export "__compsnap_probe_out" (global 2))
+    (start $start)
+    (elem (;0;) declare func $one)
+    (func $one (;0;) (type $v) (result i32)
+      global.get 1
+      if ;; label = @1
+        i32.const 0
+        global.set 2
+        i32.const 0
+        return
+      end
+      i32.const 1
+    )
+    (func $start (;1;) (type 1)
+      global.get $count
+      i32.const 1
+      i32.add
+      global.set $count
+      i32.const 0
+      ref.func $one
+      table.set $t
+    )
+    (func (;2;) (type 1)
+      global.get 1
+      if ;; label = @1
+        i32.const 2
+        global.set 2
+        return
+      end
+      global.get $count
+      i32.const 100
+      i32.add
+      global.set $count
+    )
+    (func (;3;) (type $v) (result i32)
+      global.get 1
+      if ;; label = @1
+        i32.const 3
+        global.set 2
+        i32.const 0
+        return
+      end
+      global.get $count
+      i32.const 0
+      call_indirect (type $v)
+      i32.add
+    )
+  )
+  (core instance $i (;0;) (instantiate $m))
+  (type (;2;) (func))
+  (alias core export $i "init" (core func (;0;)))
+  (func (;1;) (type 2) (canon lift (core func 0)))
+  (type (;3;) (func (result u32)))
+  (alias core export $i "count" (core func (;1;)))
+  (func (;2;) (type 3) (canon lift (core func 1)))
+  (export (;3;) "init" (func 1))
+  (export (;4;) "count" (func 2))
+  (type (;4;) (func))
+  (core module (;1;)
+    (memory (;0;) 1)
+    (export "memory" (memory 0))
+  )
+  (core instance (;1;) (instantiate 1))
+  (alias core export 1 "memory" (core memory (;0;)))
+  (alias core export $i "__compsnap_global0" (core global (;0;)))
+  (alias core export $i "__compsnap_table0" (core table (;0;)))
+  (alias core export $i "__compsnap_probing" (core global (;1;)))
+  (alias core export $i "__compsnap_probe_out" (core global (;2;)))
+  (core func (;2;) (canon lower (func 0) (memory 0)))
+  (core instance (;2;)
+    (export "scratch" (memory 0))
+    (export "put" (func 2))
+    (export "g0_0" (global 0))
+    (export "t1" (table 0))
+    (export "probing0" (global 1))
+    (export "out0" (global 2))
+  )
+  (core module (;2;)
+    (type (;0;) (func (result i32)))
+    (type (;1;) (func))
+    (type (;2;) (func (param i32 i32 i32)))
+    (type (;3;) (func))
+    (type (;4;) (func (param i64)))
+    (type (;5;) (func (result i64)))
+    (type (;6;) (func (param i32)))
+    (type (;7;) (func (param funcref) (result i64)))
+    (import "a" "scratch" (memory (;0;) 0))
+    (import "a" "put" (func (;0;) (type 2) (param i32 i32 i32)))
+    (import "a" "g0_0" (global (;0;) (mut i32)))
+    (import "a" "t1" (table (;0;) 0 funcref))
+    (import "a" "probing0" (global (;1;) (mut i32)))
+    (import "a" "out0" (global (;2;) (mut i32)))
+    (global (;3;) (mut i32) i32.const 0)
+    (export "dump" (func 1))
+    (elem (;0;) declare func 1)
+    (func (;1;) (type 3)
+      (local i32 i32 i32 i32 i32)
+      i32.const 0
+      global.get 0
+      i32.store
+      i32.const 0
+      i32.const 0
+      i32.const 16
+      call 0
+      i32.const 1
+      call 4
+      i32.const 0
+      global.set 3
+      table.size 0
+      local.set 4
+      i32.const 0
+      local.set 3
+      block ;; label = @1
+        loop ;; label = @2
+          local.get 3
+          local.get 4
+          i32.ge_u
+          br_if 1 (;@1;)
+          local.get 3
+          table.get 0
+          call 5
+          call 2
+          local.get 3
+          i32.const 1
+          i32.add
+          local.set 3
+          br 0 (;@2;)
+        end
+      end
+      i32.const 1
+      i32.const 0
+      global.get 3
+      call 0
+      i32.const 0
+      call 4
+    )
+    (func (;2;) (type 4) (param i64)
+      global.get 3
+      i32.const 8
+      i32.add
+      memory.size
+      i32.const 16
+      i32.shl
+      i32.gt_u
+      if ;; label = @1
+        i32.const 16
+        memory.grow
+        drop
+      end
+      global.get 3
+      local.get 0
+      i64.store
+      global.get 3
+      i32.const 8
+      i32.add
+      global.set 3
+    )
+    (func (;3;) (type 5) (result i64)
+      global.get 2
+      i32.const -1
+      i32.ne
+      if ;; label = @1
+        global.get 2
+        i64.extend_i32_u
+        i64.const 0
+        i64.or
+        i32.const -1
+        global.set 2
+        return
+      end
+      i64.const -3
+    )
+    (func (;4;) (type 6) (param i32)
+      local.get 0
+      global.set 1
+    )
+    (func (;5;) (type 7) (param funcref) (result i64)
+      local.get 0
+      ref.is_null
+      if ;; label = @1
+        i64.const -1
+        return
+      end
+      local.get 0
+      ref.test (ref 0)
+      if ;; label = @1
+        local.get 0
+        ref.cast (ref 0)
+        call_ref 0
+        drop
+        call 3
+        return
+      end
+      local.get 0
+      ref.test (ref 1)
+      if ;; label = @1
+        local.get 0
+        ref.cast (ref 1)
+        call_ref 1
+        call 3
+        return
+      end
+      i64.const -2
+    )
+  )
+  (core instance (;3;) (instantiate 2
+      (with "a" (instance 2))
+    )
+  )
+  (alias core export 3 "dump" (core func (;3;)))
+  (func (;5;) (type 4) (canon lift (core func 3)))
+  (export (;6;) "compsnap-dump" (func 5))
+)

@@ -1,0 +1,333 @@
+(component
+  (type (;0;) (list u8))
+  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (import "compsnap-sink" (func (;0;) (type 1)))
+  (core module $m (;0;)
+    (rec
+      (type $a (;0;) (func (param i32) (result i32)))
+      (type $pad (;1;) (func))
+    )
+    (type $plain (;2;) (func (param i32) (result i32)))
+    (type $s (;3;) (sub (func (param i64) (result i64))))
+    (type $s2 (;4;) (sub $s (func (param i64) (result i64))))
+    (type (;5;) (func))
+    (type (;6;) (func (result i64)))
+    (table $typed (;0;) 1 (ref null $plain))
+    (table $any (;1;) 3 funcref)
+    (global (;0;) (mut i32) i32.const 0)
+    (global (;1;) (mut i32) i32.const -1)
+    (export "init" (func 3))
+    (export "run" (func 4))
+    (export "__compsnap_table0" (table $typed))
+    (export "__compsnap_table1" (table $any))
+    (export "__compsnap_probing" (global 0))
+    (export "__compsnap_probe_out" (global 1))
+    (elem (;0;) declare func $fa $fp $fs2)
+    (func $fa (;0;) (type $a) (param i32) (result i32)
+      global.get 0
+      if ;; label = @1
+        i32.const 0
+        global.set 1
+        i32.const 0
+        return
+      end
+      local.get 0
+      i32.const 100
+      i32.add
+    )
+    (func $fp (;1;) (type $plain) (param i32) (result i32)
+      global.get 0
+      if ;; label = @1
+        i32.const 1
+        global.set 1
+        i32.const 0
+        return
+      end
+      local.get 0
+      i32.const 200
+      i32.add
+    )
+    (func $fs2 (;2;) (type $s2) (param i64) (result i64)
+      global.get 0
+      if ;; label = @1
+        i32.const 2
+        global.set 1
+        i64.const 0
+        return
+      end
+      local.get 0
+      i64.const 400
+      i64.add
+    )
+    (func (;3;) (type 5)
+      global.get 0
+      if ;; label = @1
+        i32.const 3
+        global.set 1
+        return
+      end
+      i32.const 0
+      ref.func $fp
+      table.set $typed
+      i32.const 0
+      ref.func $fa
+      table.set $any
+      i32.const 1
+      ref.func $fp
+      table.set $any
+      i32.const 2
+      ref.func $fs2
+      table.set $any
+    )
+    (func (;4;) (type 6) (result i64)
+      global.get 0
+      if ;; label = @1
+        i32.const 4
+        global.set 1
+        i64.const 0
+        return
+      end
+      i32.const 1
+      i32.const 0
+      call_indirect $any (type $a)
+      i32.const 2
+      i32.const 1
+      call_indirect $any (type $plain)
+      i32.const 3
+      i32.const 0
+      table.get $typed
+      call_ref $plain
+      i32.add
+      i32.add
+      i64.extend_i32_u
+      i64.const 4
+      i32.const 2
+      call_indirect $any (type $s)
+      i64.add
+    )
+  )
+  (core instance $i (;0;) (instantiate $m))
+  (type (;2;) (func))
+  (alias core export $i "init" (core func (;0;)))
+  (func (;1;) (type 2) (canon lift (core func 0)))
+  (type (;3;) (func (result s64)))
+  (alias core export $i "run" (core func (;1;)))
+  (func (;2;) (type 3) (canon lift (core func 1)))
+  (export (;3;) "init" (func 1))
+  (export (;4;) "run" (func 2))
+  (type (;4;) (func))
+  (core module (;1;)
+    (memory (;0;) 1)
+    (export "memory" (memory 0))
+  )
+  (core instance (;1;) (instantiate 1))
+  (alias core export 1 "memory" (core memory (;0;)))
+  (alias core export $i "__compsnap_table0" (core table (;0;)))
+  (alias core export $i "__compsnap_table1" (core table (;1;)))
+  (alias core export $i "__compsnap_probing" (core global (;0;)))
+  (alias core export $i "__compsnap_probe_out" (core global (;1;)))
+  (core func (;2;) (canon lower (func 0) (memory 0)))
+  (core instance (;2;)
+    (export "scratch" (memory 0))
+    (export "put" (func 2))
+    (export "t0" (table 0))
+    (export "t1" (table 1))
+    (export "probing0" (global 0))
+    (export "out0" (global 1))
+  )
+  (core module (;2;)
+    (rec
+      (type (;0;) (func (param i32) (result i32)))
+      (type (;1;) (func))
+    )
+    (type (;2;) (func (param i32) (result i32)))
+    (type (;3;) (sub (func (param i64) (result i64))))
+    (type (;4;) (sub 3 (func (param i64) (result i64))))
+    (type (;5;) (func))
+    (type (;6;) (func (result i64)))
+    (type (;7;) (func (param i32 i32 i32)))
+    (type (;8;) (func))
+    (type (;9;) (func (param i64)))
+    (type (;10;) (func (result i64)))
+    (type (;11;) (func (param i32)))
+    (type (;12;) (func (param funcref) (result i64)))
+    (import "a" "scratch" (memory (;0;) 0))
+    (import "a" "put" (func (;0;) (type 7) (param i32 i32 i32)))
+    (import "a" "t0" (table (;0;) 0 (ref null 2)))
+    (import "a" "t1" (table (;1;) 0 funcref))
+    (import "a" "probing0" (global (;0;) (mut i32)))
+    (import "a" "out0" (global (;1;) (mut i32)))
+    (global (;2;) (mut i32) i32.const 0)
+    (export "dump" (func 1))
+    (elem (;0;) declare func 1)
+    (func (;1;) (type 8)
+      (local i32 i32 i32 i32 i32)
+      i32.const 1
+      call 4
+      i32.const 0
+      global.set 2
+      table.size 0
+      local.set 4
+      i32.const 0
+      local.set 3
+      block ;; label = @1
+        loop ;; label = @2
+          local.get 3
+          local.get 4
+          i32.ge_u
+          br_if 1 (;@1;)
+          local.get 3
+          table.get 0
+          call 5
+          call 2
+          local.get 3
+          i32.const 1
+          i32.add
+          local.set 3
+          br 0 (;@2;)
+        end
+      end
+      i32.const 0
+      i32.const 0
+      global.get 2
+      call 0
+      i32.const 0
+      global.set 2
+      table.size 1
+      local.set 4
+      i32.const 0
+      local.set 3
+      block ;; label = @1
+        loop ;; label = @2
+          local.get 3
+          local.get 4
+          i32.ge_u
+          br_if 1 (;@1;)
+          local.get 3
+          table.get 1
+          call 5
+          call 2
+          local.get 3
+          i32.const 1
+          i32.add
+          local.set 3
+          br 0 (;@2;)
+        end
+      end
+      i32.const 1
+      i32.const 0
+      global.get 2
+      call 0
+      i32.const 0
+      call 4
+    )
+    (func (;2;) (type 9) (param i64)
+      global.get 2
+      i32.const 8
+      i32.add
+      memory.size
+      i32.const 16
+      i32.shl
+      i32.gt_u
+      if ;; label = @1
+        i32.const 16
+        memory.grow
+        drop
+      end
+      global.get 2
+      local.get 0
+      i64.store
+      global.get 2
+      i32.const 8
+      i32.add
+      global.set 2
+    )
+    (func (;3;) (type 10) (result i64)
+      global.get 1
+      i32.const -1
+      i32.ne
+      if ;; label = @1
+        global.get 1
+        i64.extend_i32_u
+        i64.const 0
+        i64.or
+        i32.const -1
+        global.set 1
+        return
+      end
+      i64.const -3
+    )
+    (func (;4;) (type 11) (param i32)
+      local.get 0
+      global.set 0
+    )
+    (func (;5;) (type 12) (param funcref) (result i64)
+      local.get 0
+      ref.is_null
+      if ;; label = @1
+        i64.const -1
+        return
+      end
+      local.get 0
+      ref.test (ref 0)
+      if ;; label = @1
+        i32.const 0
+        local.get 0
+        ref.cast (ref 0)
+        call_ref 0
+        drop
+        call 3
+        return
+      end
+      local.get 0
+      ref.test (ref 2)
+      if ;; label = @1
+        i32.const 0
+        local.get 0
+        ref.cast (ref 2)
+        call_ref 2
+        drop
+        call 3
+        return
+      end
+      local.get 0
+      ref.test (ref 4)
+      if ;; label = @1
+        i64.const 0
+        local.get 0
+        ref.cast (ref 4)
+        call_ref 4
+        drop
+        call 3
+        return
+      end
+      local.get 0
+      ref.test (ref 5)
+      if ;; label = @1
+        local.get 0
+        ref.cast (ref 5)
+        call_ref 5
+        call 3
+        return
+      end
+      local.get 0
+      ref.test (ref 6)
+      if ;; label = @1
+        local.get 0
+        ref.cast (ref 6)
+        call_ref 6
+        drop
+        call 3
+        return
+      end
+      i64.const -2
+    )
+  )
+  (core instance (;3;) (instantiate 2
+      (with "a" (instance 2))
+    )
+  )
+  (alias core export 3 "dump" (core func (;3;)))
+  (func (;5;) (type 4) (canon lift (core func 3)))
+  (export (;6;) "compsnap-dump" (func 5))
+)

@@ -1,0 +1,22 @@
+;; init: setup(7, "hello")
+;; An init called with WAVE arguments (a number and a string passed through realloc) bakes what it computed from them.
+(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 1024))
+    (global $n (mut i32) (i32.const 0))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $heap))
+      (global.set $heap (i32.add (global.get $heap) (local.get 3)))
+      local.get $p)
+    (func (export "setup") (param $n i32) (param $ptr i32) (param $len i32)
+      (global.set $n (i32.mul (local.get $n) (local.get $len)))
+      (memory.copy (i32.const 64) (local.get $ptr) (local.get $len)))
+    (func (export "get") (result i32)
+      (i32.add (i32.mul (global.get $n) (i32.const 1000)) (i32.load8_u (i32.const 64)))))
+  (core instance $i (instantiate $m))
+  (func (export "setup") (param "n" u32) (param "name" string)
+    (canon lift (core func $i "setup") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+  (func (export "get") (result u32) (canon lift (core func $i "get")))
+)
