@@ -286,3 +286,6 @@ impl ModuleBuilder {
         module
     }
 }
+
+#[cfg(test)]
+mod tests;

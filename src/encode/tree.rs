@@ -562,3 +562,6 @@ impl ReencodeComponent for BodyEncoder<'_, '_> {
         component_utils::parse_component_payload(self, component, payload, whole)
     }
 }
+
+#[cfg(test)]
+mod tests;

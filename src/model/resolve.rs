@@ -99,3 +99,6 @@ fn same_kind(a: ExternalKind, b: ExternalKind) -> bool {
     };
     norm(a) == norm(b)
 }
+
+#[cfg(test)]
+mod tests;

@@ -104,6 +104,53 @@ mod tests {
         assert_eq!(total, 30_000, "every non-zero byte is still covered");
     }
 
+    #[test]
+    fn a_gap_of_exactly_max_gap_merges() {
+        // 4 bytes at 0, then 8 zero bytes, then 2 bytes at 12.
+        let segs = layout(3, &runs(&[(0, 4), (12, 2)]), 8);
+        assert_eq!(segs.len(), 1);
+        assert_eq!((segs[0].memory, segs[0].offset), (3, 0));
+        assert_eq!(segs[0].bytes, [7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0, 7, 7]);
+    }
+
+    #[test]
+    fn a_gap_of_max_gap_plus_one_splits() {
+        let segs = layout(3, &runs(&[(0, 4), (13, 2)]), 8);
+        assert_eq!(segs.len(), 2);
+        assert_eq!((segs[0].offset, &segs[0].bytes[..]), (0, &[7u8; 4][..]));
+        assert_eq!((segs[1].memory, segs[1].offset), (3, 13));
+        assert_eq!(segs[1].bytes, [7, 7]);
+    }
+
+    #[test]
+    fn a_zero_max_gap_still_merges_adjacent_runs() {
+        let segs = layout(0, &runs(&[(0, 2), (2, 2), (5, 1)]), 0);
+        assert_eq!(segs.len(), 2);
+        assert_eq!(segs[0].bytes, [7, 7, 7, 7]);
+        assert_eq!(segs[1].offset, 5);
+    }
+
+    #[test]
+    fn no_runs_give_no_segments() {
+        assert!(layout(0, &[], 8).is_empty());
+        assert!(layout(0, &[], u64::MAX).is_empty());
+    }
+
+    #[test]
+    fn slot_runs_split_at_gaps() {
+        let slots = [(0, 10), (1, 11), (3, 13), (4, 14), (7, 17)];
+        let out = super::runs(&slots);
+        assert_eq!(
+            out,
+            [&slots[0..2], &slots[2..4], &slots[4..5]],
+            "runs of consecutive slots"
+        );
+        assert!(super::runs(&[]).is_empty());
+        assert_eq!(super::runs(&[(5, 1)]), [&[(5, 1)][..]]);
+        let dense: Vec<(u32, u32)> = (0..6).map(|s| (s, 0)).collect();
+        assert_eq!(super::runs(&dense), [&dense[..]]);
+    }
+
     /// The measurement behind `DEFAULT_MAX_GAP`: encoded size of a heap-like memory (small
     /// objects separated by short zero paddings and occasional long free areas) per threshold.
     #[test]

@@ -159,3 +159,6 @@ fn is_plain_funcref(model: &Scope, dfs: u32, table: u32) -> bool {
     let ty = model.module_of(dfs).tables[table as usize].element_type;
     ty == wasmparser::RefType::FUNCREF
 }
+
+#[cfg(test)]
+mod tests;
