@@ -250,7 +250,8 @@ impl ModuleBuilder {
         &mut self.elements
     }
 
-    /// The module, its sections in binary-format order; empty sections are left out.
+    /// The module, its sections in binary-format order; empty sections are left out. Panics
+    /// when a declared function has no body (a bug in the caller).
     pub fn finish(self) -> Module {
         let mut module = Module::new();
         if !self.types.is_empty() {
@@ -274,6 +275,11 @@ impl ModuleBuilder {
         if !self.elements.is_empty() {
             module.section(&self.elements);
         }
+        assert_eq!(
+            self.bodies.len(),
+            self.functions.len() as usize,
+            "every function declared with add_func needs a body"
+        );
         if !self.bodies.is_empty() {
             let mut code = CodeSection::new();
             let first = self.funcs - self.functions.len();

@@ -28,6 +28,8 @@ pub enum Source {
 
 /// Resolves item `index` of `kind` as seen from instance `dfs`.
 pub fn resolve(model: &Scope, dfs: u32, kind: ExternalKind, index: u32) -> Result<Source> {
+    // The model records every function import as `Func`, exact or not.
+    let kind = plain(kind);
     let info = model.module_of(dfs);
     let imported = match kind {
         ExternalKind::Func | ExternalKind::FuncExact => info.imported_funcs,
@@ -59,11 +61,6 @@ pub fn resolve(model: &Scope, dfs: u32, kind: ExternalKind, index: u32) -> Resul
 /// Resolves export `name` of `kind` of core instance `instance` (an index in the root's core
 /// instance space).
 fn resolve_export(model: &Scope, instance: u32, name: &str, kind: ExternalKind) -> Result<Source> {
-    let kind = if kind == ExternalKind::FuncExact {
-        ExternalKind::Func
-    } else {
-        kind
-    };
     match model.core_instances.get(instance as usize) {
         Some(CoreInstanceKind::Instantiated { dfs }) => {
             let index = model
@@ -75,7 +72,7 @@ fn resolve_export(model: &Scope, instance: u32, name: &str, kind: ExternalKind) 
         Some(CoreInstanceKind::FromExports(items)) => {
             let (_, _, index) = items
                 .iter()
-                .find(|(n, k, _)| n == name && same_kind(*k, kind))
+                .find(|(n, k, _)| n == name && plain(*k) == kind)
                 .ok_or_else(|| anyhow!("core instance {instance} has no export '{name}'"))?;
             match model.items(kind).get(*index as usize) {
                 Some(ItemOrigin::Export { instance, name }) => {
@@ -89,15 +86,12 @@ fn resolve_export(model: &Scope, instance: u32, name: &str, kind: ExternalKind) 
     }
 }
 
-fn same_kind(a: ExternalKind, b: ExternalKind) -> bool {
-    let norm = |k| {
-        if k == ExternalKind::FuncExact {
-            ExternalKind::Func
-        } else {
-            k
-        }
-    };
-    norm(a) == norm(b)
+/// `kind`, with exact function references counted as functions.
+fn plain(kind: ExternalKind) -> ExternalKind {
+    match kind {
+        ExternalKind::FuncExact => ExternalKind::Func,
+        kind => kind,
+    }
 }
 
 #[cfg(test)]

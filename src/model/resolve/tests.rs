@@ -108,9 +108,6 @@ fn re_export_chain_resolves_to_the_definition() {
 }
 
 #[test]
-#[ignore = "bug: `resolve` accepts `FuncExact` (it counts imported functions for it) but looks \
-            the import up with `import_of(FuncExact, ..)`, while the model records every \
-            function import as `Func`, so any imported index fails with `no FuncExact import`"]
 fn func_exact_resolves_like_func() {
     let model = model(WIRING);
     let scope = &model.scopes[0];
