@@ -121,11 +121,16 @@ pub(super) fn write_tables(
                     funcs,
                 }
             };
-            // Foldable segments go first: Wasmtime stops folding at the first one it cannot.
+            // Foldable segments (function indices into a defined funcref table) go first:
+            // Wasmtime stops folding at the first one it cannot, such as a write into an
+            // imported table.
             if defined && plain {
+                let imported = info.imported_tables;
                 let at = segments
                     .iter()
-                    .take_while(|s| matches!(s, ElemSegment::ActiveFuncs { .. }))
+                    .take_while(|s| {
+                        matches!(s, ElemSegment::ActiveFuncs { table, .. } if *table >= imported)
+                    })
                     .count();
                 segments.insert(at, segment);
             } else {

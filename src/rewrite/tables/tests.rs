@@ -288,9 +288,6 @@ const IMPORTER_OWNS_TOO: &str = r#"
     )"#;
 
 #[test]
-#[ignore = "bug: a segment for an imported table counts as foldable, so an instance's \
-            writes into a table it imports go before the segments of its own table, and \
-            Wasmtime stops folding at the first imported-table segment"]
 fn an_owners_foldable_segments_precede_its_writes_into_imported_tables() {
     let model = model(IMPORTER_OWNS_TOO);
     let scope = &model.scopes[0];
