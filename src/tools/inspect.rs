@@ -115,10 +115,9 @@ fn folded_slots(info: &ModuleInfo) -> Result<std::collections::HashMap<u32, u64>
                 (Operator::I32Const { value }, Operator::End) => u64::from(value as u32),
                 _ => return Ok(folded),
             };
-            let Some(ty) = table
-                .checked_sub(info.imported_tables)
-                .and_then(|t| info.tables.get(t as usize))
-            else {
+            // Only defined tables fold; `tables` is by absolute index, imports first.
+            let defined = table >= info.imported_tables;
+            let Some(ty) = info.tables.get(table as usize).filter(|_| defined) else {
                 return Ok(folded);
             };
             let len = u64::from(funcs.count());
@@ -132,4 +131,30 @@ fn folded_slots(info: &ModuleInfo) -> Result<std::collections::HashMap<u32, u64>
         }
     }
     Ok(folded)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A module that imports a table and defines one: the defined table's type and its folded
+    /// slots are read at its absolute index, not at its position among the defined tables.
+    #[test]
+    fn folded_slots_of_a_defined_table_after_an_imported_one() {
+        let bytes = wat::parse_str(
+            r#"(component
+              (core module $owner (table (export "t") 0 funcref))
+              (core module $m
+                (import "o" "t" (table 0 funcref))
+                (table 4 funcref)
+                (func $a) (func $b)
+                (elem (table 1) (i32.const 1) func $a $b))
+              (core instance $o (instantiate $owner))
+              (core instance (instantiate $m (with "o" (instance $o)))))"#,
+        )
+        .unwrap();
+        let report = super::inspect(&bytes).unwrap();
+        assert!(
+            report.contains("table 1: 4 slots, 2 folded into the table image"),
+            "{report}"
+        );
+    }
 }
