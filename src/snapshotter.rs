@@ -260,8 +260,8 @@ impl Snapshotter {
             let (compiled, cached) =
                 compile::compile_cached(store.engine(), instrumented, opts.cache_dir.as_deref())?;
             let compile = t.elapsed();
-            let (collector, mut timings) =
-                run::run_with(store, linker, &compiled, Some(init), plan, opts)?;
+            let (collector, mut timings, _) =
+                run::run_instance(store, linker, &compiled, Some(init), plan, opts, false)?;
             timings.compile = compile;
             timings.cached = cached;
             Ok((collector, timings))

@@ -163,6 +163,52 @@ fn bump(n: &mut u32) -> u32 {
     *n - 1
 }
 
+/// The export kind of an item of type `ty`.
+pub fn export_kind(ty: &EntityType) -> ExportKind {
+    match ty {
+        EntityType::Function(_) | EntityType::FunctionExact(_) => ExportKind::Func,
+        EntityType::Table(_) => ExportKind::Table,
+        EntityType::Memory(_) => ExportKind::Memory,
+        EntityType::Global(_) => ExportKind::Global,
+        EntityType::Tag(_) => ExportKind::Tag,
+    }
+}
+
+/// One import of a module compsnap builds, with what the component binds it to.
+pub struct Bound<B> {
+    /// The import's name (its module is the builder's `module`).
+    pub name: String,
+    /// Its kind.
+    pub kind: ExportKind,
+    /// What the instantiation argument for it is.
+    pub from: B,
+}
+
+/// A module's imports from one module name, each with its binding, in order.
+pub struct BoundImports<B> {
+    module: &'static str,
+    /// The imports so far.
+    pub bound: Vec<Bound<B>>,
+}
+
+impl<B> BoundImports<B> {
+    /// Imports from module `module`.
+    pub fn new(module: &'static str) -> Self {
+        BoundImports {
+            module,
+            bound: Vec::new(),
+        }
+    }
+
+    /// Adds an import of type `ty` to `m`, bound to `from`; returns its index in its space.
+    pub fn add(&mut self, m: &mut ModuleBuilder, name: String, ty: EntityType, from: B) -> u32 {
+        let index = m.add_import(self.module, &name, ty);
+        let kind = export_kind(&ty);
+        self.bound.push(Bound { name, kind, from });
+        index
+    }
+}
+
 /// Builds one core module; every `add_*` returns the index the new item gets.
 #[derive(Default)]
 pub struct ModuleBuilder {
@@ -204,12 +250,12 @@ impl ModuleBuilder {
     /// An import; returns its index in the space of its kind.
     pub fn add_import(&mut self, module: &str, name: &str, ty: EntityType) -> u32 {
         self.imports.import(module, name, ty);
-        bump(match ty {
-            EntityType::Function(_) | EntityType::FunctionExact(_) => &mut self.funcs,
-            EntityType::Table(_) => &mut self.tables,
-            EntityType::Memory(_) => &mut self.memories,
-            EntityType::Global(_) => &mut self.global_count,
-            EntityType::Tag(_) => unreachable!("compsnap never imports tags"),
+        bump(match export_kind(&ty) {
+            ExportKind::Func => &mut self.funcs,
+            ExportKind::Table => &mut self.tables,
+            ExportKind::Memory => &mut self.memories,
+            ExportKind::Global => &mut self.global_count,
+            ExportKind::Tag => unreachable!("compsnap never imports tags"),
         })
     }
 

@@ -4,9 +4,10 @@
 //! - [`tree`] re-encodes a whole component tree in one pass: new module bytes, versions of
 //!   definitions, the prepended sink, a removed export, and what is appended to each body.
 //! - [`builder`] appends to a body or builds a module, handing out each index it allocates.
-//! - [`types`] copies type sections and builds default values.
+//! - [`types`] copies type sections; [`code`] has small pieces of generated function bodies.
 
 pub mod builder;
+pub mod code;
 pub mod module;
 pub mod tree;
 pub mod types;

@@ -191,46 +191,22 @@ impl<'b, 'e> Editor<'b, 'e> {
             }
             self.pending.remove(&(r, id));
             match id {
-                SectionId::Function => {
-                    let mut s = FunctionSection::new();
-                    self.extra_function_types(&mut s);
-                    self.out.section(&s);
-                }
-                SectionId::Memory => {
-                    let mut s = MemorySection::new();
-                    self.edit.extra_memories.iter().for_each(|m| {
-                        s.memory(*m);
-                    });
-                    self.out.section(&s);
-                }
-                SectionId::Global => {
-                    let mut s = GlobalSection::new();
-                    self.extra_global_entries(&mut s);
-                    self.out.section(&s);
-                }
-                SectionId::Export => {
-                    let mut s = ExportSection::new();
-                    self.extra_export_entries(&mut s);
-                    self.out.section(&s);
-                }
-                SectionId::Element => {
-                    let mut s = ElementSection::new();
-                    self.extra_elem_entries(&mut s);
-                    self.out.section(&s);
-                }
-                SectionId::Code => {
-                    let mut s = CodeSection::new();
-                    self.extra_code_entries(&mut s);
-                    self.out.section(&s);
-                }
-                SectionId::Data => {
-                    let mut s = DataSection::new();
-                    self.extra_data_entries(&mut s);
-                    self.out.section(&s);
-                }
+                SectionId::Function => self.emit(id, self.extra_funcs(FunctionSection::new())),
+                SectionId::Memory => self.emit(id, self.extra_memories(MemorySection::new())),
+                SectionId::Global => self.emit(id, self.extra_globals(GlobalSection::new())),
+                SectionId::Export => self.emit(id, self.extra_exports(ExportSection::new())),
+                SectionId::Element => self.emit(id, self.extra_elems(ElementSection::new())),
+                SectionId::Code => self.emit(id, self.extra_code(CodeSection::new())),
+                SectionId::Data => self.emit(id, self.extra_data(DataSection::new())),
                 _ => {}
             }
         }
+    }
+
+    /// Writes section `id`, which no longer needs to be added.
+    fn emit(&mut self, id: SectionId, section: impl wasm_encoder::Section) {
+        self.pending.remove(&(rank(id), id));
+        self.out.section(&section);
     }
 
     fn section(&mut self, payload: Payload<'_>) -> Result<()> {
@@ -256,10 +232,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                 for ty in reader {
                     s.function(ty?);
                 }
-                self.extra_function_types(&mut s);
-                self.pending
-                    .remove(&(rank(SectionId::Function), SectionId::Function));
-                self.out.section(&s);
+                self.emit(SectionId::Function, self.extra_funcs(s));
             }
             Payload::TableSection(reader) if !e.table_mins.is_empty() => {
                 let mut s = TableSection::new();
@@ -289,12 +262,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                     }
                     s.memory(ty);
                 }
-                for m in &e.extra_memories {
-                    s.memory(*m);
-                }
-                self.pending
-                    .remove(&(rank(SectionId::Memory), SectionId::Memory));
-                self.out.section(&s);
+                self.emit(SectionId::Memory, self.extra_memories(s));
             }
             Payload::GlobalSection(reader)
                 if !e.global_inits.is_empty()
@@ -317,10 +285,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                     };
                     s.global(ty, &init);
                 }
-                self.extra_global_entries(&mut s);
-                self.pending
-                    .remove(&(rank(SectionId::Global), SectionId::Global));
-                self.out.section(&s);
+                self.emit(SectionId::Global, self.extra_globals(s));
             }
             Payload::ExportSection(reader) if !e.extra_exports.is_empty() => {
                 let mut s = ExportSection::new();
@@ -328,10 +293,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                     let export = export?;
                     s.export(export.name, self.re.export_kind(export.kind)?, export.index);
                 }
-                self.extra_export_entries(&mut s);
-                self.pending
-                    .remove(&(rank(SectionId::Export), SectionId::Export));
-                self.out.section(&s);
+                self.emit(SectionId::Export, self.extra_exports(s));
             }
             Payload::StartSection { .. } if e.drop_start => {}
             Payload::ElementSection(reader)
@@ -344,10 +306,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                 for (i, element) in reader.into_iter().enumerate() {
                     self.element(&mut s, i as u32, element?)?;
                 }
-                self.extra_elem_entries(&mut s);
-                self.pending
-                    .remove(&(rank(SectionId::Element), SectionId::Element));
-                self.out.section(&s);
+                self.emit(SectionId::Element, self.extra_elems(s));
             }
             Payload::DataCountSection { count, range } => {
                 self.has_data_count = true;
@@ -416,10 +375,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                         DataKind::Active { .. } => {}
                     }
                 }
-                self.extra_data_entries(&mut s);
-                self.pending
-                    .remove(&(rank(SectionId::Data), SectionId::Data));
-                self.out.section(&s);
+                self.emit(SectionId::Data, self.extra_data(s));
             }
             other => {
                 if let Some((id, range)) = other.as_section() {
@@ -479,39 +435,49 @@ impl<'b, 'e> Editor<'b, 'e> {
     }
 
     fn finish_code(&mut self) {
-        if let Some((mut section, _, _)) = self.code.take() {
-            self.extra_code_entries(&mut section);
-            self.pending
-                .remove(&(rank(SectionId::Code), SectionId::Code));
-            self.out.section(&section);
+        if let Some((section, _, _)) = self.code.take() {
+            self.emit(SectionId::Code, self.extra_code(section));
         }
     }
 
-    fn extra_function_types(&self, s: &mut FunctionSection) {
-        for (ty, _) in &self.edit.extra_funcs {
+    // Each `extra_*` appends the edit's new entries to a section of that kind.
+
+    fn extra_funcs(&self, mut s: FunctionSection) -> FunctionSection {
+        self.edit.extra_funcs.iter().for_each(|(ty, _)| {
             s.function(*ty);
-        }
+        });
+        s
     }
 
-    fn extra_code_entries(&self, s: &mut CodeSection) {
-        for (_, body) in &self.edit.extra_funcs {
+    fn extra_code(&self, mut s: CodeSection) -> CodeSection {
+        self.edit.extra_funcs.iter().for_each(|(_, body)| {
             s.function(body);
-        }
+        });
+        s
     }
 
-    fn extra_global_entries(&self, s: &mut GlobalSection) {
+    fn extra_memories(&self, mut s: MemorySection) -> MemorySection {
+        self.edit.extra_memories.iter().for_each(|m| {
+            s.memory(*m);
+        });
+        s
+    }
+
+    fn extra_globals(&self, mut s: GlobalSection) -> GlobalSection {
         for (ty, init) in &self.edit.extra_globals {
             s.global(*ty, init);
         }
+        s
     }
 
-    fn extra_export_entries(&self, s: &mut ExportSection) {
+    fn extra_exports(&self, mut s: ExportSection) -> ExportSection {
         for (name, kind, index) in &self.edit.extra_exports {
             s.export(name, *kind, *index);
         }
+        s
     }
 
-    fn extra_elem_entries(&self, s: &mut ElementSection) {
+    fn extra_elems(&self, mut s: ElementSection) -> ElementSection {
         let new = self.edit.active_elems.iter().flatten();
         for segment in new.chain(&self.edit.extra_elems) {
             match segment {
@@ -546,9 +512,10 @@ impl<'b, 'e> Editor<'b, 'e> {
                 }
             }
         }
+        s
     }
 
-    fn extra_data_entries(&self, s: &mut DataSection) {
+    fn extra_data(&self, mut s: DataSection) -> DataSection {
         for segment in self.edit.active_data.iter().flatten() {
             s.active(
                 segment.memory,
@@ -556,6 +523,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                 segment.bytes.iter().copied(),
             );
         }
+        s
     }
 
     fn raw(&mut self, id: SectionId, range: std::ops::Range<u64>) {

@@ -61,6 +61,7 @@ pub struct BodyEdit<'a> {
     pub sink: bool,
     /// Component instance-section entries (by position) that get `with "compsnap-sink"`.
     pub sink_args: HashSet<u32>,
+    /// What to append after the body's last section.
     pub append: Option<Append<'a>>,
     /// The function export to remove.
     pub remove_export: Option<ExportRemoval>,
@@ -81,19 +82,12 @@ impl<'a> BodyEdit<'a> {
                 .iter()
                 .map(|m| (m.module_index, Vec::new()))
                 .collect(),
-            module_version: HashMap::new(),
             components: scope
                 .components
                 .iter()
                 .map(|(index, _)| (*index, Vec::new()))
                 .collect(),
-            component_version: HashMap::new(),
-            sink: false,
-            sink_args: HashSet::new(),
-            append: None,
-            remove_export: None,
-            remove_instance_item: None,
-            strip_ascription: None,
+            ..Self::unchanged()
         }
     }
 
@@ -287,90 +281,83 @@ impl BodyEncoder<'_, '_> {
         }
     }
 
-    fn core_instance_section(
+    /// One entry of the body's core instance section: an instantiation names the version of
+    /// its module.
+    fn core_instance(
         &mut self,
-        component: &mut Component,
-        reader: wasmparser::InstanceSectionReader<'_>,
-    ) -> Result<(), wasm_encoder::reencode::Error> {
-        let mut section = InstanceSection::new();
-        for instance in reader {
-            let index = self.core_instances;
-            self.core_instances += 1;
-            match instance? {
-                wasmparser::Instance::Instantiate { module_index, args } => {
-                    let version = self.edit.module_version.get(&index).copied().unwrap_or(0);
-                    let module = self.module_index(module_index) + version;
-                    let args: Vec<_> = args
-                        .iter()
-                        .map(|a| (a.name, ModuleArg::Instance(a.index)))
-                        .collect();
-                    section.instantiate(module, args);
-                }
-                wasmparser::Instance::FromExports(exports) => {
-                    let items: Vec<_> = exports
-                        .iter()
-                        .map(|e| (e.name, ExportKind::from(e.kind), e.index))
-                        .collect();
-                    section.export_items(items);
-                }
+        section: &mut InstanceSection,
+        index: u32,
+        instance: wasmparser::Instance<'_>,
+    ) {
+        match instance {
+            wasmparser::Instance::Instantiate { module_index, args } => {
+                let version = self.edit.module_version.get(&index).copied().unwrap_or(0);
+                let module = self.module_index(module_index) + version;
+                let args: Vec<_> = args
+                    .iter()
+                    .map(|a| (a.name, ModuleArg::Instance(a.index)))
+                    .collect();
+                section.instantiate(module, args);
+            }
+            wasmparser::Instance::FromExports(exports) => {
+                let items: Vec<_> = exports
+                    .iter()
+                    .map(|e| (e.name, ExportKind::from(e.kind), e.index))
+                    .collect();
+                section.export_items(items);
             }
         }
-        component.section(&section);
-        Ok(())
     }
 
-    fn component_instance_section(
+    /// One entry of the body's component instance section: an instantiation names the version
+    /// of its component and gets the sink when its child needs it; an inline-export instance
+    /// may lose the removed init function.
+    fn component_instance(
         &mut self,
-        component: &mut Component,
-        reader: wasmparser::ComponentInstanceSectionReader<'_>,
+        section: &mut ComponentInstanceSection,
+        index: u32,
+        instance: wasmparser::ComponentInstance<'_>,
     ) -> Result<(), wasm_encoder::reencode::Error> {
-        let mut section = ComponentInstanceSection::new();
-        for instance in reader {
-            let index = self.component_instances;
-            self.component_instances += 1;
-            match instance? {
-                wasmparser::ComponentInstance::Instantiate {
-                    component_index,
-                    args,
-                } => {
-                    let version = self
-                        .edit
-                        .component_version
-                        .get(&index)
-                        .copied()
-                        .unwrap_or(0);
-                    let target = self.component_index(component_index) + version;
-                    let mut out: Vec<(&str, ComponentExportKind, u32)> = args
-                        .iter()
-                        .map(|a| {
-                            let i = self.component_external_index(a.kind, a.index);
-                            (a.name, self.component_export_kind(a.kind), i)
-                        })
-                        .collect();
-                    if self.edit.sink_args.contains(&index) {
-                        out.push((SINK_IMPORT, ComponentExportKind::Func, 0));
-                    }
-                    section.instantiate(target, out);
+        match instance {
+            wasmparser::ComponentInstance::Instantiate {
+                component_index,
+                args,
+            } => {
+                let version = self
+                    .edit
+                    .component_version
+                    .get(&index)
+                    .copied()
+                    .unwrap_or(0);
+                let target = self.component_index(component_index) + version;
+                let mut out: Vec<(&str, ComponentExportKind, u32)> = args
+                    .iter()
+                    .map(|a| {
+                        let i = self.component_external_index(a.kind, a.index);
+                        (a.name, self.component_export_kind(a.kind), i)
+                    })
+                    .collect();
+                if self.edit.sink_args.contains(&index) {
+                    out.push((SINK_IMPORT, ComponentExportKind::Func, 0));
                 }
-                wasmparser::ComponentInstance::FromExports(items) => {
-                    let mut items = items.into_vec();
-                    if let Some((_, func)) =
-                        (self.edit.remove_instance_item.as_ref()).filter(|(e, _)| *e == index)
-                    {
-                        let before = items.len();
-                        items.retain(|e| {
-                            !(e.kind == wasmparser::ComponentExternalKind::Func
-                                && e.name.full_name() == func.as_str())
-                        });
-                        self.removed_item = items.len() < before;
-                    }
-                    let instance =
-                        wasmparser::ComponentInstance::FromExports(items.into_boxed_slice());
-                    self.parse_component_instance(&mut section, instance)?;
+                section.instantiate(target, out);
+            }
+            wasmparser::ComponentInstance::FromExports(items) => {
+                let mut items = items.into_vec();
+                if let Some((_, func)) =
+                    (self.edit.remove_instance_item.as_ref()).filter(|(e, _)| *e == index)
+                {
+                    let before = items.len();
+                    items.retain(|e| {
+                        !(e.kind == wasmparser::ComponentExternalKind::Func
+                            && e.name.full_name() == func.as_str())
+                    });
+                    self.removed_item = items.len() < before;
                 }
+                let instance = wasmparser::ComponentInstance::FromExports(items.into_boxed_slice());
+                self.parse_component_instance(section, instance)?;
             }
         }
-        component.section(&section);
         Ok(())
     }
 
@@ -410,6 +397,30 @@ impl BodyEncoder<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// The index of the first of `n` new entries of a space that has `*next`, counting them.
+fn take(next: &mut u32, n: u32) -> u32 {
+    *next += n;
+    *next - n
+}
+
+/// Re-encodes a section entry by entry into `section`, numbering the entries from `first`.
+fn entries<'r, T, S: wasm_encoder::ComponentSection>(
+    component: &mut Component,
+    mut section: S,
+    first: u32,
+    reader: wasmparser::SectionLimited<'r, T>,
+    mut entry: impl FnMut(&mut S, u32, T) -> Result<(), wasm_encoder::reencode::Error>,
+) -> Result<(), wasm_encoder::reencode::Error>
+where
+    T: wasmparser::FromReader<'r>,
+{
+    for (index, item) in (first..).zip(reader) {
+        entry(&mut section, index, item?)?;
+    }
+    component.section(&section);
+    Ok(())
 }
 
 impl Reencode for BodyEncoder<'_, '_> {
@@ -548,10 +559,19 @@ impl ReencodeComponent for BodyEncoder<'_, '_> {
         if self.at_body() {
             match payload {
                 Payload::InstanceSection(reader) => {
-                    return self.core_instance_section(component, reader)
+                    let first = take(&mut self.core_instances, reader.count());
+                    let section = InstanceSection::new();
+                    return entries(component, section, first, reader, |s, i, instance| {
+                        self.core_instance(s, i, instance);
+                        Ok(())
+                    });
                 }
                 Payload::ComponentInstanceSection(reader) => {
-                    return self.component_instance_section(component, reader)
+                    let first = take(&mut self.component_instances, reader.count());
+                    let section = ComponentInstanceSection::new();
+                    return entries(component, section, first, reader, |s, i, instance| {
+                        self.component_instance(s, i, instance)
+                    });
                 }
                 Payload::ComponentExportSection(reader) => {
                     return self.export_section(component, reader)

@@ -1,11 +1,10 @@
 //! Type-index plumbing shared by every module compsnap builds: copies of the input's type
-//! sections (type identity is by rec group, so whole sections are copied), default values
-//! and memory arguments.
+//! sections (type identity is by rec group, so whole sections are copied).
 
 use crate::model::Scope;
 use anyhow::Result;
 use wasm_encoder::reencode::Reencode;
-use wasm_encoder::{Instruction, MemArg, MemArgTarget, TypeSection, ValType};
+use wasm_encoder::TypeSection;
 
 /// Copies the type section of every instance's module into `types`, after the `count` types
 /// already there, and returns each instance's offset. Copying whole sections keeps rec groups
@@ -35,28 +34,5 @@ impl Reencode for Shift {
 
     fn type_index(&mut self, ty: u32) -> Result<u32, wasm_encoder::reencode::Error<Self::Error>> {
         Ok(ty + self.0)
-    }
-}
-
-/// The default value of `ty`, if it has one (non-nullable references do not).
-pub fn default_value(ty: ValType) -> Option<Instruction<'static>> {
-    Some(match ty {
-        ValType::I32 => Instruction::I32Const(0),
-        ValType::I64 => Instruction::I64Const(0),
-        ValType::F32 => Instruction::F32Const(0.0.into()),
-        ValType::F64 => Instruction::F64Const(0.0.into()),
-        ValType::V128 => Instruction::V128Const(0),
-        ValType::Ref(r) if r.nullable => Instruction::RefNull(r.heap_type),
-        ValType::Ref(_) => return None,
-    })
-}
-
-/// A memory argument for memory 0 with offset 0 and alignment `2^align`.
-pub fn memarg(align: u32) -> MemArg {
-    MemArg {
-        offset: 0,
-        align,
-        target: MemArgTarget::Memory(0),
-        ordering: None,
     }
 }

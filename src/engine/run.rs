@@ -34,22 +34,10 @@ pub fn run(
     Ok((collector, timings))
 }
 
-/// Runs init with the caller's store and linker; only the sink import is added to `linker`.
-pub fn run_with<T: 'static>(
-    store: &mut Store<T>,
-    linker: &mut Linker<T>,
-    component: &Component,
-    init: Option<&InitFunc>,
-    plan: Arc<TreePlan>,
-    opts: &RunOptions,
-) -> Result<(Collector, RunTimings)> {
-    let (collector, timings, _) = run_instance(store, linker, component, init, plan, opts, false)?;
-    Ok((collector, timings))
-}
-
-/// [`run_with`], also returning the instance, which can still be called after the dump.
-/// `own_host` marks compsnap's own linker (from [`host`]), which may stub the WASI
-/// interfaces it does not provide.
+/// Instantiates `component` with `store` and `linker`, runs `init` and dumps every node's
+/// state; returns the instance too, which can still be called after the dump. Only the sink
+/// import is added to `linker`. `own_host` marks compsnap's own linker (from [`host`]),
+/// which may stub the WASI interfaces it does not provide.
 pub(crate) fn run_instance<T: 'static>(
     store: &mut Store<T>,
     linker: &mut Linker<T>,

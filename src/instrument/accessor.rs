@@ -13,8 +13,9 @@ use super::probe::{
     candidate_types, dummy_body, emit_body, identify_body, identify_ref, is_func_ref, probe_table,
     read_out_body, set_probing_body, Ctx,
 };
-use crate::encode::builder::{BodyBuilder, ModuleBuilder};
-use crate::encode::types::{memarg, Shift};
+use crate::encode::builder::{BodyBuilder, Bound, BoundImports, ModuleBuilder};
+use crate::encode::code::{emit, emit_loop, memarg};
+use crate::encode::types::Shift;
 use crate::model::Scope;
 use crate::protocol::{
     global_export, memory_export, table_export, Plan, Record, DROPS_EXPORT, DUMP_EXPORT,
@@ -23,8 +24,8 @@ use crate::protocol::{
 use anyhow::{bail, Result};
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
-    BlockType, CanonicalOption, EntityType, ExportKind, Function, Instruction, MemoryType, Module,
-    RefType, TableType, ValType,
+    CanonicalOption, EntityType, ExportKind, Function, Instruction, MemoryType, Module, RefType,
+    TableType, ValType,
 };
 
 /// Largest chunk passed in one `put` call: 2^10 pages = 64 MiB. Wasmtime charges every byte
@@ -61,14 +62,7 @@ pub fn append_reexports(body: &mut BodyBuilder, children: &[(u32, Vec<(String, S
     }
 }
 
-/// One import of the accessor module, all from instance "a": name, kind and the export of
-/// core instance `dfs` it is (or `None` for the scratch memory and the lowered sinks).
-struct Arg {
-    name: String,
-    kind: ExportKind,
-    from: ArgFrom,
-}
-
+/// What one import of the accessor module (all from instance "a") is bound to.
 enum ArgFrom {
     Scratch,
     /// The sink lowered over the scratch memory, or over the memory imported as argument `.0`.
@@ -81,7 +75,7 @@ enum ArgFrom {
 
 struct AccessorModule {
     module: Module,
-    args: Vec<Arg>,
+    args: Vec<Bound<ArgFrom>>,
 }
 
 impl AccessorModule {
@@ -104,31 +98,18 @@ impl AccessorModule {
         let ty_set = m.add_func_type(&[ValType::I32], &[]);
         let ty_identify = m.add_func_type(&[ValType::Ref(RefType::FUNCREF)], &[ValType::I64]);
 
-        let mut args = Vec::new();
-        let import = |m: &mut ModuleBuilder,
-                      args: &mut Vec<Arg>,
-                      name: String,
-                      ty: EntityType,
-                      kind,
-                      from| {
-            let index = m.add_import("a", &name, ty);
-            args.push(Arg { name, kind, from });
-            index
+        let mut im = Imports {
+            m,
+            args: BoundImports::new("a"),
         };
-        import(
-            &mut m,
-            &mut args,
+        im.add(
             "scratch".into(),
             EntityType::Memory(memory_type(0)),
-            ExportKind::Memory,
             ArgFrom::Scratch,
         );
-        let put = import(
-            &mut m,
-            &mut args,
+        let put = im.add(
             "put".into(),
             EntityType::Function(ty_put),
-            ExportKind::Func,
             ArgFrom::Put(None),
         );
         debug_assert_eq!(put, PUT, "dump calls the scratch `put` as function {PUT}");
@@ -143,39 +124,19 @@ impl AccessorModule {
                     } else {
                         memory_export(*memory)
                     };
-                    let memory_arg = args.len();
-                    let memory = import(
-                        &mut m,
-                        &mut args,
-                        format!("m{r}"),
-                        EntityType::Memory(memory_type(0)),
-                        ExportKind::Memory,
-                        ArgFrom::Instance { dfs: *dfs, export },
-                    );
-                    let put = import(
-                        &mut m,
-                        &mut args,
-                        format!("p{r}"),
-                        EntityType::Function(ty_put),
-                        ExportKind::Func,
-                        ArgFrom::Put(Some(memory_arg)),
-                    );
+                    let memory_arg = im.args.bound.len();
+                    let memory_ty = EntityType::Memory(memory_type(0));
+                    let memory = im.item(format!("m{r}"), memory_ty, *dfs, export);
+                    let from = ArgFrom::Put(Some(memory_arg));
+                    let put = im.add(format!("p{r}"), EntityType::Function(ty_put), from);
                     reach.push(Reach::Memory { memory, put });
                 }
                 Record::Globals { dfs, globals } => {
                     let mut list = Vec::new();
                     for (j, (index, ty)) in globals.iter().enumerate() {
-                        let global = import(
-                            &mut m,
-                            &mut args,
-                            format!("g{r}_{j}"),
-                            EntityType::Global(mutable(*ty)),
-                            ExportKind::Global,
-                            ArgFrom::Instance {
-                                dfs: *dfs,
-                                export: global_export(*index),
-                            },
-                        );
+                        let ty_g = EntityType::Global(mutable(*ty));
+                        let global =
+                            im.item(format!("g{r}_{j}"), ty_g, *dfs, global_export(*index));
                         list.push((global, *ty));
                     }
                     reach.push(Reach::Globals(list));
@@ -192,16 +153,11 @@ impl AccessorModule {
                         maximum: None,
                         shared: false,
                     };
-                    let table = import(
-                        &mut m,
-                        &mut args,
+                    let table = im.item(
                         format!("t{r}"),
                         EntityType::Table(tt),
-                        ExportKind::Table,
-                        ArgFrom::Instance {
-                            dfs: *dfs,
-                            export: table_export(*table),
-                        },
+                        *dfs,
+                        table_export(*table),
                     );
                     reach.push(Reach::Table {
                         table,
@@ -218,17 +174,9 @@ impl AccessorModule {
                         };
                         let val_type =
                             ValType::Ref(Shift(type_offset[*dfs as usize]).ref_type(rt)?);
-                        let global = import(
-                            &mut m,
-                            &mut args,
-                            format!("rg{r}_{j}"),
-                            EntityType::Global(mutable(val_type)),
-                            ExportKind::Global,
-                            ArgFrom::Instance {
-                                dfs: *dfs,
-                                export: global_export(*index),
-                            },
-                        );
+                        let ty_g = EntityType::Global(mutable(val_type));
+                        let global =
+                            im.item(format!("rg{r}_{j}"), ty_g, *dfs, global_export(*index));
                         list.push((global, is_func_ref(info, &rt)));
                     }
                     reach.push(Reach::RefGlobals(list));
@@ -240,24 +188,14 @@ impl AccessorModule {
         if probes {
             for instance in &model.instances {
                 let dfs = instance.dfs;
-                let mut flag = |name: String, export: &str| {
-                    import(
-                        &mut m,
-                        &mut args,
-                        name,
-                        EntityType::Global(mutable(ValType::I32)),
-                        ExportKind::Global,
-                        ArgFrom::Instance {
-                            dfs,
-                            export: export.into(),
-                        },
-                    )
-                };
-                let probing = flag(format!("probing{dfs}"), PROBING_EXPORT);
-                let out = flag(format!("out{dfs}"), PROBE_OUT_EXPORT);
+                let flag = EntityType::Global(mutable(ValType::I32));
+                let probing = im.item(format!("probing{dfs}"), flag, dfs, PROBING_EXPORT.into());
+                let out = im.item(format!("out{dfs}"), flag, dfs, PROBE_OUT_EXPORT.into());
                 flags.push((dfs, probing, out));
             }
         }
+        let Imports { mut m, args } = im;
+        let args = args.bound;
         let candidates = if probes {
             candidate_types(model, &type_offset)?
         } else {
@@ -308,6 +246,24 @@ impl AccessorModule {
             module: m.finish(),
             args,
         })
+    }
+}
+
+/// The accessor module while its imports are added.
+struct Imports {
+    m: ModuleBuilder,
+    args: BoundImports<ArgFrom>,
+}
+
+impl Imports {
+    /// An import bound as `from`; returns its index in the space of its kind.
+    fn add(&mut self, name: String, ty: EntityType, from: ArgFrom) -> u32 {
+        self.args.add(&mut self.m, name, ty, from)
+    }
+
+    /// An import bound to export `export` of instance `dfs` (a local id).
+    fn item(&mut self, name: String, ty: EntityType, dfs: u32, export: String) -> u32 {
+        self.add(name, ty, ArgFrom::Instance { dfs, export })
     }
 }
 
@@ -475,42 +431,48 @@ fn memory_type(minimum: u64) -> MemoryType {
 fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32) {
     use Instruction as I;
     let (left, offset, n) = (0, 1, 2);
-    f.instruction(&I::MemorySize(memory));
-    f.instruction(&I::LocalSet(left));
-    f.instruction(&I::I32Const(0));
-    f.instruction(&I::LocalSet(offset));
-    f.instruction(&I::Block(BlockType::Empty));
-    f.instruction(&I::Loop(BlockType::Empty));
-    f.instruction(&I::LocalGet(left));
-    f.instruction(&I::I32Eqz);
-    f.instruction(&I::BrIf(1));
-    // n = min(left, CHUNK_PAGES)
-    f.instruction(&I::LocalGet(left));
-    f.instruction(&I::I32Const(CHUNK_PAGES));
-    f.instruction(&I::LocalGet(left));
-    f.instruction(&I::I32Const(CHUNK_PAGES));
-    f.instruction(&I::I32LtU);
-    f.instruction(&I::Select);
-    f.instruction(&I::LocalSet(n));
-    f.instruction(&I::I32Const(tag));
-    f.instruction(&I::LocalGet(offset));
-    f.instruction(&I::LocalGet(n));
-    f.instruction(&I::I32Const(16));
-    f.instruction(&I::I32Shl);
-    f.instruction(&I::Call(put));
-    f.instruction(&I::LocalGet(offset));
-    f.instruction(&I::LocalGet(n));
-    f.instruction(&I::I32Const(16));
-    f.instruction(&I::I32Shl);
-    f.instruction(&I::I32Add);
-    f.instruction(&I::LocalSet(offset));
-    f.instruction(&I::LocalGet(left));
-    f.instruction(&I::LocalGet(n));
-    f.instruction(&I::I32Sub);
-    f.instruction(&I::LocalSet(left));
-    f.instruction(&I::Br(0));
-    f.instruction(&I::End);
-    f.instruction(&I::End);
+    emit(
+        f,
+        &[
+            I::MemorySize(memory),
+            I::LocalSet(left),
+            I::I32Const(0),
+            I::LocalSet(offset),
+        ],
+    );
+    emit_loop(f, &[I::LocalGet(left), I::I32Eqz], |f| {
+        // n = min(left, CHUNK_PAGES)
+        let chunk = I::I32Const(CHUNK_PAGES);
+        emit(
+            f,
+            &[
+                I::LocalGet(left),
+                chunk.clone(),
+                I::LocalGet(left),
+                chunk,
+                I::I32LtU,
+            ],
+        );
+        emit(f, &[I::Select, I::LocalSet(n)]);
+        // put(tag, offset, n << 16)
+        let bytes = [I::LocalGet(n), I::I32Const(16), I::I32Shl];
+        emit(f, &[I::I32Const(tag), I::LocalGet(offset)]);
+        emit(f, &bytes);
+        f.instruction(&I::Call(put));
+        // offset += n << 16; left -= n
+        f.instruction(&I::LocalGet(offset));
+        emit(f, &bytes);
+        emit(f, &[I::I32Add, I::LocalSet(offset)]);
+        emit(
+            f,
+            &[
+                I::LocalGet(left),
+                I::LocalGet(n),
+                I::I32Sub,
+                I::LocalSet(left),
+            ],
+        );
+    });
 }
 
 fn store(ty: ValType) -> Instruction<'static> {

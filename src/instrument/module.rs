@@ -2,8 +2,8 @@
 //! for imported functions that can become funcrefs, and drop tracking. Purely additive: no
 //! index of the original module moves.
 
+use crate::encode::code::default_value;
 use crate::encode::module::{edit_module, ElemSegment, ModuleEdit};
-use crate::encode::types::default_value;
 use crate::model::{CoreInstance, ModuleInfo};
 use crate::protocol::{
     global_export, memory_export, table_export, Record, DROPS_EXPORT, PROBE_OUT_EXPORT,

@@ -8,7 +8,8 @@
 //! `call_ref` needs the exact type, so the accessor holds a copy of every module's whole type
 //! section: identity is by rec group, not by shape.
 
-use crate::encode::types::{default_value, memarg, Shift};
+use crate::encode::code::{default_value, emit, emit_loop, memarg};
+use crate::encode::types::Shift;
 use crate::model::{ModuleInfo, Scope};
 use crate::protocol::{SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE};
 use anyhow::{bail, Result};
@@ -59,27 +60,30 @@ pub(crate) fn candidate_types(model: &Scope, type_offset: &[u32]) -> Result<Vec<
 pub(crate) fn probe_table(f: &mut Function, table: u32, func: bool, ctx: &Ctx) {
     use Instruction as I;
     let (slot, size) = (3, 4);
-    f.instruction(&I::TableSize(table));
-    f.instruction(&I::LocalSet(size));
-    f.instruction(&I::I32Const(0));
-    f.instruction(&I::LocalSet(slot));
-    f.instruction(&I::Block(BlockType::Empty));
-    f.instruction(&I::Loop(BlockType::Empty));
-    f.instruction(&I::LocalGet(slot));
-    f.instruction(&I::LocalGet(size));
-    f.instruction(&I::I32GeU);
-    f.instruction(&I::BrIf(1));
-    f.instruction(&I::LocalGet(slot));
-    f.instruction(&I::TableGet(table));
-    identify_ref(f, func, ctx);
-    f.instruction(&I::Call(ctx.f_emit));
-    f.instruction(&I::LocalGet(slot));
-    f.instruction(&I::I32Const(1));
-    f.instruction(&I::I32Add);
-    f.instruction(&I::LocalSet(slot));
-    f.instruction(&I::Br(0));
-    f.instruction(&I::End);
-    f.instruction(&I::End);
+    emit(
+        f,
+        &[
+            I::TableSize(table),
+            I::LocalSet(size),
+            I::I32Const(0),
+            I::LocalSet(slot),
+        ],
+    );
+    let exit = [I::LocalGet(slot), I::LocalGet(size), I::I32GeU];
+    emit_loop(f, &exit, |f| {
+        emit(f, &[I::LocalGet(slot), I::TableGet(table)]);
+        identify_ref(f, func, ctx);
+        f.instruction(&I::Call(ctx.f_emit));
+        emit(
+            f,
+            &[
+                I::LocalGet(slot),
+                I::I32Const(1),
+                I::I32Add,
+                I::LocalSet(slot),
+            ],
+        );
+    });
 }
 
 /// Turns the reference on the stack into its slot encoding.

@@ -13,24 +13,19 @@ use super::{Model, RootExport};
 use anyhow::{bail, Result};
 use wasmparser::ComponentExternalKind;
 
+/// The resolved init function: where it is and how to call it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitFunc {
     /// The argument as the user wrote it, for messages.
     pub spec: String,
     /// Exported instance holding the function, if interface-qualified.
     pub interface: Option<String>,
+    /// The function's name (in the root, or in `interface`).
     pub func: String,
     /// WAVE source of the arguments, including the parentheses.
     pub args: Option<String>,
     /// Set when the name is a core export the component does not lift.
     pub core: Option<CoreInit>,
-}
-
-/// A core function to call as the init: `export` of the root's core instance `core_instance`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoreInit {
-    pub core_instance: u32,
-    pub export: String,
 }
 
 impl InitFunc {
@@ -102,6 +97,15 @@ impl InitFunc {
             core,
         })
     }
+}
+
+/// A core function to call as the init: `export` of the root's core instance `core_instance`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreInit {
+    /// The instance's index in the root's core instance space.
+    pub core_instance: u32,
+    /// The export's name.
+    pub export: String,
 }
 
 /// The root core instance exporting function `name`, when exactly one does.

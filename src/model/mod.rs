@@ -98,8 +98,6 @@ impl Model<'_> {
 /// One component body: the root or a nested definition.
 #[derive(Clone)]
 pub struct Scope<'a> {
-    pub id: usize,
-    pub parent: Option<usize>,
     /// The component's bytes, header included.
     pub bytes: &'a [u8],
     /// Where it sits: the first node that instantiates it, else its definition.
@@ -348,7 +346,7 @@ pub fn parse(bytes: &[u8]) -> Result<Model<'_>> {
         .context("input component does not validate")?;
     let types = types.as_ref();
     let mut scopes = Vec::new();
-    walk::walk_body(bytes, None, "root".into(), &mut scopes)?;
+    walk::walk_body(bytes, "root".into(), &mut scopes)?;
     let mut scopes: Vec<Scope> = scopes.into_iter().map(|s| s.expect("walked")).collect();
     debug_assert_eq!(
         (

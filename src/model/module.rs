@@ -94,32 +94,20 @@ impl ModuleInfo<'_> {
 
     /// Absolute indices and types of the mutable globals this module defines.
     pub fn mutable_globals(&self) -> impl Iterator<Item = (u32, GlobalType)> + '_ {
-        self.globals
-            .iter()
-            .enumerate()
-            .skip(self.imported_globals as usize)
-            .filter(|(_, g)| g.mutable)
-            .map(|(i, g)| (i as u32, *g))
+        defined(&self.globals, self.imported_globals).filter(|(_, g)| g.mutable)
     }
 
     /// Absolute indices and types of the memories this module defines.
     pub fn defined_memories(&self) -> impl Iterator<Item = (u32, MemoryType)> + '_ {
-        self.memories
-            .iter()
-            .enumerate()
-            .skip(self.imported_memories as usize)
-            .map(|(i, m)| (i as u32, *m))
+        defined(&self.memories, self.imported_memories)
     }
 
     /// Absolute indices and types of the tables this module defines.
     pub fn defined_tables(&self) -> impl Iterator<Item = (u32, TableType)> + '_ {
-        self.tables
-            .iter()
-            .enumerate()
-            .skip(self.imported_tables as usize)
-            .map(|(i, t)| (i as u32, *t))
+        defined(&self.tables, self.imported_tables)
     }
 
+    /// The type of function `func`, when it is a function type.
     pub fn signature(&self, func: u32) -> Option<&Signature> {
         let ty = *self.func_types.get(func as usize)?;
         self.signatures.get(ty as usize)?.as_ref()
@@ -139,6 +127,11 @@ impl ModuleInfo<'_> {
             .find(|(n, k, _)| n == name && *k == kind)
             .map(|(_, _, i)| *i)
     }
+}
+
+/// The entries of an index space (imports first) past its `imported` ones, with their indices.
+fn defined<T: Copy>(space: &[T], imported: u32) -> impl Iterator<Item = (u32, T)> + '_ {
+    (imported..).zip(space.iter().skip(imported as usize).copied())
 }
 
 /// Reads the parts of a core module that instrumentation and rewriting depend on.

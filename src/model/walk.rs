@@ -23,7 +23,6 @@ enum ModuleSource {
 /// Walks one component body, recursing into nested definitions; pushes scopes in pre-order.
 pub(super) fn walk_body<'a>(
     bytes: &'a [u8],
-    parent: Option<usize>,
     path: String,
     scopes: &mut Vec<Option<Scope<'a>>>,
 ) -> Result<usize> {
@@ -31,8 +30,6 @@ pub(super) fn walk_body<'a>(
     scopes.push(None);
     let mut w = BodyWalker {
         scope: Scope {
-            id,
-            parent,
             bytes,
             path,
             modules: Vec::new(),
@@ -85,7 +82,6 @@ pub(super) fn walk_body<'a>(
                 let index = w.scope.component_space.len() as u32;
                 let child = walk_body(
                     &bytes[unchecked_range.start as usize..unchecked_range.end as usize],
-                    Some(id),
                     format!("{}/component {index}", w.scope.path),
                     scopes,
                 )?;

@@ -10,7 +10,7 @@
 
 use super::layout::runs;
 use super::names::FuncNames;
-use crate::encode::builder::{BodyBuilder, ModuleBuilder};
+use crate::encode::builder::{BodyBuilder, Bound, BoundImports, ModuleBuilder};
 use crate::encode::types::Shift;
 use crate::model::{Scope, Source};
 use crate::protocol::restore_export;
@@ -18,8 +18,7 @@ use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
-    ConstExpr, Elements, EntityType, ExportKind, Function, GlobalType, Instruction, Module,
-    TableType,
+    ConstExpr, Elements, EntityType, Function, GlobalType, Instruction, Module, TableType,
 };
 
 #[derive(Default)]
@@ -34,12 +33,25 @@ pub struct RestorePlan {
 pub struct Restore {
     module: Module,
     /// Import name, kind, and where the item comes from.
-    args: Vec<(String, ExportKind, From)>,
+    args: Vec<Bound<From>>,
 }
 
+/// Where an item the restore module imports comes from.
 enum From {
+    /// Export `name` of the instance with local id `dfs`.
     Export { dfs: u32, name: String },
+    /// A canonical function: its index in the scope's core func space.
     CoreFunc(u32),
+}
+
+impl From {
+    /// The restore export of `kind` item `index` of instance `dfs`.
+    fn restore_export(dfs: u32, kind: &str, index: u32) -> From {
+        From::Export {
+            dfs,
+            name: restore_export(kind, index),
+        }
+    }
 }
 
 impl RestorePlan {
@@ -62,7 +74,7 @@ impl RestorePlan {
         let offsets = m.add_types_of(model)?;
         let start_ty = m.add_func_type(&[], &[]);
 
-        let mut args = Vec::new();
+        let mut args = BoundImports::new("r");
         let mut tables: BTreeMap<(u32, u32), u32> = BTreeMap::new();
         let mut funcs: BTreeMap<Source, u32> = BTreeMap::new();
         let mut globals: BTreeMap<(u32, u32), u32> = BTreeMap::new();
@@ -75,16 +87,12 @@ impl RestorePlan {
                 .any_name(src)
                 .ok_or_else(|| anyhow!("no instance can name function {src:?}"))?;
             let ty = offsets[dfs as usize] + model.module_of(dfs).func_types[f as usize];
-            let name = format!("f{}", funcs.len());
-            let index = m.add_import("r", &name, EntityType::Function(ty));
             let from = match src {
-                Source::Defined { dfs, index } => From::Export {
-                    dfs: *dfs,
-                    name: restore_export("func", *index),
-                },
+                Source::Defined { dfs, index } => From::restore_export(*dfs, "func", *index),
                 Source::Canon { core_func } => From::CoreFunc(*core_func),
             };
-            args.push((name, ExportKind::Func, from));
+            let name = format!("f{}", funcs.len());
+            let index = args.add(&mut m, name, EntityType::Function(ty), from);
             funcs.insert(*src, index);
         }
         for &(owner, table, _) in self.slots.keys() {
@@ -93,49 +101,27 @@ impl RestorePlan {
             }
             let ty = model.module_of(owner).tables[table as usize];
             let element_type = Shift(offsets[owner as usize]).ref_type(ty.element_type)?;
-            let name = format!("t{}", tables.len());
-            let index = m.add_import(
-                "r",
-                &name,
-                EntityType::Table(TableType {
-                    element_type,
-                    table64: ty.table64,
-                    minimum: 0,
-                    maximum: None,
-                    shared: false,
-                }),
-            );
-            args.push((
-                name,
-                ExportKind::Table,
-                From::Export {
-                    dfs: owner,
-                    name: restore_export("table", table),
-                },
-            ));
+            let ty = EntityType::Table(TableType {
+                element_type,
+                table64: ty.table64,
+                minimum: 0,
+                maximum: None,
+                shared: false,
+            });
+            let from = From::restore_export(owner, "table", table);
+            let index = args.add(&mut m, format!("t{}", tables.len()), ty, from);
             tables.insert((owner, table), index);
         }
         for &(owner, global) in self.globals.keys() {
             let g = model.module_of(owner).globals[global as usize];
             let val_type = Shift(offsets[owner as usize]).val_type(g.content_type)?;
-            let name = format!("g{}", globals.len());
-            let index = m.add_import(
-                "r",
-                &name,
-                EntityType::Global(GlobalType {
-                    val_type,
-                    mutable: true,
-                    shared: false,
-                }),
-            );
-            args.push((
-                name,
-                ExportKind::Global,
-                From::Export {
-                    dfs: owner,
-                    name: restore_export("global", global),
-                },
-            ));
+            let ty = EntityType::Global(GlobalType {
+                val_type,
+                mutable: true,
+                shared: false,
+            });
+            let from = From::restore_export(owner, "global", global);
+            let index = args.add(&mut m, format!("g{}", globals.len()), ty, from);
             globals.insert((owner, global), index);
         }
 
@@ -174,7 +160,7 @@ impl RestorePlan {
         }
         Ok(Restore {
             module: m.finish(),
-            args,
+            args: args.bound,
         })
     }
 }
@@ -183,7 +169,7 @@ impl Restore {
     /// Appends the module, its import instance and its instantiation to a body.
     pub fn append(&self, model: &Scope, body: &mut BodyBuilder) {
         let mut items = Vec::new();
-        for (name, kind, from) in &self.args {
+        for Bound { name, kind, from } in &self.args {
             let index = match from {
                 From::CoreFunc(index) => *index,
                 From::Export { dfs, name: export } => {

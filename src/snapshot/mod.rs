@@ -8,7 +8,7 @@ mod collect;
 mod synthetic;
 
 pub use crate::model::Source;
-pub(crate) use collect::{Collector, MIN_SPLIT_GAP};
+pub(crate) use collect::Collector;
 
 use crate::model::Model;
 

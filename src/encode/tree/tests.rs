@@ -144,6 +144,21 @@ const OUTER_MODULE: &str = r#"
       )
     )"#;
 
+/// `model`'s root re-encoded with `edit`; the result must validate.
+fn reencode(model: &Model, edit: &BodyEdit) -> Vec<u8> {
+    let out = edit_tree(model.bytes, edit).unwrap();
+    crate::output::validate(&out).unwrap();
+    out
+}
+
+/// `model`'s root re-encoded with `versions` copies of its first module in its place.
+fn with_copies_of_module_0(model: &Model, versions: usize) -> Vec<u8> {
+    let scope = &model.scopes[0];
+    let mut edit = BodyEdit::new(scope);
+    edit.modules[0].1 = vec![scope.modules[0].bytes.to_vec(); versions];
+    reencode(model, &edit)
+}
+
 #[test]
 fn module_versions_move_outer_aliases_and_instantiations() {
     let model = model(OUTER_MODULE);
@@ -159,8 +174,7 @@ fn module_versions_move_outer_aliases_and_instantiations() {
     edit.modules[0].1 = vec![a, variant];
     // Core instance 0 instantiates the second version of module 0.
     edit.module_version.insert(0, 1);
-    let out = edit_tree(model.bytes, &edit).unwrap();
-    crate::output::validate(&out).unwrap();
+    let out = reencode(&model, &edit);
 
     assert_eq!(
         outer_aliases(&out),
@@ -186,12 +200,7 @@ fn outer_alias_two_levels_deep_moves() {
           )
         )"#,
     );
-    let scope = &model.scopes[0];
-    let a = scope.modules[0].bytes.to_vec();
-    let mut edit = BodyEdit::new(scope);
-    edit.modules[0].1 = vec![a.clone(), a.clone(), a];
-    let out = edit_tree(model.bytes, &edit).unwrap();
-    crate::output::validate(&out).unwrap();
+    let out = with_copies_of_module_0(&model, 3);
     assert_eq!(
         outer_aliases(&out),
         [(3, ComponentOuterAliasKind::CoreModule, 2, 3)],
@@ -218,12 +227,7 @@ fn outer_alias_of_the_own_body_is_not_moved_by_the_parent() {
           )
         )"#,
     );
-    let scope = &model.scopes[0];
-    let a = scope.modules[0].bytes.to_vec();
-    let mut edit = BodyEdit::new(scope);
-    edit.modules[0].1 = vec![a.clone(), a];
-    let out = edit_tree(model.bytes, &edit).unwrap();
-    crate::output::validate(&out).unwrap();
+    let out = with_copies_of_module_0(&model, 2);
     assert_eq!(
         outer_aliases(&out),
         [
@@ -253,13 +257,9 @@ fn component_versions_move_outer_component_aliases() {
         BodyEdit::new(&model.scopes[x_scope]),
         BodyEdit::new(&model.scopes[x_scope]),
     ];
-    let out = edit_tree(model.bytes, &edit).unwrap();
-    crate::output::validate(&out).unwrap();
-    assert_eq!(
-        outer_aliases(&out),
-        [(2, ComponentOuterAliasKind::Component, 1, 2)]
-    );
     assert_eq!(edit.counts().components, scope.counts.components + 1);
+    let moved = [(2, ComponentOuterAliasKind::Component, 1, 2)];
+    assert_eq!(outer_aliases(&reencode(&model, &edit)), moved);
 }
 
 #[test]
@@ -276,8 +276,7 @@ fn sink_moves_outer_type_aliases() {
     );
     let mut edit = BodyEdit::new(&model.scopes[0]);
     edit.sink = true;
-    let out = edit_tree(model.bytes, &edit).unwrap();
-    crate::output::validate(&out).unwrap();
+    let out = reencode(&model, &edit);
     assert_eq!(
         outer_aliases(&out),
         [(2, ComponentOuterAliasKind::Type, 1, 2)],
@@ -321,8 +320,7 @@ fn removing_an_export_renumbers_later_functions() {
 
     let mut edit = BodyEdit::new(scope);
     edit.remove_export = Some(removal);
-    let out = edit_tree(model.bytes, &edit).unwrap();
-    crate::output::validate(&out).unwrap();
+    let out = reencode(&model, &edit);
 
     let func = ComponentExternalKind::Func;
     let exports = root_exports(&out);
@@ -368,20 +366,18 @@ fn removing_a_missing_export_is_an_error() {
 
 #[test]
 fn sink_comes_first_and_shifts_types_and_funcs() {
-    let model = model(
-        r#"
+    let wat = r#"
         (component
           (type $t (func))
           (import "x" (func $x (type $t)))
           (export "y" (func $x))
           (core module $m)
-        )"#,
-    );
+        )"#;
+    let model = model(wat);
     let scope = &model.scopes[0];
     let mut edit = BodyEdit::new(scope);
     edit.sink = true;
-    let out = edit_tree(model.bytes, &edit).unwrap();
-    crate::output::validate(&out).unwrap();
+    let out = reencode(&model, &edit);
 
     let mut sections = Vec::new();
     for_each_body_payload(&out, |depth, payload| {
@@ -429,8 +425,7 @@ fn sink_and_export_removal_compose() {
     let mut edit = BodyEdit::new(scope);
     edit.sink = true;
     edit.remove_export = Some(removal(scope, "a"));
-    let out = edit_tree(model.bytes, &edit).unwrap();
-    crate::output::validate(&out).unwrap();
+    let out = reencode(&model, &edit);
     let func = ComponentExternalKind::Func;
     assert_eq!(
         root_exports(&out),
@@ -448,8 +443,7 @@ fn sink_and_export_removal_compose() {
 fn unchanged_edit_round_trips() {
     let model = model(OUTER_MODULE);
     let edit = BodyEdit::new(&model.scopes[0]);
-    let out = edit_tree(model.bytes, &edit).unwrap();
-    crate::output::validate(&out).unwrap();
+    let out = reencode(&model, &edit);
     assert_eq!(
         outer_aliases(&out),
         [(2, ComponentOuterAliasKind::CoreModule, 1, 1)]

@@ -68,86 +68,84 @@ const D: u32 = 5;
 const E: u32 = 7;
 const T: u32 = 8;
 
-#[test]
-fn defined_items_resolve_to_themselves() {
+/// What item `index` of `kind` of instance `of` (a core instance index in `WIRING`)
+/// resolves to.
+fn wired(of: u32, kind: ExternalKind, index: u32) -> Source {
     let model = model(WIRING);
     let scope = &model.scopes[0];
-    let a = local(scope, A);
-    assert_eq!(
-        resolve(scope, a, ExternalKind::Func, 1).unwrap(),
-        Source::Defined { dfs: a, index: 1 }
-    );
-    // `$C`'s import is function 0, its own function 1.
-    let c = local(scope, C);
-    assert_eq!(
-        resolve(scope, c, ExternalKind::Func, 1).unwrap(),
-        Source::Defined { dfs: c, index: 1 }
-    );
+    resolve(scope, local(scope, of), kind, index).unwrap()
+}
+
+/// Item `index` defined by instance `of` of `WIRING`.
+fn defined_by(of: u32, index: u32) -> Source {
+    let model = model(WIRING);
+    let dfs = local(&model.scopes[0], of);
+    Source::Defined { dfs, index }
 }
 
 #[test]
-fn alias_in_an_inline_export_instance_resolves_to_the_provider() {
-    let model = model(WIRING);
-    let scope = &model.scopes[0];
-    let (a, d) = (local(scope, A), local(scope, D));
-    assert_eq!(a, 1, "the provider is not local id 0");
+fn imports_resolve_through_the_wiring() {
+    use ExternalKind::{Func, FuncExact, Table};
     assert_eq!(
-        resolve(scope, d, ExternalKind::Func, 0).unwrap(),
-        Source::Defined { dfs: a, index: 1 }
+        defined_by(A, 1),
+        Source::Defined { dfs: 1, index: 1 },
+        "the provider is not local id 0"
     );
-}
-
-#[test]
-fn re_export_chain_resolves_to_the_definition() {
-    let model = model(WIRING);
-    let scope = &model.scopes[0];
-    let (a, b, c) = (local(scope, A), local(scope, B), local(scope, C));
-    let expected = Source::Defined { dfs: a, index: 1 };
-    assert_eq!(resolve(scope, b, ExternalKind::Func, 0).unwrap(), expected);
-    assert_eq!(resolve(scope, c, ExternalKind::Func, 0).unwrap(), expected);
-}
-
-#[test]
-fn func_exact_resolves_like_func() {
-    let model = model(WIRING);
-    let scope = &model.scopes[0];
-    let (a, c) = (local(scope, A), local(scope, C));
-    assert_eq!(
-        resolve(scope, c, ExternalKind::FuncExact, 0).unwrap(),
-        Source::Defined { dfs: a, index: 1 }
-    );
-}
-
-#[test]
-fn lowered_component_import_resolves_to_its_canon_func() {
-    let model = model(WIRING);
-    let scope = &model.scopes[0];
-    let e = local(scope, E);
+    let cases = [
+        (A, Func, 1, defined_by(A, 1), "a defined item is itself"),
+        (
+            C,
+            Func,
+            1,
+            defined_by(C, 1),
+            "`$C`'s own function after its import",
+        ),
+        (
+            D,
+            Func,
+            0,
+            defined_by(A, 1),
+            "an alias in an inline-export instance",
+        ),
+        (B, Func, 0, defined_by(A, 1), "one hop"),
+        (
+            C,
+            Func,
+            0,
+            defined_by(A, 1),
+            "a re-export chain of two hops",
+        ),
+        (
+            C,
+            FuncExact,
+            0,
+            defined_by(A, 1),
+            "an exact function import",
+        ),
+        (
+            E,
+            Func,
+            1,
+            Source::Canon { core_func: 1 },
+            "a lowered component import",
+        ),
+        (
+            E,
+            Func,
+            0,
+            defined_by(A, 1),
+            "the same inline instance as `$d`'s",
+        ),
+        (T, Table, 0, defined_by(A, 1), "a table import"),
+    ];
+    for (of, kind, index, expected, case) in cases {
+        assert_eq!(wired(of, kind, index), expected, "{case}");
+    }
     // Core func space: 0 the alias `$af`, 1 the lowered `$host`.
-    assert!(matches!(scope.core_funcs[1], ItemOrigin::Canon));
-    assert_eq!(
-        resolve(scope, e, ExternalKind::Func, 1).unwrap(),
-        Source::Canon { core_func: 1 }
-    );
-    // Its other import, through the same inline instance as `$d`'s, is still `$a`'s.
-    assert_eq!(
-        resolve(scope, e, ExternalKind::Func, 0).unwrap(),
-        Source::Defined {
-            dfs: local(scope, A),
-            index: 1
-        }
-    );
-}
-
-#[test]
-fn table_import_resolves_to_the_owners_table() {
-    let model = model(WIRING);
-    let scope = &model.scopes[0];
-    let (a, t) = (local(scope, A), local(scope, T));
-    assert_eq!(
-        resolve(scope, t, ExternalKind::Table, 0).unwrap(),
-        Source::Defined { dfs: a, index: 1 }
-    );
+    assert!(matches!(
+        model(WIRING).scopes[0].core_funcs[1],
+        ItemOrigin::Canon
+    ));
 }
 
 #[test]

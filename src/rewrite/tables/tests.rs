@@ -328,13 +328,10 @@ fn an_importer_writes_into_the_imported_table() {
         state(vec![table(0, vec![None, defined(1, 0)])]),
         state(vec![]),
     ];
-    let Written {
-        reports,
-        edits,
-        restore,
-    } = write(scope, &states);
-    assert!(restore.is_empty());
-    assert_eq!(reports[0].by_others, 1);
+    let written = write(scope, &states);
+    assert!(written.restore.is_empty());
+    assert_eq!(written.reports[0].by_others, 1);
+    let edits = &written.edits;
     assert!(edits[0].active_elems.is_none());
     assert_eq!(
         edits[1].active_elems.as_deref(),
@@ -346,7 +343,7 @@ fn an_importer_writes_into_the_imported_table() {
             }][..]
         )
     );
-    validate_modules(scope, edits);
+    validate_modules(scope, written.edits);
 }
 
 #[test]
