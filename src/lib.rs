@@ -36,11 +36,14 @@
 //!
 //! # Layers
 //!
-//! Dependencies point one way, each layer using only those before it:
-//! `protocol` ← `model` ← `encode` ← `instrument`, `snapshot` ← `rewrite` ← `engine` ←
-//! `snapshotter` ← `tools`. Only `engine` (and the `Snapshotter`'s signature that takes an
-//! embedder's store) uses Wasmtime; without the default `engine` feature the pure stages build
-//! alone, which is what the fuzz targets use.
+//! Dependencies point one way (`../shared/tools/modcycles.py src` finds no circle):
+//! `protocol` and `output` use nothing of the crate; `model` uses `protocol`; `encode` uses
+//! `model`; `instrument` uses `encode`; `snapshot` uses `model`; `rewrite` uses `encode` and
+//! `snapshot`; `engine` uses `model` and `snapshot`, never `instrument` or `rewrite`;
+//! `snapshotter` runs them all; `tools` use `model` and the `Snapshotter`. Only `engine` uses
+//! Wasmtime (it re-exports the `Store` and `Linker` that `Snapshotter::snapshot_with` takes).
+//! Without the default `engine` feature the pure stages build alone, which is what the fuzz
+//! targets use; the non-default `internals` feature opens them to compsnap's own tests.
 
 #![deny(missing_docs)]
 // Without the engine (or the internals the fuzz targets use) nothing public reaches the

@@ -3,7 +3,7 @@
 //! validates the result. Each stage is timed for [`Stats`].
 
 use crate::engine::progress::Progress;
-use crate::engine::{self, compile, host, run, RunOptions, RunTimings};
+use crate::engine::{self, compile, host, run, Linker, RunOptions, RunTimings, Store};
 use crate::model::{self, InitFunc, Model};
 use crate::output::validate;
 use crate::protocol::TreePlan;
@@ -14,8 +14,6 @@ use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::Linker;
-use wasmtime::Store;
 
 /// Builder for one pre-initialization.
 #[derive(Debug, Clone)]

@@ -20,9 +20,12 @@ use wasmparser::{DataKind, ElementItems, ElementKind, FunctionBody, Parser, Payl
 /// Rewrites one function body; `None` keeps the original bytes.
 pub type BodyEdit<'e> = dyn FnMut(u32, &FunctionBody) -> Result<Option<Function>> + 'e;
 
-/// What to change in a module. `Default` changes nothing.
+/// What to change in a module. `Default` changes nothing; [`ModuleEdit::appending_to`] also
+/// knows where appended functions, globals and memories land.
 #[derive(Default)]
 pub struct ModuleEdit<'e> {
+    /// Sizes of the module's function, global and memory spaces.
+    sizes: [u32; 3],
     /// Appended functions: type index and body.
     pub extra_funcs: Vec<(u32, Function)>,
     pub extra_memories: Vec<MemoryType>,
@@ -47,6 +50,45 @@ pub struct ModuleEdit<'e> {
     /// Appended element segments (for example a declaration of appended functions).
     pub extra_elems: Vec<ElemSegment>,
     pub body_edit: Option<Box<BodyEdit<'e>>>,
+}
+
+impl ModuleEdit<'_> {
+    /// An edit of `info`'s module that appends items: each `append_*` returns the index the
+    /// item gets.
+    pub fn appending_to(info: &crate::model::ModuleInfo) -> Self {
+        let len = |n: usize| n as u32;
+        ModuleEdit {
+            sizes: [
+                len(info.func_types.len()),
+                len(info.globals.len()),
+                len(info.memories.len()),
+            ],
+            ..ModuleEdit::default()
+        }
+    }
+
+    /// Appends a function of type `ty`.
+    pub fn append_func(&mut self, ty: u32, body: Function) -> u32 {
+        self.extra_funcs.push((ty, body));
+        self.sizes[0] + self.extra_funcs.len() as u32 - 1
+    }
+
+    /// Appends a global.
+    pub fn append_global(&mut self, ty: GlobalType, init: ConstExpr) -> u32 {
+        self.extra_globals.push((ty, init));
+        self.sizes[1] + self.extra_globals.len() as u32 - 1
+    }
+
+    /// Appends a memory.
+    pub fn append_memory(&mut self, ty: MemoryType) -> u32 {
+        self.extra_memories.push(ty);
+        self.sizes[2] + self.extra_memories.len() as u32 - 1
+    }
+
+    /// Adds an export.
+    pub fn export(&mut self, name: impl Into<String>, kind: ExportKind, index: u32) {
+        self.extra_exports.push((name.into(), kind, index));
+    }
 }
 
 /// An active data segment with a constant offset.

@@ -17,6 +17,9 @@ pub mod host;
 pub mod progress;
 pub mod run;
 
+/// The embedder's types `Snapshotter::snapshot_with` takes.
+pub use wasmtime::{component::Linker, Store};
+
 use anyhow::{anyhow, Result};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -23,13 +23,12 @@ pub(super) fn instrument_module(
     info: &ModuleInfo,
 ) -> Result<(Vec<u8>, Vec<Record>)> {
     let dfs = instance.dfs;
-    let mut edit = ModuleEdit::default();
+    let mut edit = ModuleEdit::appending_to(info);
     let mut records = Vec::new();
     let mut re = RoundtripReencoder;
 
     for (index, _) in info.defined_memories() {
-        edit.extra_exports
-            .push((memory_export(index), ExportKind::Memory, index));
+        edit.export(memory_export(index), ExportKind::Memory, index);
         records.push(Record::Memory {
             dfs,
             memory: index,
@@ -39,8 +38,7 @@ pub(super) fn instrument_module(
     let mut numeric = Vec::new();
     let mut refs = Vec::new();
     for (index, ty) in info.mutable_globals() {
-        edit.extra_exports
-            .push((global_export(index), ExportKind::Global, index));
+        edit.export(global_export(index), ExportKind::Global, index);
         match re.val_type(ty.content_type)? {
             ValType::Ref(_) => refs.push(index),
             ty => numeric.push((index, ty)),
@@ -53,8 +51,7 @@ pub(super) fn instrument_module(
         });
     }
     for (table, _) in info.defined_tables() {
-        edit.extra_exports
-            .push((table_export(table), ExportKind::Table, table));
+        edit.export(table_export(table), ExportKind::Table, table);
         records.push(Record::Table { dfs, table });
     }
     if !refs.is_empty() {
@@ -62,30 +59,22 @@ pub(super) fn instrument_module(
     }
 
     // Probe globals.
-    let probing = info.globals.len() as u32;
-    let probe_out = probing + 1;
     let mutable_i32 = GlobalType {
         val_type: ValType::I32,
         mutable: true,
         shared: false,
     };
-    edit.extra_globals
-        .push((mutable_i32, ConstExpr::i32_const(0)));
-    edit.extra_globals
-        .push((mutable_i32, ConstExpr::i32_const(-1)));
-    edit.extra_exports
-        .push((PROBING_EXPORT.into(), ExportKind::Global, probing));
-    edit.extra_exports
-        .push((PROBE_OUT_EXPORT.into(), ExportKind::Global, probe_out));
+    let probing = edit.append_global(mutable_i32, ConstExpr::i32_const(0));
+    let probe_out = edit.append_global(mutable_i32, ConstExpr::i32_const(-1));
+    edit.export(PROBING_EXPORT, ExportKind::Global, probing);
+    edit.export(PROBE_OUT_EXPORT, ExportKind::Global, probe_out);
 
     // Shims for imported functions that can become funcrefs.
-    let first_shim = info.func_types.len() as u32;
     let mut shims = Vec::new();
     for &f in info.declared.iter().filter(|f| **f < info.imported_funcs) {
-        let shim = first_shim + shims.len() as u32;
-        edit.redirect.insert(f, shim);
         let body = shim_body(info, f, probing, probe_out)?;
-        edit.extra_funcs.push((info.func_types[f as usize], body));
+        let shim = edit.append_func(info.func_types[f as usize], body);
+        edit.redirect.insert(f, shim);
         shims.push(shim);
     }
     if !shims.is_empty() {
@@ -94,17 +83,15 @@ pub(super) fn instrument_module(
 
     // Drop tracking.
     let drops = info.drops_segments.then(|| {
-        let memory = info.memories.len() as u32;
         let bytes = (info.elem_count + info.data_count) as u64;
-        edit.extra_memories.push(MemoryType {
+        let memory = edit.append_memory(MemoryType {
             minimum: bytes.div_ceil(1 << 16).max(1),
             maximum: None,
             memory64: false,
             shared: false,
             page_size_log2: None,
         });
-        edit.extra_exports
-            .push((DROPS_EXPORT.into(), ExportKind::Memory, memory));
+        edit.export(DROPS_EXPORT, ExportKind::Memory, memory);
         records.push(Record::Memory {
             dfs,
             memory,
