@@ -71,6 +71,8 @@ mod tools;
 #[cfg(feature = "engine")]
 pub use engine::call::call;
 #[cfg(feature = "engine")]
+pub use engine::call::call_core;
+#[cfg(feature = "engine")]
 pub use engine::host::stub_unprovided_wasi;
 pub use output::{validate, write_atomically};
 pub use rewrite::{Sharing, TableReport};

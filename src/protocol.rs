@@ -149,3 +149,41 @@ pub struct Dump {
     /// The root's export that dumps the node.
     pub export: String,
 }
+
+/// The accessor's export that dumps a core module's state (core mode has one node).
+pub const CORE_DUMP_EXPORT: &str = "dump";
+/// The module name of every import of a core-mode accessor.
+pub const CORE_ACCESSOR_MODULE: &str = "a";
+
+/// A core module instrumented: the module to run, and the accessor module the host
+/// instantiates next to it, with what each of the accessor's imports is bound to.
+#[derive(Debug, Clone)]
+pub struct CoreInstrumented {
+    /// The instrumented module.
+    pub module: Vec<u8>,
+    /// The accessor module; its function export [`CORE_DUMP_EXPORT`] streams the state.
+    pub accessor: Vec<u8>,
+    /// Per accessor import, in order: its name (in module [`CORE_ACCESSOR_MODULE`]) and what
+    /// the host binds it to.
+    pub bindings: Vec<(String, CoreBinding)>,
+    /// How to decode the stream: one scope, one dump.
+    pub plan: TreePlan,
+}
+
+/// What the host binds one import of a core-mode accessor to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoreBinding {
+    /// A fresh memory of this many pages, the accessor's scratch space.
+    Scratch {
+        /// Its minimum size.
+        pages: u64,
+    },
+    /// The sink `put(tag, offset, len)`, reading from the scratch memory (`None`) or from
+    /// the module's memory exported as this name.
+    Put {
+        /// The export of the memory the bytes are in; `None` for the scratch memory.
+        memory: Option<String>,
+    },
+    /// The module's export of this name.
+    Export(String),
+}

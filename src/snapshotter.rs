@@ -3,14 +3,14 @@
 //! validates the result. Each stage is timed for [`Stats`].
 
 use crate::engine::progress::Progress;
-use crate::engine::{self, compile, host, run, Linker, RunOptions, RunTimings, Store};
-use crate::model::{self, InitFunc, Model};
+use crate::engine::{self, compile, host, run, run_module, Linker, RunOptions, RunTimings, Store};
+use crate::model::{self, InitFunc, InputKind, Model};
 use crate::output::validate;
-use crate::protocol::TreePlan;
-use crate::rewrite::{self, RewriteOptions, Sharing, TableReport, DEFAULT_MAX_GAP};
+use crate::protocol::{CoreInstrumented, TreePlan};
+use crate::rewrite::{self, CoreExports, RewriteOptions, Sharing, TableReport, DEFAULT_MAX_GAP};
 use crate::snapshot::{Collector, Snapshot};
 use crate::{instrument, read_input, DEFAULT_INIT_FUNC};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +24,8 @@ pub struct Snapshotter {
     max_gap: u64,
     verbose: bool,
     progress: bool,
+    /// `(dst, src)` export renamings of a core module input.
+    renames: Vec<(String, String)>,
 }
 
 impl Default for Snapshotter {
@@ -46,6 +48,7 @@ impl Snapshotter {
             max_gap: DEFAULT_MAX_GAP,
             verbose: false,
             progress: false,
+            renames: Vec::new(),
         }
     }
 
@@ -54,6 +57,21 @@ impl Snapshotter {
     /// root's core instances that the component does not lift (core Wizer's convention).
     pub fn init_func(&mut self, spec: impl Into<String>) -> &mut Self {
         self.init_func = spec.into();
+        self
+    }
+
+    /// For a core module input: export function `src` as `dst` in the output, replacing any
+    /// export named `dst` (Wizer's `--rename-func dst=src`).
+    pub fn rename_func(&mut self, dst: impl Into<String>, src: impl Into<String>) -> &mut Self {
+        self.renames.push((dst.into(), src.into()));
+        self
+    }
+
+    /// For a core module input: instantiate `module` (binary) first, as `name`, so the input
+    /// can import from it (Wizer's `--preload name=file`). Its own state is not snapshotted:
+    /// whoever runs the snapshot provides those imports again.
+    pub fn preload(&mut self, name: impl Into<String>, module: impl Into<Vec<u8>>) -> &mut Self {
+        self.run.preloads.push((name.into(), module.into()));
         self
     }
 
@@ -166,9 +184,21 @@ impl Snapshotter {
         let t = Instant::now();
         let engine = engine::engine(&self.run)?;
         self.stage(&mut stats, "engine", t.elapsed(), String::new());
-        let out = self.pipeline(component, &mut stats, |instrumented, init, plan, opts| {
-            run::run(&engine, instrumented, Some(init), plan, opts)
-        })?;
+        let out =
+            self.pipeline(
+                component,
+                &mut stats,
+                |instrumented, init, opts| match instrumented {
+                    Instrumented::Component(bytes, plan) => {
+                        run::run(&engine, bytes, Some(init), plan.clone(), opts)
+                    }
+                    Instrumented::Module(module) => {
+                        let (collector, timings, _) =
+                            run_module::run_core(&engine, module, Some(&init.func), opts, &[])?;
+                        Ok((collector, timings))
+                    }
+                },
+            )?;
         Ok((out, stats))
     }
 
@@ -196,6 +226,13 @@ impl Snapshotter {
             true => Some(self.resolve_init(&model)?),
             false => None,
         };
+        if let InputKind::Module = model.kind {
+            let module = instrument::instrument_core(&model)?;
+            let init = init.as_ref().map(|i| i.func.as_str());
+            let (collector, _, outcomes) =
+                run_module::run_core(engine, &module, init, &self.run, calls)?;
+            return Ok((collector.finish(&model, &module.plan)?, outcomes));
+        }
         let core_init = init.as_ref().and_then(|i| i.core.as_ref());
         let (instrumented, plan) = instrument::instrument(&model, core_init)?;
         let plan = Arc::new(plan);
@@ -213,13 +250,9 @@ impl Snapshotter {
         )?;
         let mut outcomes = Vec::new();
         for call in calls {
-            outcomes.push(match engine::call::call(&mut store, &instance, call)? {
-                Ok(results) => engine::call::wave(&results),
-                Err(e) => {
-                    let e = format!("{e:#}");
-                    format!("trap: {}", e.lines().next().unwrap_or(&e))
-                }
-            });
+            outcomes.push(engine::call::outcome(engine::call::call(
+                &mut store, &instance, call,
+            )?));
         }
         Ok((collector.finish(&model, &plan)?, outcomes))
     }
@@ -253,7 +286,14 @@ impl Snapshotter {
         linker: &mut Linker<T>,
     ) -> Result<Vec<u8>> {
         let mut stats = Stats::default();
-        self.pipeline(component, &mut stats, |instrumented, init, plan, opts| {
+        self.pipeline(component, &mut stats, |instrumented, init, opts| {
+            let Instrumented::Component(instrumented, plan) = instrumented else {
+                bail!(
+                    "snapshot_with runs components; a core module runs on compsnap's own host \
+                     (Snapshotter::snapshot)"
+                );
+            };
+            let plan = plan.clone();
             let t = Instant::now();
             let (compiled, cached) =
                 compile::compile_cached(store.engine(), instrumented, opts.cache_dir.as_deref())?;
@@ -270,12 +310,7 @@ impl Snapshotter {
         &self,
         input: &[u8],
         stats: &mut Stats,
-        run: impl FnOnce(
-            &[u8],
-            &InitFunc,
-            Arc<TreePlan>,
-            &RunOptions,
-        ) -> Result<(Collector, RunTimings)>,
+        run: impl FnOnce(&Instrumented, &InitFunc, &RunOptions) -> Result<(Collector, RunTimings)>,
     ) -> Result<Vec<u8>> {
         let mut opts = self.run.clone();
         // The verbose log already tells the stages apart; the two would garble each other.
@@ -291,6 +326,9 @@ impl Snapshotter {
         let bytes = read_input(input)?;
         let model = model::parse(&bytes)?;
         let init = self.resolve_init(&model)?;
+        if model.kind == InputKind::Component && !self.run.preloads.is_empty() {
+            bail!("preloaded modules are for core module inputs; a component brings its own");
+        }
         let detail = format!(
             "{} modules, {} core instances",
             model.scopes.iter().map(|s| s.modules.len()).sum::<usize>(),
@@ -300,25 +338,18 @@ impl Snapshotter {
 
         step("instrumenting");
         let t = Instant::now();
-        let (instrumented, plan) = instrument::instrument(&model, init.core.as_ref())?;
-        validate(&instrumented).context("bug: the instrumented component does not validate")?;
-        self.stage(
-            stats,
-            "instrument",
-            t.elapsed(),
-            format!("{} bytes", instrumented.len()),
-        );
-
-        let plan = Arc::new(plan);
+        let instrumented = Instrumented::new(&model, &init)?;
+        let size = instrumented.size();
+        self.stage(stats, "instrument", t.elapsed(), format!("{size} bytes"));
         if self.verbose {
             // Compiling a large component takes seconds to minutes: say so before it starts.
             eprintln!(
                 "compsnap: compiling {:.1} MB and running `{}`...",
-                instrumented.len() as f64 / 1e6,
+                size as f64 / 1e6,
                 init.spec
             );
         }
-        let (collector, timings) = run(&instrumented, &init, plan.clone(), &opts)?;
+        let (collector, timings) = run(&instrumented, &init, &opts)?;
         step("rewriting");
         let cached = match timings.cached {
             true => "loaded from the cache",
@@ -346,7 +377,7 @@ impl Snapshotter {
         );
 
         let t = Instant::now();
-        let snapshot = collector.finish(&model, &plan)?;
+        let snapshot = collector.finish(&model, instrumented.plan())?;
         let (memories, bytes_nonzero) = snapshot
             .instances
             .iter()
@@ -368,7 +399,22 @@ impl Snapshotter {
             keep_init_func: self.keep_init_func,
             max_gap: self.max_gap,
         };
-        let rewritten = rewrite::rewrite(&model, &snapshot, &init, opts)?;
+        let rewritten = match model.kind {
+            InputKind::Component => rewrite::rewrite(&model, &snapshot, &init, opts)?,
+            InputKind::Module => {
+                // The reactor's `_initialize` has run, as the init has (see `run_module`).
+                let info = &model.root().modules[0];
+                let reactor = info
+                    .export_index(run_module::REACTOR_INIT, wasmparser::ExternalKind::Func)
+                    .map(|_| run_module::REACTOR_INIT.to_string());
+                let init_export = (!self.keep_init_func).then(|| init.func.clone());
+                let exports = CoreExports {
+                    removed: init_export.into_iter().chain(reactor).collect(),
+                    renamed: self.renames.clone(),
+                };
+                rewrite::rewrite_core(&model, &snapshot, opts, &exports)?
+            }
+        };
         let (out, tables) = (checked_output(rewritten.bytes)?, rewritten.tables);
         stats.sharing = rewritten.sharing;
         let shared = match stats.sharing.shared {
@@ -440,6 +486,47 @@ impl Stats {
     /// The time of all stages.
     pub fn total(&self) -> Duration {
         self.stages.iter().map(|(_, d)| *d).sum()
+    }
+}
+
+/// What the engine runs: an instrumented component, or an instrumented core module and the
+/// accessor the host links next to it.
+enum Instrumented {
+    Component(Vec<u8>, Arc<TreePlan>),
+    Module(CoreInstrumented),
+}
+
+impl Instrumented {
+    /// Instruments `model` for running `init`, and checks that the result validates.
+    fn new(model: &Model, init: &InitFunc) -> Result<Self> {
+        let bug = "bug: the instrumented input does not validate";
+        Ok(match model.kind {
+            InputKind::Component => {
+                let (bytes, plan) = instrument::instrument(model, init.core.as_ref())?;
+                validate(&bytes).context(bug)?;
+                Instrumented::Component(bytes, Arc::new(plan))
+            }
+            InputKind::Module => {
+                let module = instrument::instrument_core(model)?;
+                validate(&module.module).context(bug)?;
+                validate(&module.accessor).context(bug)?;
+                Instrumented::Module(module)
+            }
+        })
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Instrumented::Component(bytes, _) => bytes.len(),
+            Instrumented::Module(module) => module.module.len() + module.accessor.len(),
+        }
+    }
+
+    fn plan(&self) -> &TreePlan {
+        match self {
+            Instrumented::Component(_, plan) => plan,
+            Instrumented::Module(module) => &module.plan,
+        }
     }
 }
 

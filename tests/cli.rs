@@ -147,7 +147,7 @@ fn bad_inputs_get_one_clear_message() {
         ),
         (
             dir.file("core.wat", b"(module)"),
-            "expected a component, found a core module",
+            "init function `wizer-initialize` is not exported by the module",
         ),
         (
             dir.file("trunc.wasm", &[0, b'a', b's', b'm', 0x0d, 0, 1, 0, 1]),

@@ -37,7 +37,15 @@ pub struct ModuleEdit<'e> {
     pub memory_mins: HashMap<u32, u64>,
     pub table_mins: HashMap<u32, u64>,
     pub extra_exports: Vec<(String, ExportKind, u32)>,
+    /// Exports to leave out, by name.
+    pub removed_exports: BTreeSet<String>,
+    /// Function exports to rename: original name → new name.
+    pub renamed_exports: HashMap<String, String>,
     pub drop_start: bool,
+    /// Replaced active element segments leave an empty passive segment at their index, so
+    /// later indices stay. Without it they go: right when no code names a segment, and then
+    /// the output needs no bulk-memory encoding an MVP input did not use.
+    pub keep_elem_indices: bool,
     /// Function index replacements in element segments and constant expressions.
     pub redirect: HashMap<u32, u32>,
     /// Replaces every active data segment; passive ones are kept unless dropped.
@@ -329,11 +337,23 @@ impl<'b, 'e> Editor<'b, 'e> {
                 }
                 self.emit(SectionId::Global, self.extra_globals(s));
             }
-            Payload::ExportSection(reader) if !e.extra_exports.is_empty() => {
+            Payload::ExportSection(reader)
+                if !e.extra_exports.is_empty()
+                    || !e.removed_exports.is_empty()
+                    || !e.renamed_exports.is_empty() =>
+            {
                 let mut s = ExportSection::new();
                 for export in reader {
                     let export = export?;
-                    s.export(export.name, self.re.export_kind(export.kind)?, export.index);
+                    if e.removed_exports.contains(export.name) {
+                        continue;
+                    }
+                    let name = match export.kind {
+                        wasmparser::ExternalKind::Func => e.renamed_exports.get(export.name),
+                        _ => None,
+                    };
+                    let name = name.map_or(export.name, String::as_str);
+                    s.export(name, self.re.export_kind(export.kind)?, export.index);
                 }
                 self.emit(SectionId::Export, self.extra_exports(s));
             }
@@ -444,6 +464,9 @@ impl<'b, 'e> Editor<'b, 'e> {
             ElementItems::Functions(_) => RefType::FUNCREF,
             ElementItems::Expressions(ty, _) => self.re.ref_type(*ty)?,
         };
+        if replace_active && !e.keep_elem_indices {
+            return Ok(());
+        }
         if replace_active || dropped {
             s.passive(Elements::Expressions(ty, Vec::new().into()));
             return Ok(());

@@ -75,8 +75,45 @@ pub fn call<T>(
         .map(|()| results))
 }
 
+/// Makes the WAVE call `call` (`name(args)`) on the core function export `name` of
+/// `instance`; errors as in [`call`].
+pub fn call_core<T>(
+    store: &mut Store<T>,
+    instance: &wasmtime::Instance,
+    call: &str,
+) -> Result<Result<Vec<wasmtime::Val>, wasmtime::Error>> {
+    let call = call.trim();
+    let (name, args) = match call.find('(') {
+        Some(p) => (&call[..p], &call[p..]),
+        None => (call, "()"),
+    };
+    let func = instance
+        .get_func(&mut *store, name)
+        .ok_or_else(|| anyhow!("`{call}`: the module exports no function `{name}`"))?;
+    let ty = func.ty(&*store);
+    let params = wasm_wave::untyped::UntypedFuncCall::parse(&format!("f{args}"))
+        .and_then(|c| c.to_wasm_params::<wasmtime::Val>(ty.params().collect::<Vec<_>>().iter()))
+        .map_err(|e| anyhow!("`{call}`: bad WAVE arguments: {e}"))?;
+    let mut results = vec![wasmtime::Val::I32(0); ty.results().len()];
+    Ok(func
+        .call(&mut *store, &params, &mut results)
+        .map(|()| results))
+}
+
+/// A call's outcome as `verify` prints it: the results as WAVE, or `trap: ` and the first
+/// line of the error.
+pub fn outcome<V: wasm_wave::wasm::WasmValue>(result: Result<Vec<V>, wasmtime::Error>) -> String {
+    match result {
+        Ok(results) => wave(&results),
+        Err(e) => {
+            let e = format!("{e:#}");
+            format!("trap: {}", e.lines().next().unwrap_or(&e))
+        }
+    }
+}
+
 /// Results as WAVE, comma-separated.
-pub fn wave(results: &[Val]) -> String {
+pub fn wave<V: wasm_wave::wasm::WasmValue>(results: &[V]) -> String {
     let printed: Vec<String> = results
         .iter()
         .map(|v| wasm_wave::to_string(v).unwrap_or_else(|e| format!("<{e}>")))

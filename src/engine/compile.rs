@@ -1,4 +1,5 @@
-//! Compiling the instrumented component, and the on-disk cache of compiled components.
+//! Compiling the instrumented component or core module, and the on-disk cache of compiled
+//! ones.
 //!
 //! Compiling is nearly all of a large snapshot's time (a 10–20 MB JavaScript or Python
 //! component takes Cranelift tens of seconds), and build pipelines snapshot the same engine
@@ -15,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use wasmtime::component::Component;
-use wasmtime::Engine;
+use wasmtime::{Engine, Module};
 
 /// The cache file for `instrumented` compiled by `engine`.
 fn entry(dir: &Path, engine: &Engine, instrumented: &[u8]) -> PathBuf {
@@ -31,35 +32,92 @@ fn entry(dir: &Path, engine: &Engine, instrumented: &[u8]) -> PathBuf {
     dir.join(format!("{hex}.cwasm"))
 }
 
-/// Compiles the instrumented component.
-pub fn compile(engine: &Engine, instrumented: &[u8]) -> Result<Component> {
-    Component::new(engine, instrumented)
-        .map_err(|e| anyhow!("Wasmtime cannot compile the component: {e:#}"))
+/// What the cache holds: compiled components and compiled core modules.
+trait Compiled: Sized {
+    /// "component" or "module", for messages.
+    const WHAT: &'static str;
+    fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self>;
+    /// # Safety
+    /// `path` must hold what [`Compiled::serialize`] wrote for this engine.
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self>;
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>>;
 }
 
-/// Compiles `instrumented`, or loads it from the cache in `dir`; says whether it was cached.
+impl Compiled for Component {
+    const WHAT: &'static str = "component";
+    fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        Component::new(engine, bytes)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: passed on to the caller.
+        unsafe { Component::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Component::serialize(self)
+    }
+}
+
+impl Compiled for Module {
+    const WHAT: &'static str = "module";
+    fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        Module::new(engine, bytes)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: passed on to the caller.
+        unsafe { Module::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Module::serialize(self)
+    }
+}
+
+/// Compiles the instrumented component or module.
+fn compile<T: Compiled>(engine: &Engine, instrumented: &[u8]) -> Result<T> {
+    T::compile(engine, instrumented)
+        .map_err(|e| anyhow!("Wasmtime cannot compile the {}: {e:#}", T::WHAT))
+}
+
+/// Compiles the instrumented component, or loads it from the cache in `dir`; says whether it
+/// was cached.
 pub fn compile_cached(
     engine: &Engine,
     instrumented: &[u8],
     dir: Option<&Path>,
 ) -> Result<(Component, bool)> {
+    cached(engine, instrumented, dir)
+}
+
+/// [`compile_cached`] for an instrumented core module.
+pub fn compile_module_cached(
+    engine: &Engine,
+    instrumented: &[u8],
+    dir: Option<&Path>,
+) -> Result<(Module, bool)> {
+    cached(engine, instrumented, dir)
+}
+
+fn cached<T: Compiled>(
+    engine: &Engine,
+    instrumented: &[u8],
+    dir: Option<&Path>,
+) -> Result<(T, bool)> {
     let Some(dir) = dir else {
         return Ok((compile(engine, instrumented)?, false));
     };
     let path = entry(dir, engine, instrumented);
     if path.exists() {
-        // SAFETY: the file was written by `store` below from a component this engine compiled;
-        // see the module docs on trusting the cache directory.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
-            return Ok((component, true));
+        // SAFETY: the file was written by `store` below from what this engine compiled; see
+        // the module docs on trusting the cache directory.
+        if let Ok(compiled) = unsafe { T::deserialize_file(engine, &path) } {
+            return Ok((compiled, true));
         }
     }
-    let component = compile(engine, instrumented)?;
-    if let Ok(bytes) = component.serialize() {
+    let compiled: T = compile(engine, instrumented)?;
+    if let Ok(bytes) = compiled.serialize() {
         // Best effort: a failed write leaves no partial entry and is retried next time.
         let _ = store(dir, &path, &bytes);
     }
-    Ok((component, false))
+    Ok((compiled, false))
 }
 
 fn store(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {

@@ -19,8 +19,17 @@ pub struct Host {
 }
 
 /// Fails (traps) a memory growth beyond `--max-memory`; every other growth is Wasmtime's call.
-struct MemoryLimit {
+pub(crate) struct MemoryLimit {
     max: Option<usize>,
+}
+
+impl MemoryLimit {
+    /// The limit `opts` set.
+    pub(crate) fn new(opts: &RunOptions) -> Self {
+        MemoryLimit {
+            max: opts.max_memory,
+        }
+    }
 }
 
 /// The error a growth beyond `--max-memory` fails with.
@@ -107,6 +116,20 @@ pub fn host(
     } else {
         stub_imports(&mut linker, component, engine, |_| true)?;
     }
+    let host = Host {
+        wasi: wasi_builder(opts)?.build(),
+        table: ResourceTable::new(),
+        limits: MemoryLimit::new(opts),
+    };
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.limits);
+    Ok((linker, store))
+}
+
+/// The init's WASI context as `opts` ask for it: env, stdio, stdin, preopens, and the
+/// deterministic clocks and randomness of a replay. Components build WASI preview 2 from it,
+/// core modules preview 1.
+pub(crate) fn wasi_builder(opts: &RunOptions) -> Result<wasmtime_wasi::WasiCtxBuilder> {
     let mut wasi = WasiCtx::builder();
     for (k, v) in &opts.env {
         wasi.env(k, v);
@@ -127,16 +150,7 @@ pub fn host(
         wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
             .map_err(|e| anyhow!("preopening directory {}: {e}", host.display()))?;
     }
-    let host = Host {
-        wasi: wasi.build(),
-        table: ResourceTable::new(),
-        limits: MemoryLimit {
-            max: opts.max_memory,
-        },
-    };
-    let mut store = Store::new(engine, host);
-    store.limiter(|h| &mut h.limits);
-    Ok((linker, store))
+    Ok(wasi)
 }
 
 /// Random bytes from `seed` and clocks that tick the same way in every run: the wall clock

@@ -5,6 +5,7 @@
 //! - [`host`]: compsnap's own host (WASI when allowed, traps for every other import, the
 //!   memory limit, deterministic clocks and randomness for `verify`);
 //! - [`run`]: instantiate, call the init, and stream every node's state to the sink;
+//! - [`run_module`]: the same for a core module input, on Wasmtime's core API with WASI preview 1;
 //! - [`call`]: find an export and make a WAVE call;
 //! - [`progress`]: the progress line on a terminal.
 //!
@@ -16,6 +17,7 @@ pub mod compile;
 pub mod host;
 pub mod progress;
 pub mod run;
+pub mod run_module;
 
 /// The embedder's types `Snapshotter::snapshot_with` takes.
 pub use wasmtime::{component::Linker, Store};
@@ -50,6 +52,9 @@ pub struct RunOptions {
     /// Seeds WASI randomness and drives its clocks deterministically, so two runs of the
     /// same init see the same values (`verify` compares such runs).
     pub replay: Option<[u8; 32]>,
+    /// Modules instantiated before a core module input, which may import from them by name
+    /// (Wizer's `--preload name=file`); their state is not snapshotted.
+    pub preloads: Vec<(String, Vec<u8>)>,
     /// The progress line, when one is shown.
     pub progress: Option<Arc<progress::Progress>>,
 }

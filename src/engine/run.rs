@@ -176,7 +176,7 @@ fn call_init<T: 'static>(
 }
 
 /// Turns a Wasmtime failure into a message that says what to do about it.
-fn explain(e: wasmtime::Error, what: &str, opts: &RunOptions) -> anyhow::Error {
+pub(super) fn explain(e: wasmtime::Error, what: &str, opts: &RunOptions) -> anyhow::Error {
     if let Some(denied) = e.downcast_ref::<DeniedImport>() {
         let hint = if opts.allow_wasi {
             "compsnap provides only the WASI preview 2 interfaces of wasmtime-wasi (cli, clocks, filesystem, io, random, sockets)"
@@ -197,13 +197,13 @@ fn explain(e: wasmtime::Error, what: &str, opts: &RunOptions) -> anyhow::Error {
 }
 
 /// Bumps the engine's epoch once the timeout passes, unless dropped first.
-struct Watchdog {
+pub(super) struct Watchdog {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Watchdog {
-    fn start(engine: &Engine, timeout: Duration) -> Self {
+    pub(super) fn start(engine: &Engine, timeout: Duration) -> Self {
         let (stop, rx) = mpsc::channel::<()>();
         let engine = engine.clone();
         let thread = std::thread::spawn(move || {

@@ -18,8 +18,8 @@ use crate::encode::code::{emit, emit_loop, memarg};
 use crate::encode::types::Shift;
 use crate::model::Scope;
 use crate::protocol::{
-    global_export, memory_export, table_export, Plan, Record, DROPS_EXPORT, DUMP_EXPORT,
-    PROBE_OUT_EXPORT, PROBING_EXPORT,
+    global_export, memory_export, table_export, CoreBinding, Plan, Record, CORE_ACCESSOR_MODULE,
+    CORE_DUMP_EXPORT, DROPS_EXPORT, DUMP_EXPORT, PROBE_OUT_EXPORT, PROBING_EXPORT,
 };
 use anyhow::{bail, Result};
 use wasm_encoder::reencode::Reencode;
@@ -49,6 +49,47 @@ impl Accessor {
     pub fn append(&self, scope: &Scope, plan: &Plan, body: &mut BodyBuilder) {
         append_sections(scope, plan, &self.module, body);
     }
+
+    /// The accessor as a core module the host links itself, for a core module input (one
+    /// instance): its bytes and what each import is bound to.
+    pub fn into_core(self, plan: &Plan) -> (Vec<u8>, Vec<(String, CoreBinding)>) {
+        let args = &self.module.args;
+        let export_of = |arg: usize| match &args[arg].from {
+            ArgFrom::Instance { export, .. } => Some(export.clone()),
+            _ => None,
+        };
+        let bindings = args
+            .iter()
+            .map(|arg| {
+                let binding = match &arg.from {
+                    ArgFrom::Scratch => CoreBinding::Scratch {
+                        pages: scratch_pages(plan),
+                    },
+                    ArgFrom::Put(memory) => CoreBinding::Put {
+                        memory: memory.and_then(export_of),
+                    },
+                    ArgFrom::Instance { export, .. } => CoreBinding::Export(export.clone()),
+                };
+                (arg.name.clone(), binding)
+            })
+            .collect();
+        (self.module.module.finish(), bindings)
+    }
+}
+
+/// Pages of the accessor's scratch memory: room for the largest record of globals, 16
+/// bytes each (it grows as needed for table slots).
+fn scratch_pages(plan: &Plan) -> u64 {
+    let max_globals = plan
+        .records
+        .iter()
+        .map(|r| match r {
+            Record::Globals { globals, .. } => globals.len(),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    ((max_globals * 16).div_ceil(1 << 16)).max(1) as u64
 }
 
 /// Re-exports the dump functions of child instances: (component instance, [(child's export
@@ -100,7 +141,7 @@ impl AccessorModule {
 
         let mut im = Imports {
             m,
-            args: BoundImports::new("a"),
+            args: BoundImports::new(CORE_ACCESSOR_MODULE),
         };
         im.add(
             "scratch".into(),
@@ -241,7 +282,7 @@ impl AccessorModule {
         }
         m.elements()
             .declared(wasm_encoder::Elements::Functions(declared.into()));
-        m.export("dump", ExportKind::Func, f_dump);
+        m.export(CORE_DUMP_EXPORT, ExportKind::Func, f_dump);
         Ok(AccessorModule {
             module: m.finish(),
             args,
@@ -359,19 +400,9 @@ fn append_sections(model: &Scope, plan: &Plan, accessor: &AccessorModule, body: 
     let dump_ty = body.add_void_func_type();
 
     // Scratch memory for globals and probe results; it grows as needed.
-    let max_globals = plan
-        .records
-        .iter()
-        .map(|r| match r {
-            Record::Globals { globals, .. } => globals.len(),
-            _ => 0,
-        })
-        .max()
-        .unwrap_or(0);
-    let scratch_pages = ((max_globals * 16).div_ceil(1 << 16)).max(1) as u64;
     let mut scratch = Module::new();
     let mut mem = wasm_encoder::MemorySection::new();
-    mem.memory(memory_type(scratch_pages));
+    mem.memory(memory_type(scratch_pages(plan)));
     scratch.section(&mem);
     let mut exports = wasm_encoder::ExportSection::new();
     exports.export("memory", ExportKind::Memory, 0);
@@ -412,7 +443,7 @@ fn append_sections(model: &Scope, plan: &Plan, accessor: &AccessorModule, body: 
     let args_instance = body.add_instance_of_items(&items);
     let module = body.add_module(&accessor.module);
     let accessor_instance = body.add_instantiation(module, &[("a", args_instance)]);
-    let dump = body.add_core_alias(accessor_instance, ExportKind::Func, "dump");
+    let dump = body.add_core_alias(accessor_instance, ExportKind::Func, CORE_DUMP_EXPORT);
     let lifted = body.add_lift(dump, dump_ty);
     body.add_func_export(DUMP_EXPORT, lifted);
 }

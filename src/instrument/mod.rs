@@ -27,7 +27,9 @@ mod probe;
 use crate::encode::builder::BodyBuilder;
 use crate::encode::tree::{edit_tree, BodyEdit};
 use crate::model::{CoreInit, Event, Model};
-use crate::protocol::{Dump, Plan, Record, TreePlan, CORE_INIT_EXPORT, DUMP_EXPORT};
+use crate::protocol::{
+    CoreInstrumented, Dump, Plan, Record, TreePlan, CORE_DUMP_EXPORT, CORE_INIT_EXPORT, DUMP_EXPORT,
+};
 use anyhow::{Context, Result};
 use wasm_encoder::ExportKind;
 
@@ -60,6 +62,31 @@ pub fn instrument(model: &Model, core_init: Option<&CoreInit>) -> Result<(Vec<u8
             dumps,
         },
     ))
+}
+
+/// Instruments a core module input (one scope, one instance): the module, and the accessor
+/// the host links next to it instead of a component around both.
+pub fn instrument_core(model: &Model) -> Result<CoreInstrumented> {
+    let scope = &model.scopes[0];
+    let instance = &scope.instances[0];
+    let (module, records) = module::instrument_module(instance, &scope.modules[0])
+        .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
+    let plan = Plan { records };
+    let (accessor, bindings) = accessor::Accessor::build(scope, &plan)?.into_core(&plan);
+    let dumps = vec![Dump {
+        node: 0,
+        scope: 0,
+        export: CORE_DUMP_EXPORT.into(),
+    }];
+    Ok(CoreInstrumented {
+        module,
+        accessor,
+        bindings,
+        plan: TreePlan {
+            scopes: vec![plan],
+            dumps,
+        },
+    })
 }
 
 /// Scopes that some node instantiates and that run core code in or below themselves.

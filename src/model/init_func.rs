@@ -9,7 +9,7 @@
 //! `componentize.wizer`. Pipelines built around core Wizer keep their init there, unlifted;
 //! the instrumentation lifts it under [`crate::protocol::CORE_INIT_EXPORT`] so the host can call it.
 
-use super::{Model, RootExport};
+use super::{InputKind, Model, RootExport};
 use anyhow::{bail, Result};
 use wasmparser::ComponentExternalKind;
 
@@ -66,6 +66,22 @@ impl InitFunc {
         } else if let Some(found) = core_export(model, name, args.is_some())? {
             core = Some(found);
             (None, name.to_string())
+        } else if model.kind == InputKind::Module {
+            let info = &model.root().modules[0];
+            let funcs: Vec<&str> = info
+                .exports
+                .iter()
+                .filter(|(_, kind, _)| *kind == wasmparser::ExternalKind::Func)
+                .map(|(n, _, _)| n.as_str())
+                .collect();
+            bail!(
+                "init function `{name}` is not exported by the module (its function exports: {})",
+                if funcs.is_empty() {
+                    "none".to_string()
+                } else {
+                    funcs.join(", ")
+                }
+            );
         } else {
             let funcs: Vec<&str> = model
                 .root()

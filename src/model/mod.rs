@@ -29,13 +29,26 @@ pub use resolve::{resolve, Source};
 
 /// The parsed input component.
 pub struct Model<'a> {
+    /// The input's bytes.
     pub bytes: &'a [u8],
+    /// A component, or a core module (one scope, one instance).
+    pub kind: InputKind,
     /// Component definitions in pre-order of definition; `scopes[0]` is the root.
     pub scopes: Vec<Scope<'a>>,
     /// The instantiation tree in pre-order; `nodes[0]` is the root.
     pub nodes: Vec<Node>,
     /// Number of instantiated core instances in the whole tree (DFS ids `0..instance_count`).
     pub instance_count: u32,
+}
+
+/// The two kinds of input compsnap takes: both go through the same stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A component: a tree of scopes and instances.
+    Component,
+    /// A core module: one scope holding the module and one instance of it, whose imports
+    /// the host provides (WASI preview 1, say), as Wizer takes it.
+    Module,
 }
 
 /// One instantiation of a scope.
@@ -127,6 +140,9 @@ pub struct Scope<'a> {
     pub events: Vec<Event>,
     /// Names of component space entries, from the `component-name` section.
     pub component_names: HashMap<u32, String>,
+    /// The instances' imports come from the host, not from other instances: the scope of a
+    /// core module input. Each imported function is then its own identity.
+    pub host_imports: bool,
 }
 
 /// An instantiation inside a scope.
@@ -212,7 +228,33 @@ pub enum ItemOrigin {
     Canon,
 }
 
+impl<'a> Scope<'a> {
+    /// A body with nothing in it yet.
+    pub fn empty(bytes: &'a [u8], path: String) -> Self {
+        Scope {
+            bytes,
+            path,
+            modules: Vec::new(),
+            instances: Vec::new(),
+            counts: IndexCounts::default(),
+            exports: Vec::new(),
+            core_instances: Vec::new(),
+            core_funcs: Vec::new(),
+            core_tables: Vec::new(),
+            core_memories: Vec::new(),
+            core_globals: Vec::new(),
+            components: Vec::new(),
+            component_space: Vec::new(),
+            component_instance_space: Vec::new(),
+            events: Vec::new(),
+            component_names: HashMap::new(),
+            host_imports: false,
+        }
+    }
+}
+
 impl Scope<'_> {
+    /// The scope's core item space of `kind`.
     pub fn items(&self, kind: ExternalKind) -> &[ItemOrigin] {
         match kind {
             ExternalKind::Func | ExternalKind::FuncExact => &self.core_funcs,
@@ -333,13 +375,13 @@ impl CoreInstance {
 /// Parses and validates `bytes` as a component and builds its model.
 pub fn parse(bytes: &[u8]) -> Result<Model<'_>> {
     if Parser::is_core_wasm(bytes) {
-        bail!(
-            "expected a component, found a core module: wrap it first \
-             (for example with `wasm-tools component new`)"
-        );
+        return parse_core(bytes);
     }
     if !Parser::is_component(bytes) {
-        bail!("input is not a WebAssembly component (bad magic number or version)");
+        bail!(
+            "input is neither a WebAssembly component nor a core module (bad magic number or \
+             version)"
+        );
     }
     let types = Validator::new_with_features(WasmFeatures::all())
         .validate_all(bytes)
@@ -384,9 +426,67 @@ pub fn parse(bytes: &[u8]) -> Result<Model<'_>> {
     }
     Ok(Model {
         bytes,
+        kind: InputKind::Component,
         scopes,
         nodes,
         instance_count: next_dfs,
+    })
+}
+
+/// Parses and validates `bytes` as a core module: the model of a tree with one scope and one
+/// instance, whose function imports the host provides. What the host owns (imported
+/// memories, tables and mutable globals) cannot be snapshotted and is refused.
+fn parse_core(bytes: &[u8]) -> Result<Model<'_>> {
+    Validator::new_with_features(WasmFeatures::all())
+        .validate_all(bytes)
+        .context("input module does not validate")?;
+    let path = "module".to_string();
+    let info = parse_module(0, bytes).with_context(|| path.clone())?;
+    let mut globals = info.globals.iter();
+    for import in &info.imports {
+        let what = match import.kind {
+            ExternalKind::Memory => "memory",
+            ExternalKind::Table => "table",
+            ExternalKind::Global if globals.next().is_some_and(|g| g.mutable) => "mutable global",
+            _ => continue,
+        };
+        bail!(
+            "{path}: imports {what} `{}::{}`; its state belongs to the host, so it cannot be \
+             snapshotted (only function imports and immutable globals can be imported)",
+            import.module,
+            import.name
+        );
+    }
+    let mut scope = Scope::empty(bytes, path.clone());
+    scope.host_imports = true;
+    scope.modules.push(info);
+    scope.instances.push(CoreInstance {
+        dfs: 0,
+        global: 0,
+        module: 0,
+        core_instance_index: 0,
+        args: Vec::new(),
+    });
+    scope
+        .core_instances
+        .push(CoreInstanceKind::Instantiated { dfs: 0 });
+    scope.events.push(Event::Core(0));
+    scope.counts.modules = 1;
+    scope.counts.core_instances = 1;
+    let node = Node {
+        scope: 0,
+        path,
+        dfs: vec![0],
+        children: Vec::new(),
+        instance: None,
+        live: true,
+    };
+    Ok(Model {
+        bytes,
+        kind: InputKind::Module,
+        scopes: vec![scope],
+        nodes: vec![node],
+        instance_count: 1,
     })
 }
 

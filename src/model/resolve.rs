@@ -38,7 +38,8 @@ pub fn resolve(model: &Scope, dfs: u32, kind: ExternalKind, index: u32) -> Resul
         ExternalKind::Global => info.imported_globals,
         ExternalKind::Tag => bail!("tags are not resolved"),
     };
-    if index >= imported {
+    // A host import is its own identity: the instance names it by its own index.
+    if index >= imported || model.host_imports {
         return Ok(Source::Defined { dfs, index });
     }
     let import = info

@@ -2,12 +2,11 @@
 //! index spaces the way wasmparser's validator counts them, recursing into nested definitions.
 
 use super::{
-    parse_module, ComponentOrigin, CoreInstance, CoreInstanceKind, Event, IndexCounts,
-    InstanceOrigin, ItemOrigin, RootExport, Scope,
+    parse_module, ComponentOrigin, CoreInstance, CoreInstanceKind, Event, InstanceOrigin,
+    ItemOrigin, RootExport, Scope,
 };
 use crate::protocol::COMPONENT_PREFIX;
 use anyhow::{bail, Context, Result};
-use std::collections::HashMap;
 use wasmparser::{
     ComponentExternalKind, ComponentOuterAliasKind, ComponentTypeRef, ExternalKind, Instance,
     InstantiationArgKind, Parser, Payload,
@@ -29,24 +28,7 @@ pub(super) fn walk_body<'a>(
     let id = scopes.len();
     scopes.push(None);
     let mut w = BodyWalker {
-        scope: Scope {
-            bytes,
-            path,
-            modules: Vec::new(),
-            instances: Vec::new(),
-            counts: IndexCounts::default(),
-            exports: Vec::new(),
-            core_instances: Vec::new(),
-            core_funcs: Vec::new(),
-            core_tables: Vec::new(),
-            core_memories: Vec::new(),
-            core_globals: Vec::new(),
-            components: Vec::new(),
-            component_space: Vec::new(),
-            component_instance_space: Vec::new(),
-            events: Vec::new(),
-            component_names: HashMap::new(),
-        },
+        scope: Scope::empty(bytes, path),
         module_space: Vec::new(),
         instance_entries: 0,
     };

@@ -112,6 +112,37 @@ pub fn rewrite(
     Ok(out)
 }
 
+/// How a core module input's exports change (Wizer's `--keep-init-func` and
+/// `--rename-func`).
+#[derive(Debug, Clone, Default)]
+pub struct CoreExports {
+    /// Exports to remove (the init function, unless it is kept).
+    pub removed: Vec<String>,
+    /// `(dst, src)`: export function `src` as `dst`, replacing any export named `dst`.
+    pub renamed: Vec<(String, String)>,
+}
+
+/// A core module input rewritten: its one instance's module.
+pub fn rewrite_core(
+    model: &Model,
+    snapshot: &Snapshot,
+    opts: RewriteOptions,
+    exports: &CoreExports,
+) -> Result<Rewritten> {
+    let view = model.view(0);
+    let states: Vec<&InstanceState> = snapshot.instances.iter().collect();
+    let out = rewrite_scope(&view, &states, opts, Some(exports))?;
+    if out.restore.is_some() {
+        bail!("bug: a core module needs a restore module, which only components can hold");
+    }
+    let mut modules = out.modules.into_iter();
+    Ok(Rewritten {
+        bytes: modules.next().context("bug: no module rewritten")?,
+        tables: out.reports,
+        sharing: Sharing::default(),
+    })
+}
+
 /// The removal of `func`, a function export of `scope`.
 fn export_removal(scope: &Scope, func: &str) -> Result<ExportRemoval> {
     let export = scope
@@ -189,7 +220,7 @@ fn node_edit<'a>(
         .iter()
         .map(|d| &snapshot.instances[*d as usize])
         .collect();
-    let scope_out = rewrite_scope(&view, &states, opts).with_context(|| view.path.clone())?;
+    let scope_out = rewrite_scope(&view, &states, opts, None).with_context(|| view.path.clone())?;
     for mut report in scope_out.reports {
         report.dfs = n.dfs[report.dfs as usize];
         out.tables.push(report);
@@ -286,6 +317,7 @@ fn rewrite_scope(
     model: &Scope,
     states: &[&InstanceState],
     opts: RewriteOptions,
+    exports: Option<&CoreExports>,
 ) -> Result<ScopeOutput> {
     let names = FuncNames::new(model)?;
     let mut edits: Vec<ModuleEdit> = model
@@ -301,6 +333,7 @@ fn rewrite_scope(
         let state = states[dfs as usize];
         let edit = &mut edits[dfs as usize];
         edit.drop_start = true;
+        edit.keep_elem_indices = !info.named_elems.is_empty();
         let mut segments = Vec::new();
         for memory in &state.memories {
             edit.memory_mins.insert(memory.index, memory.pages());
@@ -347,6 +380,15 @@ fn rewrite_scope(
 
     let reports = tables::write_tables(model, states, &names, &mut edits, &mut restore)?;
 
+    if let Some(exports) = exports {
+        let edit = &mut edits[0];
+        edit.removed_exports.extend(exports.removed.iter().cloned());
+        for (dst, src) in &exports.renamed {
+            // The renamed function takes the place of any export already named `dst`.
+            edit.removed_exports.insert(dst.clone());
+            edit.renamed_exports.insert(src.clone(), dst.clone());
+        }
+    }
     let mut modules = Vec::new();
     for (instance, edit) in model.instances.iter().zip(edits) {
         let info = &model.modules[instance.module];

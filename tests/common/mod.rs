@@ -245,3 +245,78 @@ pub fn wat(text: &str) -> Vec<u8> {
 /// does (with the WASI preview1 reactor adapter when `wasi` is set).
 #[allow(unused_imports)] // Not every test binary builds components from modules.
 pub use c_build::wit_component;
+
+/// An instantiated core module, as a user's host runs a Wizer-style snapshot: WASI preview 1
+/// (empty unless `env` is given) and traps for every other import.
+pub struct CoreRunning {
+    store: Store<wasmtime_wasi::p1::WasiP1Ctx>,
+    instance: wasmtime::Instance,
+}
+
+impl CoreRunning {
+    pub fn new(bytes: &[u8], env: &[(&str, &str)]) -> Self {
+        let module = wasmtime::Module::new(engine(), bytes).expect("module compiles");
+        let mut linker = wasmtime::Linker::new(engine());
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c| c).unwrap();
+        linker.define_unknown_imports_as_traps(&module).unwrap();
+        let mut wasi = WasiCtx::builder();
+        for (k, v) in env {
+            wasi.env(k, v);
+        }
+        let mut store = Store::new(engine(), wasi.build_p1());
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .expect("instantiate");
+        CoreRunning { store, instance }
+    }
+
+    /// Runs what a Wizer-style init runs: the reactor's `_initialize`, if any, then `init`.
+    pub fn init(&mut self, init: &str) {
+        for name in ["_initialize", init] {
+            if let Ok(f) = self
+                .instance
+                .get_typed_func::<(), ()>(&mut self.store, name)
+            {
+                f.call(&mut self.store, ()).expect("init");
+            }
+        }
+    }
+
+    /// Calls `name(args)` (WAVE) and returns the results in Debug form, or `trap`.
+    pub fn outcome(&mut self, call: &str) -> String {
+        match compsnap::call_core(&mut self.store, &self.instance, call) {
+            Ok(Ok(results)) => format!("{results:?}"),
+            _ => "trap".to_string(),
+        }
+    }
+}
+
+/// [`check`] for a core module: the snapshot, instantiated without init, answers `calls` as
+/// the original does after `_initialize` and the init, and has exactly its core state.
+pub fn check_core(
+    snap: &compsnap::Snapshotter,
+    input: &[u8],
+    init: &str,
+    calls: &[&str],
+    env: &[(&str, &str)],
+) -> Vec<u8> {
+    let output = snap.snapshot(input).expect("snapshot");
+    compsnap::validate(&output).expect("output validates");
+    let mut original = CoreRunning::new(input, env);
+    original.init(init);
+    let expected: Vec<String> = calls.iter().map(|c| original.outcome(c)).collect();
+    let mut snapshot = CoreRunning::new(&output, &[]);
+    let got: Vec<String> = calls.iter().map(|c| snapshot.outcome(c)).collect();
+    assert_eq!(
+        got, expected,
+        "calls on the snapshot differ from the original after init"
+    );
+    let before = snap.state(input, true).expect("state after init");
+    let mut plain = snap.clone();
+    plain.allow_wasi(false);
+    let after = plain.state(&output, false).expect("state of the snapshot");
+    if let Some(diff) = before.diff(&after) {
+        panic!("the snapshot's core state differs from the original's after init: {diff}");
+    }
+    output
+}

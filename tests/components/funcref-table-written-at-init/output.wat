@@ -8,11 +8,10 @@
     (export "init" (func 3))
     (export "call" (func 4))
     (export "size" (func 5))
-    (elem (;0;) funcref)
-    (elem (;1;) declare func $dbl $neg)
-    (elem (;2;) (i32.const 0) func $inc $neg $dbl)
-    (elem (;3;) (i32.const 4) func $dbl)
-    (elem (;4;) declare func $dbl $neg)
+    (elem (;0;) declare func $dbl $neg)
+    (elem (;1;) (i32.const 0) func $inc $neg $dbl)
+    (elem (;2;) (i32.const 4) func $dbl)
+    (elem (;3;) declare func $dbl $neg)
     (func $inc (;0;) (type $ii) (param i32) (result i32)
       local.get 0
       i32.const 1

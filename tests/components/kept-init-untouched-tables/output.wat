@@ -5,8 +5,7 @@
     (table (;0;) 3 funcref)
     (export "tab" (table 0))
     (export "call" (func 2))
-    (elem (;0;) funcref)
-    (elem (;1;) (i32.const 0) func $one $two)
+    (elem (;0;) (i32.const 0) func $one $two)
     (func $one (;0;) (type $v) (result i32)
       i32.const 1
     )

@@ -6,8 +6,7 @@
     (export "tab" (table 0))
     (export "seven" (func $seven))
     (export "call" (func 1))
-    (elem (;0;) funcref)
-    (elem (;1;) (i32.const 2) func $seven)
+    (elem (;0;) (i32.const 2) func $seven)
     (func $seven (;0;) (type $v) (result i32)
       i32.const 7
     )

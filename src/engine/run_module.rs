@@ -1,0 +1,249 @@
+//! Running a core module input: Wasmtime's core API with WASI preview 1 (what Wizer gives a
+//! core module), the instrumented module and, next to it, the accessor the host links
+//! itself. The stream the accessor sends is the same as in a component, so the snapshot is
+//! decoded by the same [`Collector`].
+
+use super::compile::compile_module_cached;
+use super::host::{wasi_builder, MemoryLimit};
+use super::run::{explain, Watchdog};
+use super::{RunOptions, RunTimings};
+use crate::protocol::{CoreBinding, CoreInstrumented, CORE_DUMP_EXPORT};
+use crate::snapshot::Collector;
+use anyhow::{anyhow, bail, Result};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use wasmtime::{
+    Caller, Engine, Extern, ExternType, Func, Instance, Linker, Memory, MemoryType, Module, Store,
+    Trap,
+};
+use wasmtime_wasi::p1::WasiP1Ctx;
+
+/// A WASI reactor's initialization export: called before the init, and gone from the output.
+pub const REACTOR_INIT: &str = "_initialize";
+
+/// Store data of a core module's run.
+struct CoreHost {
+    wasi: WasiP1Ctx,
+    limits: MemoryLimit,
+}
+
+/// Returned by the functions that stand in for imports nobody provides.
+#[derive(Debug)]
+pub(crate) struct MissingImport(String);
+
+impl std::fmt::Display for MissingImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "it called the import `{}`", self.0)
+    }
+}
+
+impl std::error::Error for MissingImport {}
+
+/// Instantiates the instrumented module (its start function runs), calls the core function
+/// `init` (`[] -> []`), then links the accessor and streams the state into a collector;
+/// then makes `calls` on the same instance (their outcomes as `verify` prints them).
+pub fn run_core(
+    engine: &Engine,
+    instrumented: &CoreInstrumented,
+    init: Option<&str>,
+    opts: &RunOptions,
+    calls: &[String],
+) -> Result<(Collector, RunTimings, Vec<String>)> {
+    let mut timings = RunTimings::default();
+    opts.progress(|| format!("compiling {:.1} MB", instrumented.module.len() as f64 / 1e6));
+    let t = Instant::now();
+    let (module, cached) =
+        compile_module_cached(engine, &instrumented.module, opts.cache_dir.as_deref())?;
+    timings.compile = t.elapsed();
+    timings.cached = cached;
+
+    let mut linker = Linker::<CoreHost>::new(engine);
+    if opts.allow_wasi {
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h| &mut h.wasi)
+            .map_err(|e| anyhow!("adding WASI to the linker: {e}"))?;
+    }
+    let host = CoreHost {
+        wasi: wasi_builder(opts)?.build_p1(),
+        limits: MemoryLimit::new(opts),
+    };
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.limits);
+    for (name, bytes) in &opts.preloads {
+        let preload = Module::new(engine, bytes)
+            .map_err(|e| anyhow!("preloaded module `{name}` does not compile: {e}"))?;
+        linker
+            .module(&mut store, name, &preload)
+            .map_err(|e| anyhow!("instantiating preloaded module `{name}`: {e}"))?;
+    }
+    stub_missing_imports(&mut linker, &mut store, &module)?;
+
+    let watchdog = opts.timeout.map(|t| Watchdog::start(engine, t));
+    if watchdog.is_some() {
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+    }
+    opts.progress(|| "instantiating (start functions run)".into());
+    let t = Instant::now();
+    let instance = linker.instantiate(&mut store, &module).map_err(|e| {
+        explain(
+            e,
+            "instantiating the module (its start function runs here)",
+            opts,
+        )
+    })?;
+    timings.instantiate = t.elapsed();
+    let t = Instant::now();
+    if let Some(init) = init {
+        opts.progress(|| format!("running `{init}`"));
+        // A WASI reactor's `_initialize` runs first, as Wizer runs it.
+        let reactor = instance.get_typed_func::<(), ()>(&mut store, REACTOR_INIT);
+        if let Ok(reactor) = reactor {
+            reactor
+                .call(&mut store, ())
+                .map_err(|e| trapped(e, REACTOR_INIT, opts))?;
+        }
+        if init != REACTOR_INIT {
+            let func = instance
+                .get_typed_func::<(), ()>(&mut store, init)
+                .map_err(|e| anyhow!("init function `{init}`: {e}"))?;
+            func.call(&mut store, ())
+                .map_err(|e| trapped(e, init, opts))?;
+        }
+    }
+    timings.init = t.elapsed();
+    let timed = watchdog.is_some();
+    drop(watchdog);
+    if timed {
+        // Reading state must not be cut short by the init's timeout.
+        store.set_epoch_deadline(u64::MAX / 2);
+    }
+
+    opts.progress(|| "reading state and probing tables".into());
+    let t = Instant::now();
+    let plan = Arc::new(instrumented.plan.clone());
+    let collector = Arc::new(Mutex::new(Collector::new(&plan)));
+    let accessor = Module::new(engine, &instrumented.accessor)
+        .map_err(|e| anyhow!("instrumentation bug: the accessor does not compile: {e}"))?;
+    let mut imports = Vec::new();
+    let mut scratch = None;
+    for (name, binding) in &instrumented.bindings {
+        let item = match binding {
+            CoreBinding::Scratch { pages } => {
+                let ty = MemoryType::new(*pages as u32, None);
+                let memory = Memory::new(&mut store, ty)
+                    .map_err(|e| anyhow!("creating the accessor's scratch memory: {e}"))?;
+                scratch = Some(memory);
+                Extern::Memory(memory)
+            }
+            CoreBinding::Put { memory } => {
+                let memory = match memory {
+                    None => scratch,
+                    Some(export) => instance.get_memory(&mut store, export),
+                }
+                .ok_or_else(|| anyhow!("instrumentation bug: no memory for `{name}`"))?;
+                Extern::Func(sink(&mut store, memory, plan.clone(), collector.clone()))
+            }
+            CoreBinding::Export(export) => instance
+                .get_export(&mut store, export)
+                .ok_or_else(|| anyhow!("instrumentation bug: no export `{export}`"))?,
+        };
+        imports.push(item);
+    }
+    let dump = Instance::new(&mut store, &accessor, &imports)
+        .and_then(|a| a.get_typed_func::<(), ()>(&mut store, CORE_DUMP_EXPORT))
+        .map_err(|e| anyhow!("instrumentation bug: linking the accessor: {e}"))?;
+    if let Ok(mut c) = collector.lock() {
+        c.begin(0);
+    }
+    dump.call(&mut store, ())
+        .map_err(|e| anyhow!("reading the state after init failed: {e:#}"))?;
+    timings.dump = t.elapsed();
+    let mut outcomes = Vec::new();
+    for call in calls {
+        outcomes.push(super::call::outcome(super::call::call_core(
+            &mut store, &instance, call,
+        )?));
+    }
+    drop(imports);
+    drop(store);
+    let collector = Arc::try_unwrap(collector)
+        .map_err(|_| anyhow!("the sink is still referenced"))?
+        .into_inner()
+        .map_err(|_| anyhow!("the sink panicked"))?;
+    Ok((collector, timings, outcomes))
+}
+
+/// `put(tag, offset, len)` over `memory`: hands the bytes to the collector in place.
+fn sink(
+    store: &mut Store<CoreHost>,
+    memory: Memory,
+    plan: Arc<crate::protocol::TreePlan>,
+    collector: Arc<Mutex<Collector>>,
+) -> Func {
+    Func::wrap(
+        store,
+        move |caller: Caller<'_, CoreHost>, tag: u32, offset: u32, len: u32| {
+            let data = memory.data(&caller);
+            let bytes = data
+                .get(offset as usize..offset as usize + len as usize)
+                .ok_or_else(|| wasmtime::Error::msg("compsnap sink: bytes out of bounds"))?;
+            let mut collector = collector
+                .lock()
+                .map_err(|_| wasmtime::Error::msg("compsnap sink poisoned"))?;
+            collector
+                .put(&plan, tag, bytes)
+                .map_err(wasmtime::Error::from_anyhow)
+        },
+    )
+}
+
+/// Defines every function import the linker does not provide as one that fails with
+/// [`MissingImport`] when called, so an init that never calls it still runs. Other imports
+/// nobody provides (an immutable global) are an error before anything runs.
+fn stub_missing_imports(
+    linker: &mut Linker<CoreHost>,
+    store: &mut Store<CoreHost>,
+    module: &Module,
+) -> Result<()> {
+    for import in module.imports() {
+        if linker.get_by_import(&mut *store, &import).is_some() {
+            continue;
+        }
+        let name = format!("{}::{}", import.module(), import.name());
+        let ExternType::Func(ty) = import.ty() else {
+            bail!("the module imports `{name}`, which compsnap cannot provide");
+        };
+        let owned = name.clone();
+        linker
+            .func_new(import.module(), import.name(), ty, move |_, _, _| {
+                Err(wasmtime::Error::new(MissingImport(owned.clone())))
+            })
+            .map_err(|e| anyhow!("stubbing import `{name}`: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The init's failure, as Wizer words it (`the `init` function trapped`, then each cause),
+/// which pipelines built around Wizer parse; or the clearer message [`explain`] has for a
+/// missing import, the memory limit or the timeout.
+fn trapped(e: wasmtime::Error, init: &str, opts: &RunOptions) -> anyhow::Error {
+    if let Some(missing) = e.downcast_ref::<MissingImport>() {
+        let hint = match opts.allow_wasi {
+            true => "which neither WASI preview 1 nor anything else provides during init",
+            false => "but imports are not available during init unless you pass --allow-wasi",
+        };
+        return anyhow!("init function `{init}` failed: {missing}, {hint}");
+    }
+    let known = e.downcast_ref::<Trap>() == Some(&Trap::Interrupt)
+        || e.downcast_ref::<super::host::MemoryLimitExceeded>()
+            .is_some();
+    if known {
+        return explain(e, &format!("init function `{init}`"), opts);
+    }
+    let causes: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    let mut error = anyhow!("{}", causes.last().cloned().unwrap_or_default());
+    for cause in causes.iter().rev().skip(1) {
+        error = error.context(cause.clone());
+    }
+    error.context(format!("the `{init}` function trapped"))
+}

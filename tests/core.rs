@@ -1,0 +1,262 @@
+//! Core modules, the second front door: the same stages as components, on Wasmtime's core
+//! API with WASI preview 1, writing a core module. Each test checks that the snapshot answers
+//! what the original answers after its init and holds the same core state byte for byte.
+
+mod common;
+
+use common::{check_core, wat, CoreRunning};
+use wasmparser::{Validator, WasmFeatures};
+
+fn snapshotter(init: &str) -> compsnap::Snapshotter {
+    let mut s = compsnap::Snapshotter::new();
+    s.init_func(init);
+    s
+}
+
+/// Every table instruction, funcref and v128 globals, an f32 NaN payload, element and data
+/// segment drops, a grown second memory and a start function: what Wizer refuses.
+#[test]
+fn tables_references_drops_and_memories() {
+    let input = wat(r#"
+        (module
+          (type $r (func (result i32)))
+          (memory (export "memory") 1)
+          (memory $m2 1)
+          (global $g (mut i32) (i32.const 0))
+          (global $started (mut i32) (i32.const 0))
+          (global $v (mut v128) (v128.const i64x2 0 0))
+          (global $nan (mut f32) (f32.const 0))
+          (global $fg (mut funcref) (ref.null func))
+          (table $t 2 funcref)
+          (table $u 4 funcref)
+          (elem declare func $a $b $c)
+          (elem $seg func $b $a)
+          (data $d "hello")
+          (func $a (result i32) i32.const 10)
+          (func $b (result i32) i32.const 20)
+          (func $c (result i32) i32.const 30)
+          (func $start (global.set $started (i32.add (global.get $started) (i32.const 1))))
+          (start $start)
+          (func (export "init")
+            (global.set $g (i32.const 42))
+            (global.set $v (v128.const i64x2 7 9))
+            (global.set $nan (f32.reinterpret_i32 (i32.const 0x7fc01234)))
+            (global.set $fg (ref.func $b))
+            (drop (table.grow $t (ref.func $a) (i32.const 3)))
+            (table.set $t (i32.const 0) (ref.func $b))
+            (table.init $t $seg (i32.const 3) (i32.const 0) (i32.const 2))
+            (elem.drop $seg)
+            (table.fill $u (i32.const 1) (ref.func $c) (i32.const 2))
+            (table.copy $u $t (i32.const 3) (i32.const 0) (i32.const 1))
+            (memory.init $d (i32.const 100) (i32.const 0) (i32.const 5))
+            (data.drop $d)
+            (drop (memory.grow $m2 (i32.const 2)))
+            (i32.store $m2 (i32.const 131072) (i32.const 99))
+            (i32.store (i32.const 200) (i32.const 77)))
+          (func (export "run") (param $i i32) (result i32)
+            (i32.add (call_indirect $t (type $r) (local.get $i)) (global.get $g)))
+          (func (export "u") (param $i i32) (result i32) (call_indirect $u (type $r) (local.get $i)))
+          (func (export "fg") (result i32) (call_ref $r (ref.cast (ref $r) (global.get $fg))))
+          (func (export "mem") (result i32) (i32.load (i32.const 200)))
+          (func (export "m2") (result i32) (i32.load $m2 (i32.const 131072)))
+          (func (export "m2size") (result i32) (memory.size $m2))
+          (func (export "nan") (result i32) (i32.reinterpret_f32 (global.get $nan)))
+          (func (export "v") (result i64) (i64x2.extract_lane 1 (global.get $v)))
+          (func (export "started") (result i32) (global.get $started))
+          (func (export "size") (result i32) (table.size $t))
+          (func (export "again") (table.init $t $seg (i32.const 0) (i32.const 0) (i32.const 1))))
+    "#);
+    let calls = [
+        "run(0)",
+        "run(2)",
+        "run(3)",
+        "run(4)",
+        "u(1)",
+        "u(2)",
+        "u(3)",
+        "fg()",
+        "mem()",
+        "m2()",
+        "m2size()",
+        "nan()",
+        "v()",
+        "started()",
+        "size()",
+        "u(0)",
+        "again()",
+    ];
+    let output = check_core(&snapshotter("init"), &input, "init", &calls, &[]);
+    // The start function ran once, at build time; the init export is gone.
+    let mut snap = CoreRunning::new(&output, &[]);
+    assert_eq!(snap.outcome("started()"), "[I32(1)]");
+    assert_eq!(snap.outcome("init()"), "trap");
+}
+
+/// An MVP module's snapshot uses no feature the input did not: V8 (ComponentizeJS's
+/// `check_init`) and other engines run it as they ran the input.
+#[test]
+fn an_mvp_input_gives_an_mvp_output() {
+    let input = wat(r#"
+        (module
+          (type $r (func (result i32)))
+          (memory (export "memory") 1)
+          (global $count (mut i32) (i32.const 0))
+          (table 3 funcref)
+          (elem (i32.const 0) $one $two)
+          (data (i32.const 16) "seed")
+          (func $one (result i32) i32.const 1)
+          (func $two (result i32) i32.const 2)
+          (func (export "wizer.initialize")
+            (global.set $count (i32.add (call_indirect (type $r) (i32.const 1)) (i32.const 40)))
+            (i32.store (i32.const 16) (i32.const 0x74696e69)))
+          (func (export "count") (result i32) (global.get $count))
+          (func (export "word") (result i32) (i32.load (i32.const 16)))
+          (func (export "call") (param i32) (result i32) (call_indirect (type $r) (local.get 0))))
+    "#);
+    let mvp = || Validator::new_with_features(WasmFeatures::WASM1);
+    mvp().validate_all(&input).expect("the input is MVP");
+    let output = check_core(
+        &snapshotter("wizer.initialize"),
+        &input,
+        "wizer.initialize",
+        &["count()", "word()", "call(0)", "call(1)", "call(2)"],
+        &[],
+    );
+    mvp()
+        .validate_all(&output)
+        .expect("the output uses only MVP features");
+}
+
+/// WASI preview 1 during init: stdin, the environment and a preopened directory, as
+/// ComponentizeJS's and StarlingMonkey's inits use them.
+#[test]
+fn wasi_preview1_init_reads_stdin_env_and_files() {
+    let dir = std::env::temp_dir().join(format!("compsnap-core-wasi-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/config.txt"), "abc").unwrap();
+    let wasm = dir.join("reads.wasm");
+    common::c_build::run(
+        std::process::Command::new("clang-14")
+            .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/wasi_reads.c"))
+            .arg("-o")
+            .arg(&wasm),
+    );
+    let input = std::fs::read(&wasm).unwrap();
+    let mut snap = snapshotter("wizer.initialize");
+    snap.allow_wasi(true)
+        .env("MODE", "fast")
+        .dir(dir.join("data"), "/data")
+        .stdin("three little words");
+    let output = snap.snapshot(&input).expect("snapshot");
+    let _ = std::fs::remove_dir_all(&dir);
+    compsnap::validate(&output).unwrap();
+    let mut running = CoreRunning::new(&output, &[]);
+    assert_eq!(running.outcome("words()"), "[I32(3)]", "stdin");
+    assert_eq!(running.outcome("mode(0)"), "[I32(102)]", "MODE=fast");
+    assert_eq!(
+        running.outcome("config_len()"),
+        "[I32(3)]",
+        "/data/config.txt"
+    );
+    assert_eq!(running.outcome("config(2)"), "[I32(99)]");
+    // Without the init the module knows none of it.
+    let mut plain = CoreRunning::new(&input, &[]);
+    assert_eq!(plain.outcome("words()"), "[I32(0)]");
+}
+
+/// The C plugin registry (its init grows the function table through a `table.grow` helper)
+/// as a core module, as Wizer users build it.
+#[test]
+fn c_registry_as_a_core_module() {
+    let dir = std::env::temp_dir().join(format!("compsnap-core-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = common::c_build::registry_module(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut snap = snapshotter("wizer-initialize");
+    snap.allow_wasi(true).env("PLUGINS", "6");
+    let calls = [
+        "plugins()",
+        "dispatch(0, 5)",
+        "dispatch(3, 5)",
+        "dispatch(5, 5)",
+    ];
+    check_core(
+        &snap,
+        &input,
+        "wizer-initialize",
+        &calls,
+        &[("PLUGINS", "6")],
+    );
+}
+
+#[test]
+fn errors_name_the_import_and_what_the_host_owns() {
+    let calls_import = wat(r#"
+        (module
+          (import "env" "host_fn" (func $f))
+          (func (export "init") (call $f)))
+    "#);
+    let err = snapshotter("init").snapshot(&calls_import).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("env::host_fn") && msg.contains("--allow-wasi"),
+        "{msg}"
+    );
+    // An import nobody calls is fine.
+    let unused = wat(r#"
+        (module
+          (import "env" "host_fn" (func $f))
+          (global $g (mut i32) (i32.const 0))
+          (func (export "init") (global.set $g (i32.const 1)))
+          (func (export "g") (result i32) (global.get $g))
+          (func (export "f") (call $f)))
+    "#);
+    check_core(&snapshotter("init"), &unused, "init", &["g()"], &[]);
+
+    let imports_memory = wat(r#"
+        (module (import "env" "memory" (memory 1)) (func (export "init")))
+    "#);
+    let err = snapshotter("init").snapshot(&imports_memory).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("imports memory `env::memory`"),
+        "{err:#}"
+    );
+
+    let missing = wat(r#"(module (func (export "other")))"#);
+    let err = snapshotter("init").snapshot(&missing).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("is not exported by the module (its function exports: other)"),
+        "{err:#}"
+    );
+}
+
+/// `--rename-func` and `--keep-init-func`, as Wizer does them; the reactor's `_initialize`
+/// runs before the init and goes from the output.
+#[test]
+fn renames_kept_init_and_the_reactor_initialize() {
+    let input = wat(r#"
+        (module
+          (global $g (mut i32) (i32.const 0))
+          (func (export "_initialize") (global.set $g (i32.const 5)))
+          (func (export "init") (global.set $g (i32.mul (global.get $g) (i32.const 3))))
+          (func (export "run") (result i32) (global.get $g))
+          (func (export "_start") (result i32) (i32.const -1)))
+    "#);
+    let mut snap = snapshotter("init");
+    snap.rename_func("_start", "run").keep_init_func(true);
+    let output = snap.snapshot(&input).unwrap();
+    let mut running = CoreRunning::new(&output, &[]);
+    assert_eq!(
+        running.outcome("_start()"),
+        "[I32(15)]",
+        "run renamed over _start"
+    );
+    assert_eq!(running.outcome("run()"), "trap", "run itself is gone");
+    assert_eq!(
+        running.outcome("_initialize()"),
+        "trap",
+        "the reactor init is gone"
+    );
+    assert_eq!(running.outcome("init()"), "[]", "the init is kept");
+}
