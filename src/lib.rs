@@ -81,7 +81,7 @@ pub use snapshotter::{Snapshotter, Stats};
 pub use tools::capture;
 pub use tools::inspect::inspect;
 #[cfg(feature = "engine")]
-pub use tools::verify;
+pub use tools::{verify, wizer};
 
 use anyhow::{Context, Result};
 

@@ -1,5 +1,6 @@
 //! The `compsnap` command line: `compsnap [OPTIONS] <INPUT> -o <OUTPUT>`,
-//! `compsnap inspect <FILE>` and `compsnap verify [OPTIONS] <INPUT> [--call CALL]...`.
+//! `compsnap inspect <FILE>` and `compsnap verify [OPTIONS] <INPUT> [--call CALL]...`; and
+//! Wizer's command lines (`compsnap::wizer`), for pipelines that call a Wizer binary.
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -130,6 +131,9 @@ fn main() -> ExitCode {
     // `inspect` is a subcommand; anything else is the snapshot command, so the plain
     // `compsnap INPUT -o OUTPUT` form keeps working (a file named `inspect` is `./inspect`).
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(dialect) = wizer_dialect(&mut args) {
+        return wizer(dialect, &args[1..]);
+    }
     let result = if args.get(1).is_some_and(|a| a == "inspect") {
         args.remove(1);
         inspect(InspectCli::parse_from(args))
@@ -145,6 +149,81 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Which of Wizer's command lines `args` are, if any: the program called as `wizer`, the
+/// subcommand `wizer` (`wasmtime wizer`'s), or flags only Wizer spells. The subcommand is
+/// removed from `args`.
+fn wizer_dialect(args: &mut Vec<std::ffi::OsString>) -> Option<compsnap::wizer::Dialect> {
+    use compsnap::wizer::{looks_like_wizer, Dialect};
+    let program = args.first().map(PathBuf::from);
+    if program.and_then(|p| p.file_stem().map(|s| s == "wizer")) == Some(true) {
+        return Some(Dialect::Wizer);
+    }
+    if args.get(1).is_some_and(|a| a == "wizer") {
+        args.remove(1);
+        return Some(Dialect::Wasmtime);
+    }
+    let text: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+    looks_like_wizer(&text[1..]).then_some(Dialect::Wizer)
+}
+
+/// Runs a Wizer command line. Errors are printed as Wizer prints them (`Error: ` and the
+/// causes, one per line), which is what pipelines built around Wizer parse.
+fn wizer(dialect: compsnap::wizer::Dialect, args: &[std::ffi::OsString]) -> ExitCode {
+    let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+    match run_wizer(dialect, &args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", wizer_error(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `e` as Wizer (through anyhow) prints it: `Error: ` and the message, then the causes,
+/// numbered when there are several, continuation lines indented under their cause.
+fn wizer_error(e: &anyhow::Error) -> String {
+    let mut out = format!("Error: {e}");
+    let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+    if !causes.is_empty() {
+        out.push_str("\n\nCaused by:");
+    }
+    for (i, cause) in causes.iter().enumerate() {
+        let (label, indent) = match causes.len() {
+            1 => (String::new(), "    "),
+            _ => (format!("{i}: "), "       "),
+        };
+        out.push_str(&format!("\n    {label}"));
+        out.push_str(&cause.replace('\n', &format!("\n{indent}")));
+    }
+    out
+}
+
+fn run_wizer(dialect: compsnap::wizer::Dialect, args: &[String]) -> Result<()> {
+    use std::io::{Read, Write};
+    let cmd = compsnap::wizer::parse(dialect, args)?;
+    let input = match &cmd.input {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        None => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("reading the input from stdin")?;
+            bytes
+        }
+    };
+    let input = compsnap::read_input(&input)?;
+    cmd.check_features(&input)?;
+    let mut snap = cmd.snapshotter.clone();
+    snap.cache_dir(cache_dir());
+    let output = snap.snapshot(&input)?;
+    match &cmd.output {
+        Some(path) => compsnap::write_atomically(path, &output),
+        None => std::io::stdout()
+            .write_all(&output)
+            .context("writing the output to stdout"),
     }
 }
 
