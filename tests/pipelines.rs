@@ -5,6 +5,8 @@
 //! snapshot starts in exactly the state the original reaches after init (`verify`), and that
 //! its exports answer what the pipeline's own pre-initialized component answers.
 //!
+//! ComponentizeJS also runs unmodified with compsnap as its Wizer binary (`wizerBin`).
+//!
 //! Needs Node 20+ with npm, Python 3.10+ with venv, gdb and binutils (`.ci/run` installs
 //! them); the example scripts install the pinned npm and PyPI packages. Captures are kept
 //! under the target directory and made again when an example's files change.
@@ -60,6 +62,9 @@ fn example_stamp(dir: &Path) -> String {
 /// Runs the example's capture script into a kept directory unless a capture of the same
 /// example files is already there; returns the capture.
 fn capture(example: &str, script: &[&str]) -> Capture {
+    // Two tests use the JavaScript capture: one script run at a time writes it.
+    static CAPTURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = CAPTURING.lock().unwrap_or_else(|e| e.into_inner());
     let src = repo().join("examples").join(example);
     let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("pipelines")
@@ -125,6 +130,38 @@ fn componentize_js_hello() {
     let script = repo().join("examples/js/build.mjs");
     let capture = capture("js", &["node", script.to_str().unwrap(), "--capture-only"]);
     check(&capture);
+}
+
+/// ComponentizeJS itself, unmodified, with compsnap as its `wizerBin`: the component it
+/// builds (after checking compsnap's core module in Node's V8 with `check_init`) answers
+/// every call as the component ComponentizeJS builds with its own Wizer.
+#[test]
+fn componentize_js_with_compsnap_as_its_wizer() {
+    let script = repo().join("examples/js/build.mjs");
+    let capture = capture("js", &["node", script.to_str().unwrap(), "--capture-only"]);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pipelines/js-wizer-bin.wasm");
+    let status = Command::new("node")
+        .arg(repo().join("examples/js/componentize.mjs"))
+        .args(["--wizer-bin", env!("CARGO_BIN_EXE_compsnap")])
+        .arg(&out)
+        // The compile cache of a user's machine, here one of the test's own.
+        .env(
+            "COMPSNAP_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("pipelines/compile-cache"),
+        )
+        .status()
+        .expect("node");
+    assert!(
+        status.success(),
+        "ComponentizeJS with compsnap as wizerBin failed"
+    );
+    let built = std::fs::read(&out).unwrap();
+    let reference = std::fs::read(capture.reference.as_ref().expect("#reference")).unwrap();
+    assert_eq!(
+        answers(&built, &capture.calls),
+        answers(&reference, &capture.calls),
+        "ComponentizeJS + compsnap vs ComponentizeJS + Wizer"
+    );
 }
 
 #[test]
