@@ -9,18 +9,22 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Pre-initialize a WebAssembly component: run its init function once and write a component
-/// whose memories, globals and funcref tables already hold the result.
+/// Pre-initialize a WebAssembly component or core module: run its init function once and write
+/// one whose memories, globals and funcref tables already hold the result.
 #[derive(Parser, Debug)]
 #[command(
     name = "compsnap",
     version,
-    after_help = "Also: `compsnap inspect FILE` prints a component's instance tree, sizes and \
-                  the table slots Wasmtime folds into its image; `compsnap verify INPUT \
-                  [--call 'f(1)']...` snapshots and checks the result against the original."
+    after_help = "Also: `compsnap verify INPUT [--call 'f(1)']...` snapshots and checks the \
+                  result against the original; `compsnap call FILE 'f(1)'...` calls a \
+                  snapshot's exports; `compsnap inspect FILE` prints a component's instance \
+                  tree, sizes and the table slots Wasmtime folds into its image. Wizer's \
+                  command lines work too: `compsnap --allow-wasi --init-func f -o=OUT IN` (Wizer \
+                  10/11 flags, as ComponentizeJS's wizerBin) and `compsnap wizer -S cli ...` \
+                  (wasmtime wizer's); see the README."
 )]
 struct Cli {
-    /// The component to pre-initialize (binary or WAT text).
+    /// The component or core module to pre-initialize (binary or WAT text).
     input: PathBuf,
 
     /// Where to write the pre-initialized component (replaced atomically, only on success).
@@ -34,9 +38,11 @@ struct Cli {
 /// How the init runs, and how compsnap reports: shared by snapshotting and `verify`.
 #[derive(clap::Args, Debug)]
 struct InitOptions {
-    /// The init export: `name`, `ns:pkg/iface#name` or `ns:pkg/iface.name`, optionally with
-    /// WAVE arguments such as `setup(7, "x")`; or a `[] -> []` core function that one core
-    /// instance of the root exports and the component does not lift, e.g. `componentize.wizer`.
+    /// The init export: `name`, `ns:pkg/iface#name`, `ns:pkg/iface.name` or wasmtime-wizer's
+    /// `ns:pkg/iface.name@version`, optionally with WAVE arguments such as `setup(7, "x")`;
+    /// or a `[] -> []` core function that one core instance of the root exports and the
+    /// component does not lift, e.g. `componentize.wizer`. For a core module input: its
+    /// `[] -> []` function export.
     #[arg(short = 'f', long, default_value = compsnap::DEFAULT_INIT_FUNC)]
     init_func: String,
 
@@ -44,7 +50,8 @@ struct InitOptions {
     #[arg(long)]
     keep_init_func: bool,
 
-    /// Provide WASI preview 2 to the init; without it, any import the init calls fails.
+    /// Provide WASI to the init (preview 2 to a component, preview 1 to a core module); without
+    /// it, any import the init calls fails.
     #[arg(long)]
     allow_wasi: bool,
 
@@ -118,6 +125,28 @@ struct VerifyCli {
     opts: InitOptions,
 }
 
+/// `compsnap call`: instantiate FILE (a snapshot, say) and make WAVE calls on it, in order on
+/// one instance; each result is printed as WAVE, or `trap: …`. No init runs: a snapshot
+/// needs none.
+#[derive(Parser, Debug)]
+#[command(name = "compsnap call", bin_name = "compsnap call")]
+struct CallCli {
+    /// The component or core module (binary or WAT text).
+    file: PathBuf,
+
+    /// WAVE calls, e.g. 'run(3)' or 'my:pkg/api#get("k")'.
+    #[arg(required = true, value_name = "CALL")]
+    calls: Vec<String>,
+
+    /// Provide WASI (preview 2 to a component, preview 1 to a core module).
+    #[arg(long)]
+    allow_wasi: bool,
+
+    /// Set an environment variable, as K=V (requires --allow-wasi).
+    #[arg(long, value_name = "K=V", requires = "allow_wasi")]
+    env: Vec<String>,
+}
+
 /// `compsnap inspect`: print a component's instance tree with DFS ids, each instance's
 /// memory, global and table sizes, and per table how many slots Wasmtime folds into its image.
 #[derive(Parser, Debug)]
@@ -140,6 +169,9 @@ fn main() -> ExitCode {
     } else if args.get(1).is_some_and(|a| a == "verify") {
         args.remove(1);
         verify(VerifyCli::parse_from(args))
+    } else if args.get(1).is_some_and(|a| a == "call") {
+        args.remove(1);
+        call(CallCli::parse_from(args))
     } else {
         run(Cli::parse_from(args))
     };
@@ -237,6 +269,27 @@ fn cache_dir() -> Option<PathBuf> {
     var("COMPSNAP_CACHE_DIR")
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("compsnap")))
         .or_else(|| var("HOME").map(|d| d.join(".cache/compsnap")))
+}
+
+fn call(cli: CallCli) -> Result<()> {
+    let bytes =
+        std::fs::read(&cli.file).with_context(|| format!("reading {}", cli.file.display()))?;
+    let mut snap = compsnap::Snapshotter::new();
+    snap.allow_wasi(cli.allow_wasi)
+        .inherit_stdio(cli.allow_wasi);
+    for kv in &cli.env {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("--env {kv}: expected K=V");
+        };
+        snap.env(k, v);
+    }
+    let outcomes = snap
+        .call(&bytes, &cli.calls)
+        .with_context(|| format!("{}", cli.file.display()))?;
+    for (call, outcome) in cli.calls.iter().zip(outcomes) {
+        println!("{call} -> {outcome}");
+    }
+    Ok(())
 }
 
 fn inspect(cli: InspectCli) -> Result<()> {

@@ -52,9 +52,11 @@ impl Snapshotter {
         }
     }
 
-    /// The export to call: `name`, `ns:pkg/iface#name` or `ns:pkg/iface.name`, optionally with
-    /// WAVE arguments, e.g. `setup(7, "config")`; or a `[] -> []` core export of one of the
-    /// root's core instances that the component does not lift (core Wizer's convention).
+    /// The export to call: `name`, `ns:pkg/iface#name`, `ns:pkg/iface.name` or wasmtime-wizer's
+    /// `ns:pkg/iface.name@version`, optionally with WAVE arguments, e.g. `setup(7, "config")`;
+    /// or a `[] -> []` core export of one of the root's core instances that the component
+    /// does not lift (core Wizer's convention). For a core module input: its `[] -> []`
+    /// function export.
     pub fn init_func(&mut self, spec: impl Into<String>) -> &mut Self {
         self.init_func = spec.into();
         self
@@ -255,6 +257,14 @@ impl Snapshotter {
             )?));
         }
         Ok((collector.finish(&model, &plan)?, outcomes))
+    }
+
+    /// Instantiates `bytes` (a component or core module, binary or WAT) on the host the init
+    /// runs on, with this snapshotter's WASI options, and makes the WAVE `calls` in order on
+    /// that one instance: each outcome is its results as WAVE, or `trap: …`. A snapshot
+    /// needs no init, so this is how to try one (`compsnap call`).
+    pub fn call(&self, bytes: &[u8], calls: &[String]) -> Result<Vec<String>> {
+        engine::call::run_calls(&read_input(bytes)?, &self.run, calls)
     }
 
     /// The same snapshotter with WASI randomness and clocks seeded from `seed` (see `verify`).

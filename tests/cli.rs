@@ -99,6 +99,34 @@ fn snapshots_the_example_deterministically() {
     assert_eq!(dir.listing(), ["a.wasm", "b.wasm"]);
 }
 
+/// README's first look at a result: `compsnap call` on the snapshot answers without any init;
+/// on the input the same call traps (its table is built by the init).
+#[test]
+fn call_shows_a_snapshot_answering_without_init() {
+    let dir = Dir::new("call");
+    let snap = dir.path("lookup.snap.wasm");
+    assert!(compsnap(&[&example(), "-o", &snap]).status.success());
+    let out = compsnap(&["call", &snap, "run(3)", "run(0)"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("run(3) -> ") && !lines[0].contains("trap"),
+        "{stdout}"
+    );
+    let out = compsnap(&["call", &example(), "run(3)"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("run(3) -> trap"));
+    let out = compsnap(&["call", &snap, "nope()"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no export `nope`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn trapping_init_keeps_the_previous_output() {
     let dir = Dir::new("trap");

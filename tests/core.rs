@@ -260,3 +260,26 @@ fn renames_kept_init_and_the_reactor_initialize() {
     );
     assert_eq!(running.outcome("init()"), "[]", "the init is kept");
 }
+
+/// The compile cache covers core modules: the same module snapshotted again is not compiled
+/// again (ComponentizeJS hands the same engine to its Wizer for every app), and the output
+/// is the same.
+#[test]
+fn compiled_core_modules_are_cached() {
+    let cache = std::env::temp_dir().join(format!("compsnap-core-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let input = wat(r#"
+        (module (global $g (mut i32) (i32.const 0))
+          (func (export "init") (global.set $g (i32.const 9)))
+          (func (export "g") (result i32) (global.get $g)))
+    "#);
+    let mut snap = snapshotter("init");
+    snap.cache_dir(Some(cache.clone()));
+    let (first, stats) = snap.snapshot_with_stats(&input).unwrap();
+    assert!(!stats.cached);
+    let (second, stats) = snap.snapshot_with_stats(&input).unwrap();
+    assert!(stats.cached, "the second run loads the compiled module");
+    assert_eq!(first, second);
+    assert_eq!(CoreRunning::new(&second, &[]).outcome("g()"), "[I32(9)]");
+    let _ = std::fs::remove_dir_all(&cache);
+}

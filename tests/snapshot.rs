@@ -326,7 +326,12 @@ fn interface_qualified_init() {
   (export "my:pkg/setup@0.1.0" (instance $setup))
   (func (export "get") (result u32) (canon lift (core func $i "get")))
 )"#);
-    for spec in ["my:pkg/setup@0.1.0#init", "my:pkg/setup@0.1.0.init"] {
+    // compsnap's, and wasmtime-wizer's spelling with the version after the function.
+    for spec in [
+        "my:pkg/setup@0.1.0#init",
+        "my:pkg/setup@0.1.0.init",
+        "my:pkg/setup.init@0.1.0",
+    ] {
         let mut snap = snapshotter(spec);
         snap.keep_init_func(true);
         let out = check(&snap, &input, "my:pkg/setup@0.1.0#init", &["get()"]);

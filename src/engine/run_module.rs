@@ -22,7 +22,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 pub const REACTOR_INIT: &str = "_initialize";
 
 /// Store data of a core module's run.
-struct CoreHost {
+pub(crate) struct CoreHost {
     wasi: WasiP1Ctx,
     limits: MemoryLimit,
 }
@@ -57,25 +57,7 @@ pub fn run_core(
     timings.compile = t.elapsed();
     timings.cached = cached;
 
-    let mut linker = Linker::<CoreHost>::new(engine);
-    if opts.allow_wasi {
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h| &mut h.wasi)
-            .map_err(|e| anyhow!("adding WASI to the linker: {e}"))?;
-    }
-    let host = CoreHost {
-        wasi: wasi_builder(opts)?.build_p1(),
-        limits: MemoryLimit::new(opts),
-    };
-    let mut store = Store::new(engine, host);
-    store.limiter(|h| &mut h.limits);
-    for (name, bytes) in &opts.preloads {
-        let preload = Module::new(engine, bytes)
-            .map_err(|e| anyhow!("preloaded module `{name}` does not compile: {e}"))?;
-        linker
-            .module(&mut store, name, &preload)
-            .map_err(|e| anyhow!("instantiating preloaded module `{name}`: {e}"))?;
-    }
-    stub_missing_imports(&mut linker, &mut store, &module)?;
+    let (linker, mut store) = core_host(engine, &module, opts)?;
 
     let watchdog = opts.timeout.map(|t| Watchdog::start(engine, t));
     if watchdog.is_some() {
@@ -171,6 +153,35 @@ pub fn run_core(
         .into_inner()
         .map_err(|_| anyhow!("the sink panicked"))?;
     Ok((collector, timings, outcomes))
+}
+
+/// compsnap's host for a core module: WASI preview 1 when allowed (with the options' env,
+/// stdin and preopens), the preloaded modules, and failing stand-ins for every other import.
+pub(crate) fn core_host(
+    engine: &Engine,
+    module: &Module,
+    opts: &RunOptions,
+) -> Result<(Linker<CoreHost>, Store<CoreHost>)> {
+    let mut linker = Linker::<CoreHost>::new(engine);
+    if opts.allow_wasi {
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h| &mut h.wasi)
+            .map_err(|e| anyhow!("adding WASI to the linker: {e}"))?;
+    }
+    let host = CoreHost {
+        wasi: wasi_builder(opts)?.build_p1(),
+        limits: MemoryLimit::new(opts),
+    };
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.limits);
+    for (name, bytes) in &opts.preloads {
+        let preload = Module::new(engine, bytes)
+            .map_err(|e| anyhow!("preloaded module `{name}` does not compile: {e}"))?;
+        linker
+            .module(&mut store, name, &preload)
+            .map_err(|e| anyhow!("instantiating preloaded module `{name}`: {e}"))?;
+    }
+    stub_missing_imports(&mut linker, &mut store, module)?;
+    Ok((linker, store))
 }
 
 /// `put(tag, offset, len)` over `memory`: hands the bytes to the collector in place.

@@ -188,6 +188,8 @@ fn kind_name(kind: ComponentExternalKind) -> &'static str {
 }
 
 /// `iface#func` or `iface.func`, where `is_instance(iface)` holds.
+/// `iface#func` or `iface.func`, where `is_instance(iface)` holds; or wasmtime-wizer's
+/// `ns:pkg/iface.func@version`, the version after the function, for `ns:pkg/iface@version`.
 fn split_qualified(name: &str, is_instance: impl Fn(&str) -> bool) -> Option<(String, String)> {
     for sep in ['#', '.'] {
         if let Some(p) = name.rfind(sep) {
@@ -197,7 +199,11 @@ fn split_qualified(name: &str, is_instance: impl Fn(&str) -> bool) -> Option<(St
             }
         }
     }
-    None
+    let (path, version) = name.rsplit_once('@')?;
+    let (iface, func) = path.rsplit_once('.')?;
+    let iface = format!("{iface}@{version}");
+    (!func.is_empty() && !func.contains('/') && is_instance(&iface))
+        .then(|| (iface, func.to_string()))
 }
 
 #[cfg(test)]
@@ -216,5 +222,11 @@ mod tests {
             Some(("my:pkg/iface@0.2.0".into(), "init".into()))
         );
         assert_eq!(split_qualified("my:pkg/other#init", is), None);
+        // wasmtime-wizer's spelling: the version after the function.
+        assert_eq!(
+            split_qualified("my:pkg/iface.init@0.2.0", is),
+            Some(("my:pkg/iface@0.2.0".into(), "init".into()))
+        );
+        assert_eq!(split_qualified("my:pkg/iface.init@0.3.0", is), None);
     }
 }
