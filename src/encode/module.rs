@@ -345,14 +345,16 @@ impl<'b, 'e> Editor<'b, 'e> {
                 let mut s = ExportSection::new();
                 for export in reader {
                     let export = export?;
-                    if e.removed_exports.contains(export.name) {
-                        continue;
-                    }
-                    let name = match export.kind {
+                    // A renamed function keeps its place even when its old name is also
+                    // the destination of another renaming.
+                    let renamed = match export.kind {
                         wasmparser::ExternalKind::Func => e.renamed_exports.get(export.name),
                         _ => None,
                     };
-                    let name = name.map_or(export.name, String::as_str);
+                    if renamed.is_none() && e.removed_exports.contains(export.name) {
+                        continue;
+                    }
+                    let name = renamed.map_or(export.name, String::as_str);
                     s.export(name, self.re.export_kind(export.kind)?, export.index);
                 }
                 self.emit(SectionId::Export, self.extra_exports(s));

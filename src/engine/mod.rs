@@ -84,6 +84,9 @@ pub fn engine(opts: &RunOptions) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.wasm_multi_memory(true);
+    // What an init computes with relaxed SIMD is baked into every later start: compute it
+    // the same way on every machine.
+    config.relaxed_simd_deterministic(true);
     config.epoch_interruption(opts.timeout.is_some());
     if let Some(parallel) = opts.parallel_compilation {
         config.parallel_compilation(parallel);
