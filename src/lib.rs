@@ -1,6 +1,7 @@
-//! compsnap pre-initializes WebAssembly components: it runs a component's init function once,
-//! at build time, inside Wasmtime, and writes a new component whose memories, globals **and
-//! funcref tables** already hold the result, so later instantiations skip that work.
+//! compsnap pre-initializes WebAssembly components and core modules: it runs the init
+//! function once, at build time, inside Wasmtime, and writes a new component (or module)
+//! whose memories, globals **and funcref tables** already hold the result, so later
+//! instantiations skip that work.
 //!
 //! ```no_run
 //! let input = std::fs::read("app.wasm")?;
@@ -33,6 +34,19 @@
 //! names, slot codes, the plan); `encode/` is the only code that writes Wasm bytes (module
 //! edits, the one-pass tree re-encoder, builders that hand out indices). `tools/` holds
 //! `verify`, `inspect` and the pipeline capture format.
+//!
+//! # Two front doors, one pipeline
+//!
+//! A core module is not a second pipeline: the model reads it as a tree with one scope and
+//! one instance whose function imports the host provides (`model::InputKind::Module`). The
+//! stages are the same: the module is instrumented by the same code as a component's
+//! modules, its state is streamed by the same accessor and decoded by the same collector, and
+//! `rewrite` writes its instance's module as it writes a component's. Only the edges differ:
+//! the engine links the accessor next to the module on Wasmtime's core API with WASI preview
+//! 1 (`engine/run_module.rs`) instead of running a component around both, and the output is
+//! the rewritten module itself. A mirrored copy of every stage for modules (as
+//! wasmtime-wizer's `component/` tree is for components) would make every fix twice.
+//! `tools/wizer.rs` reads Wizer's command lines into a `Snapshotter`.
 //!
 //! # Layers
 //!
