@@ -201,8 +201,6 @@ fn replay(wasi: &mut wasmtime_wasi::WasiCtxBuilder, seed: &[u8; 32]) {
         .monotonic_clock(Ticks(AtomicU64::new(1_000_000_000)));
 }
 
-/// Defines the imports of `component` selected by `stub` as functions that fail with
-/// [`DeniedImport`].
 /// Stubs the WASI interfaces Wasmtime's WASI does not provide (`wasi:http`, say, which
 /// ComponentizeJS's engine always imports), found by asking the linker what it cannot match.
 /// Call it after `wasmtime_wasi::p2::add_to_linker_sync`, to run components (snapshots
@@ -264,6 +262,8 @@ fn wasi_resource(interface: &str, resource: &str) -> Option<ResourceType> {
     })
 }
 
+/// Defines the imports of `component` selected by `stub` as functions that fail with
+/// [`DeniedImport`].
 fn stub_imports<T: 'static>(
     linker: &mut Linker<T>,
     component: &Component,
