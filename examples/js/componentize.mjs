@@ -2,8 +2,9 @@
 // ComponentizeJS 0.23, unmodified, with compsnap as its Wizer: what a user writes to use
 // compsnap in a JavaScript build.
 //
-//   node componentize.mjs --wizer-bin PATH OUT.wasm
+//   node componentize.mjs [--wizer-bin PATH] OUT.wasm
 //
+// Without --wizer-bin ComponentizeJS uses its own Wizer (what the benchmark compares with).
 // It builds app/hello.js for the world in app/wit/hello.wit with the features build.mjs
 // uses, passing `wizerBin: PATH`. ComponentizeJS spawns PATH with Wizer's command line
 // (`--allow-wasi --init-func componentize.wizer --dir=… --mapdir=/::… --wasm-bulk-memory=true
@@ -19,12 +20,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = join(HERE, 'app');
 const args = process.argv.slice(2);
 const at = args.indexOf('--wizer-bin');
-if (at < 0 || !args[at + 1] || args.length !== 3) {
-  process.stderr.write('usage: node componentize.mjs --wizer-bin PATH OUT.wasm\n');
+if ((at >= 0 && !args[at + 1]) || args.length !== (at >= 0 ? 3 : 1)) {
+  process.stderr.write('usage: node componentize.mjs [--wizer-bin PATH] OUT.wasm\n');
   process.exit(2);
 }
-const wizerBin = resolve(args[at + 1]);
-const out = resolve(args.filter((_, i) => i !== at && i !== at + 1)[0]);
+const wizerBin = at >= 0 ? resolve(args[at + 1]) : undefined;
+const out = resolve(args.filter((_, i) => at < 0 || (i !== at && i !== at + 1))[0]);
 
 const { componentize } = await import('@bytecodealliance/componentize-js');
 // As in build.mjs: run from app/, so ComponentizeJS maps app/ as `/`; pass the WIT as text.

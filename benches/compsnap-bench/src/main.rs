@@ -11,6 +11,7 @@
 
 #[path = "../../../tests/common/c_build.rs"]
 mod c_build;
+mod core_modules;
 mod inputs;
 mod peers;
 
@@ -27,7 +28,7 @@ struct Row {
     met: Option<bool>,
 }
 
-struct Table(Vec<Row>);
+pub(crate) struct Table(Vec<Row>);
 
 impl Table {
     fn ratio(
@@ -78,12 +79,12 @@ impl Table {
     }
 }
 
-fn median(mut xs: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
 }
 
-fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<(Duration, T)> {
+pub(crate) fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<(Duration, T)> {
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..reps.max(1) {
@@ -94,7 +95,7 @@ fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<(Duration, 
     Ok((median(times), last.expect("at least one run")))
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     match d.as_secs_f64() {
         s if s >= 1.0 => format!("{s:.2} s"),
         s if s >= 1e-3 => format!("{:.2} ms", s * 1e3),
@@ -129,13 +130,35 @@ fn main() -> Result<()> {
             table.note(&input.name, "error", format!("{e:#}"));
         }
     }
+    let (core_inputs, core_skipped) = core_modules::inputs(quick);
+    for input in &core_inputs {
+        if only
+            .as_ref()
+            .is_some_and(|o| !input.name.contains(o.as_str()))
+        {
+            continue;
+        }
+        eprintln!("compsnap-bench: {}", input.name);
+        if let Err(e) = core_modules::bench(&mut table, input, quick) {
+            table.note(&input.name, "error", format!("{e:#}"));
+        }
+    }
+    if only
+        .as_ref()
+        .is_none_or(|o| "componentize".contains(o.as_str()))
+    {
+        eprintln!("compsnap-bench: ComponentizeJS componentize()");
+        if let Err(e) = core_modules::componentize_js(&mut table) {
+            table.note("ComponentizeJS componentize()", "skipped", format!("{e:#}"));
+        }
+    }
     if only.as_ref().is_none_or(|o| "table".contains(o.as_str())) {
         if let Err(e) = table_scaling(&mut table, quick) {
             table.note("tables", "error", format!("{e:#}"));
         }
     }
     table.print();
-    for s in skipped {
+    for s in skipped.iter().chain(&core_skipped) {
         println!("\nskipped: {s}");
     }
     Ok(())
@@ -452,6 +475,6 @@ fn table_scaling(table: &mut Table, quick: bool) -> Result<()> {
     Ok(())
 }
 
-fn ratio(a: Duration, b: Duration) -> f64 {
+pub(crate) fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }

@@ -1,0 +1,275 @@
+//! Core module inputs: compsnap beside wasmtime-wizer 48's core mode (what Wizer and
+//! `wasmtime wizer` do) on inputs both accept, and ComponentizeJS's whole `componentize()`
+//! call with its own Wizer against compsnap as its `wizerBin`.
+
+use crate::inputs::Setup;
+use crate::{ms, ratio, timed, Table};
+use anyhow::{anyhow, bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx};
+
+/// A core module and how its init runs.
+pub struct CoreInput {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub setup: Setup,
+    pub reps: usize,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The core inputs that can be built here, and a note for each one that cannot.
+pub fn inputs(quick: bool) -> (Vec<CoreInput>, Vec<String>) {
+    let mut inputs = Vec::new();
+    let mut skipped = Vec::new();
+    let mib = if quick { 16 } else { 64 };
+    inputs.push(CoreInput {
+        name: format!("core memory {mib} MiB"),
+        bytes: wat::parse_str(memory_module(mib)).expect("memory WAT"),
+        setup: Setup {
+            init: "init".into(),
+            ..Setup::default()
+        },
+        reps: 5,
+    });
+    match c_program() {
+        Ok(input) => inputs.push(input),
+        Err(e) => skipped.push(format!("core C program: {e:#}")),
+    }
+    match starlingmonkey() {
+        Ok(input) => inputs.push(input),
+        Err(e) => skipped.push(format!("core StarlingMonkey engine: {e:#}")),
+    }
+    (inputs, skipped)
+}
+
+/// An init that fills `mib` MiB with a pattern, as the component case does.
+fn memory_module(mib: u32) -> String {
+    let pages = mib * 16;
+    format!(
+        r#"(module
+          (memory {pages})
+          (func (export "init") (local $i i32)
+            (loop $l
+              (i32.store (local.get $i) (i32.or (local.get $i) (i32.const 0x01010101)))
+              (local.set $i (i32.add (local.get $i) (i32.const 4)))
+              (br_if $l (i32.lt_u (local.get $i) (i32.const {bytes})))))
+          (func (export "run") (result i32) (i32.load (i32.const 4096))))"#,
+        bytes = mib << 20
+    )
+}
+
+/// tests/c/wasi_reads.c: a WASI preview 1 init reading stdin, the environment and a file.
+fn c_program() -> Result<CoreInput> {
+    let dir = std::env::temp_dir().join(format!("compsnap-bench-core-c-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("data"))?;
+    std::fs::write(dir.join("data/config.txt"), "bench")?;
+    let wasm = dir.join("reads.wasm");
+    let status = Command::new("clang-14")
+        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
+        .arg(root().join("tests/c/wasi_reads.c"))
+        .arg("-o")
+        .arg(&wasm)
+        .status()
+        .context("clang-14 (see .ci/run for the packages)")?;
+    if !status.success() {
+        bail!("clang-14 failed");
+    }
+    Ok(CoreInput {
+        name: "core C program".into(),
+        bytes: std::fs::read(&wasm)?,
+        setup: Setup {
+            init: "wizer.initialize".into(),
+            wasi: true,
+            dirs: vec![(dir.join("data"), "/data".into())],
+            env: vec![("MODE".into(), "bench".into())],
+            stdin: Some(b"some words for the init".to_vec()),
+        },
+        reps: 5,
+    })
+}
+
+/// The StarlingMonkey engine module ComponentizeJS hands its Wizer, with that init's env,
+/// stdin and preopens, from examples/js's capture.
+fn starlingmonkey() -> Result<CoreInput> {
+    let out = root().join("examples/js/out");
+    let args = out.join("compsnap.args");
+    if !args.exists() {
+        bail!(
+            "{} missing: run examples/js/build.mjs first",
+            args.display()
+        );
+    }
+    let c = compsnap::capture::Capture::load(&args)?;
+    let stdin = match &c.stdin {
+        Some(p) => Some(std::fs::read(p)?),
+        None => None,
+    };
+    Ok(CoreInput {
+        name: "core StarlingMonkey engine".into(),
+        bytes: std::fs::read(out.join("capture/in.wasm")).context("capture/in.wasm")?,
+        setup: Setup {
+            init: c.init,
+            wasi: c.allow_wasi,
+            dirs: c.dirs,
+            env: c.env,
+            stdin,
+        },
+        reps: 2,
+    })
+}
+
+fn wasi(setup: &Setup) -> Result<WasiP1Ctx> {
+    let mut wasi = WasiCtx::builder();
+    for (k, v) in &setup.env {
+        wasi.env(k, v);
+    }
+    if let Some(stdin) = &setup.stdin {
+        wasi.stdin(MemoryInputPipe::new(stdin.clone()));
+    }
+    for (host, guest) in &setup.dirs {
+        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
+            .map_err(|e| anyhow!("preopen {}: {e}", host.display()))?;
+    }
+    Ok(wasi.build_p1())
+}
+
+/// wasmtime-wizer 48 on a core module, with WASI preview 1 as the setup gives it.
+fn wizer(input: &CoreInput) -> Result<Vec<u8>> {
+    let engine = Engine::new(&Config::new()).map_err(|e| anyhow!("{e}"))?;
+    let mut store = Store::new(&engine, wasi(&input.setup)?);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut wizer = wasmtime_wizer::Wizer::new();
+    wizer.init_func(&input.setup.init);
+    runtime
+        .block_on(wizer.run(&mut store, &input.bytes, async |store, module| {
+            let mut linker = Linker::new(store.engine());
+            wasmtime_wasi::p1::add_to_linker_async(&mut linker, |c| c)?;
+            linker.define_unknown_imports_as_traps(module)?;
+            linker.instantiate_async(store, module).await
+        }))
+        .map_err(|e| anyhow!("{}", format!("{e:#}").lines().next().unwrap_or("")))
+}
+
+/// The median time to instantiate `bytes` (compiled once), with WASI preview 1.
+fn instantiate(bytes: &[u8], reps: usize) -> Result<Duration> {
+    let engine = Engine::default();
+    let module = Module::new(&engine, bytes).map_err(|e| anyhow!("{e}"))?;
+    let mut linker = Linker::<WasiP1Ctx>::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c| c).map_err(|e| anyhow!("{e}"))?;
+    linker
+        .define_unknown_imports_as_traps(&module)
+        .map_err(|e| anyhow!("{e}"))?;
+    let pre: InstancePre<WasiP1Ctx> = linker
+        .instantiate_pre(&module)
+        .map_err(|e| anyhow!("{e}"))?;
+    let mut times = Vec::new();
+    for _ in 0..reps.max(1) {
+        let mut store = Store::new(&engine, WasiCtx::builder().build_p1());
+        let t = Instant::now();
+        pre.instantiate(&mut store).map_err(|e| anyhow!("{e}"))?;
+        times.push(t.elapsed());
+    }
+    Ok(crate::median(times))
+}
+
+/// Snapshot time, output size and the output's instantiation time, compsnap over
+/// wasmtime-wizer 48, on one core input.
+pub fn bench(table: &mut Table, input: &CoreInput, quick: bool) -> Result<()> {
+    let name = input.name.as_str();
+    let reps = if quick { 1 } else { input.reps };
+    let mut snap = input.setup.snapshotter();
+    snap.inherit_stdio(false);
+    let (t_compsnap, ours) = timed(reps, || snap.snapshot(&input.bytes))?;
+    let (t_wizer, theirs) = match timed(reps, || wizer(input)) {
+        Ok(r) => r,
+        Err(e) => {
+            table.note(name, "wasmtime-wizer", format!("refuses: {e:#}"));
+            return Ok(());
+        }
+    };
+    table.ratio(
+        name,
+        "snapshot / wasmtime-wizer",
+        ratio(t_compsnap, t_wizer),
+        Some(1.0),
+        format!("{} / {}", ms(t_compsnap), ms(t_wizer)),
+    );
+    table.ratio(
+        name,
+        "output size / wasmtime-wizer's",
+        ours.len() as f64 / theirs.len() as f64,
+        Some(1.0),
+        format!("{} / {} bytes", ours.len(), theirs.len()),
+    );
+    let n = if quick { 20 } else { 200 };
+    let (i_ours, i_theirs) = (instantiate(&ours, n)?, instantiate(&theirs, n)?);
+    table.ratio(
+        name,
+        "instantiate: snapshot / wasmtime-wizer's",
+        ratio(i_ours, i_theirs),
+        Some(1.0),
+        format!("{} / {}", ms(i_ours), ms(i_theirs)),
+    );
+    Ok(())
+}
+
+/// ComponentizeJS's whole `componentize()` call (examples/js/componentize.mjs): (a) with its
+/// own Wizer, (b) with compsnap as `wizerBin` and an empty compile cache, (c) again, warm.
+pub fn componentize_js(table: &mut Table) -> Result<()> {
+    let name = "ComponentizeJS componentize()";
+    let script = root().join("examples/js/componentize.mjs");
+    if !root().join("examples/js/node_modules").exists() {
+        bail!("examples/js/node_modules missing: run examples/js/build.mjs first");
+    }
+    let compsnap = root().join("target/release/compsnap");
+    if !compsnap.exists() {
+        bail!("{} missing: cargo build --release", compsnap.display());
+    }
+    let cache = std::env::temp_dir().join(format!("compsnap-bench-cjs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let out = cache.with_extension("wasm");
+    let run = |wizer_bin: Option<&Path>| -> Result<Duration> {
+        let mut cmd = Command::new("node");
+        cmd.arg(&script);
+        if let Some(bin) = wizer_bin {
+            cmd.arg("--wizer-bin").arg(bin);
+        }
+        cmd.arg(&out).env("COMPSNAP_CACHE_DIR", &cache);
+        let t = Instant::now();
+        let r = cmd.output().context("node")?;
+        if !r.status.success() {
+            bail!("{}", String::from_utf8_lossy(&r.stderr));
+        }
+        Ok(t.elapsed())
+    };
+    let default = run(None)?;
+    let cold = run(Some(&compsnap))?;
+    let warm = run(Some(&compsnap))?;
+    let _ = std::fs::remove_dir_all(&cache);
+    let _ = std::fs::remove_file(&out);
+    table.ratio(
+        name,
+        "compsnap as wizerBin, empty cache / its own Wizer",
+        ratio(cold, default),
+        Some(1.0),
+        format!("{} / {}", ms(cold), ms(default)),
+    );
+    table.ratio(
+        name,
+        "compsnap as wizerBin, warm cache / its own Wizer",
+        ratio(warm, default),
+        Some(0.5),
+        format!("{} / {}", ms(warm), ms(default)),
+    );
+    Ok(())
+}
