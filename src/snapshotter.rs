@@ -264,7 +264,7 @@ impl Snapshotter {
     /// that one instance: each outcome is its results as WAVE, or `trap: …`. A snapshot
     /// needs no init, so this is how to try one (`compsnap call`).
     pub fn call(&self, bytes: &[u8], calls: &[String]) -> Result<Vec<String>> {
-        engine::call::run_calls(&read_input(bytes)?, &self.run, calls)
+        engine::call_file::run_calls(&read_input(bytes)?, &self.run, calls)
     }
 
     /// The same snapshotter with WASI randomness and clocks seeded from `seed` (see `verify`).

@@ -93,6 +93,18 @@ impl ModuleEdit<'_> {
         self.sizes[2] + self.extra_memories.len() as u32 - 1
     }
 
+    /// The global section changes.
+    fn edits_globals(&self) -> bool {
+        !(self.global_inits.is_empty() && self.extra_globals.is_empty() && self.redirect.is_empty())
+    }
+
+    /// The export section changes.
+    fn edits_exports(&self) -> bool {
+        !(self.extra_exports.is_empty()
+            && self.removed_exports.is_empty()
+            && self.renamed_exports.is_empty())
+    }
+
     /// Adds an export.
     pub fn export(&mut self, name: impl Into<String>, kind: ExportKind, index: u32) {
         self.extra_exports.push((name.into(), kind, index));
@@ -314,11 +326,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                 }
                 self.emit(SectionId::Memory, self.extra_memories(s));
             }
-            Payload::GlobalSection(reader)
-                if !e.global_inits.is_empty()
-                    || !e.extra_globals.is_empty()
-                    || !e.redirect.is_empty() =>
-            {
+            Payload::GlobalSection(reader) if e.edits_globals() => {
                 let mut s = GlobalSection::new();
                 for (i, global) in reader.into_iter().enumerate() {
                     let global = global?;
@@ -337,11 +345,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                 }
                 self.emit(SectionId::Global, self.extra_globals(s));
             }
-            Payload::ExportSection(reader)
-                if !e.extra_exports.is_empty()
-                    || !e.removed_exports.is_empty()
-                    || !e.renamed_exports.is_empty() =>
-            {
+            Payload::ExportSection(reader) if e.edits_exports() => {
                 let mut s = ExportSection::new();
                 for export in reader {
                     let export = export?;

@@ -33,7 +33,7 @@ fn entry(dir: &Path, engine: &Engine, instrumented: &[u8]) -> PathBuf {
 }
 
 /// What the cache holds: compiled components and compiled core modules.
-trait Compiled: Sized {
+pub trait Compiled: Sized {
     /// "component" or "module", for messages.
     const WHAT: &'static str;
     fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self>;
@@ -43,33 +43,27 @@ trait Compiled: Sized {
     fn serialize(&self) -> wasmtime::Result<Vec<u8>>;
 }
 
-impl Compiled for Component {
-    const WHAT: &'static str = "component";
-    fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
-        Component::new(engine, bytes)
-    }
-    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
-        // SAFETY: passed on to the caller.
-        unsafe { Component::deserialize_file(engine, path) }
-    }
-    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
-        Component::serialize(self)
-    }
+/// Components and modules have the same three methods under the same names.
+macro_rules! compiled {
+    ($ty:ident, $what:literal) => {
+        impl Compiled for $ty {
+            const WHAT: &'static str = $what;
+            fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+                $ty::new(engine, bytes)
+            }
+            unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+                // SAFETY: passed on to the caller.
+                unsafe { $ty::deserialize_file(engine, path) }
+            }
+            fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+                $ty::serialize(self)
+            }
+        }
+    };
 }
 
-impl Compiled for Module {
-    const WHAT: &'static str = "module";
-    fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
-        Module::new(engine, bytes)
-    }
-    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
-        // SAFETY: passed on to the caller.
-        unsafe { Module::deserialize_file(engine, path) }
-    }
-    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
-        Module::serialize(self)
-    }
-}
+compiled!(Component, "component");
+compiled!(Module, "module");
 
 /// Compiles the instrumented component or module.
 fn compile<T: Compiled>(engine: &Engine, instrumented: &[u8]) -> Result<T> {
@@ -77,26 +71,9 @@ fn compile<T: Compiled>(engine: &Engine, instrumented: &[u8]) -> Result<T> {
         .map_err(|e| anyhow!("Wasmtime cannot compile the {}: {e:#}", T::WHAT))
 }
 
-/// Compiles the instrumented component, or loads it from the cache in `dir`; says whether it
-/// was cached.
-pub fn compile_cached(
-    engine: &Engine,
-    instrumented: &[u8],
-    dir: Option<&Path>,
-) -> Result<(Component, bool)> {
-    cached(engine, instrumented, dir)
-}
-
-/// [`compile_cached`] for an instrumented core module.
-pub fn compile_module_cached(
-    engine: &Engine,
-    instrumented: &[u8],
-    dir: Option<&Path>,
-) -> Result<(Module, bool)> {
-    cached(engine, instrumented, dir)
-}
-
-fn cached<T: Compiled>(
+/// Compiles the instrumented component or module, or loads it from the cache in `dir`; says
+/// whether it was cached.
+pub fn compile_cached<T: Compiled>(
     engine: &Engine,
     instrumented: &[u8],
     dir: Option<&Path>,

@@ -85,9 +85,10 @@ impl WasiView for Host {
     }
 }
 
-/// Returned by import stubs when WASI is not allowed, so the error can name the import.
+/// Returned by import stubs (imports WASI does not provide, or any import when WASI is not
+/// allowed), so the error can name the import.
 #[derive(Debug)]
-pub(crate) struct DeniedImport(String);
+pub(crate) struct DeniedImport(pub(crate) String);
 
 impl std::fmt::Display for DeniedImport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

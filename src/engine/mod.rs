@@ -6,13 +6,14 @@
 //!   memory limit, deterministic clocks and randomness for `verify`);
 //! - [`run`]: instantiate, call the init, and stream every node's state to the sink;
 //! - [`run_module`]: the same for a core module input, on Wasmtime's core API with WASI preview 1;
-//! - [`call`]: find an export and make a WAVE call;
+//! - [`call`]: find an export and make a WAVE call; [`call_file`]: `compsnap call`;
 //! - [`progress`]: the progress line on a terminal.
 //!
 //! Failures are turned into messages a user can act on: which import a denied init called,
 //! that the timeout fired, or the trap's Wasm backtrace.
 
 pub mod call;
+pub mod call_file;
 pub mod compile;
 pub mod host;
 pub mod progress;

@@ -113,11 +113,30 @@ pub(crate) fn run_instance<T: 'static>(
     store.set_hostcall_fuel(fuel);
     dumped.map_err(|e| anyhow!("reading the state after init failed: {e:#}"))?;
     timings.dump = t.elapsed();
-    let collector = Arc::try_unwrap(collector)
-        .map_err(|_| anyhow!("the sink is still referenced by the linker"))?
+    Ok((take(collector)?, timings, instance))
+}
+
+/// The collector back from the sink, once nothing else holds it.
+pub(super) fn take(collector: Arc<Mutex<Collector>>) -> Result<Collector> {
+    Arc::try_unwrap(collector)
+        .map_err(|_| anyhow!("the sink is still referenced"))?
         .into_inner()
-        .map_err(|_| anyhow!("the sink panicked"))?;
-    Ok((collector, timings, instance))
+        .map_err(|_| anyhow!("the sink panicked"))
+}
+
+/// Hands one `put(tag, bytes)` to the collector.
+pub(super) fn deliver(
+    collector: &Mutex<Collector>,
+    plan: &TreePlan,
+    tag: u32,
+    bytes: &[u8],
+) -> wasmtime::Result<()> {
+    let mut collector = collector
+        .lock()
+        .map_err(|_| wasmtime::Error::msg("compsnap sink poisoned"))?;
+    collector
+        .put(plan, tag, bytes)
+        .map_err(wasmtime::Error::from_anyhow)
 }
 
 fn add_sink<T: 'static>(
@@ -135,13 +154,7 @@ fn add_sink<T: 'static>(
                 let collector = weak
                     .upgrade()
                     .ok_or_else(|| wasmtime::Error::msg("compsnap sink called after the run"))?;
-                let bytes = data.as_le_slice(&store);
-                let mut collector = collector
-                    .lock()
-                    .map_err(|_| wasmtime::Error::msg("compsnap sink poisoned"))?;
-                collector
-                    .put(&plan, tag, bytes)
-                    .map_err(wasmtime::Error::from_anyhow)
+                deliver(&collector, &plan, tag, data.as_le_slice(&store))
             },
         )
         .map_err(|e| anyhow!("defining {SINK_IMPORT}: {e}"))

@@ -3,9 +3,9 @@
 //! itself. The stream the accessor sends is the same as in a component, so the snapshot is
 //! decoded by the same [`Collector`].
 
-use super::compile::compile_module_cached;
-use super::host::{wasi_builder, MemoryLimit};
-use super::run::{explain, Watchdog};
+use super::compile::compile_cached;
+use super::host::{wasi_builder, DeniedImport, MemoryLimit};
+use super::run::{deliver, explain, take, Watchdog};
 use super::{RunOptions, RunTimings};
 use crate::protocol::{CoreBinding, CoreInstrumented, CORE_DUMP_EXPORT};
 use crate::snapshot::Collector;
@@ -27,18 +27,6 @@ pub(crate) struct CoreHost {
     limits: MemoryLimit,
 }
 
-/// Returned by the functions that stand in for imports nobody provides.
-#[derive(Debug)]
-pub(crate) struct MissingImport(String);
-
-impl std::fmt::Display for MissingImport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "it called the import `{}`", self.0)
-    }
-}
-
-impl std::error::Error for MissingImport {}
-
 /// Instantiates the instrumented module (its start function runs), calls the core function
 /// `init` (`[] -> []`), then links the accessor and streams the state into a collector;
 /// then makes `calls` on the same instance (their outcomes as `verify` prints them).
@@ -53,7 +41,7 @@ pub fn run_core(
     opts.progress(|| format!("compiling {:.1} MB", instrumented.module.len() as f64 / 1e6));
     let t = Instant::now();
     let (module, cached) =
-        compile_module_cached(engine, &instrumented.module, opts.cache_dir.as_deref())?;
+        compile_cached::<Module>(engine, &instrumented.module, opts.cache_dir.as_deref())?;
     timings.compile = t.elapsed();
     timings.cached = cached;
 
@@ -148,11 +136,7 @@ pub fn run_core(
     }
     drop(imports);
     drop(store);
-    let collector = Arc::try_unwrap(collector)
-        .map_err(|_| anyhow!("the sink is still referenced"))?
-        .into_inner()
-        .map_err(|_| anyhow!("the sink panicked"))?;
-    Ok((collector, timings, outcomes))
+    Ok((take(collector)?, timings, outcomes))
 }
 
 /// compsnap's host for a core module: WASI preview 1 when allowed (with the options' env,
@@ -162,17 +146,17 @@ pub(crate) fn core_host(
     module: &Module,
     opts: &RunOptions,
 ) -> Result<(Linker<CoreHost>, Store<CoreHost>)> {
-    let mut linker = Linker::<CoreHost>::new(engine);
-    if opts.allow_wasi {
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h| &mut h.wasi)
-            .map_err(|e| anyhow!("adding WASI to the linker: {e}"))?;
-    }
     let host = CoreHost {
         wasi: wasi_builder(opts)?.build_p1(),
         limits: MemoryLimit::new(opts),
     };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);
+    let mut linker = Linker::<CoreHost>::new(engine);
+    if opts.allow_wasi {
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h| &mut h.wasi)
+            .map_err(|e| anyhow!("adding WASI to the linker: {e}"))?;
+    }
     for (name, bytes) in &opts.preloads {
         let preload = Module::new(engine, bytes)
             .map_err(|e| anyhow!("preloaded module `{name}` does not compile: {e}"))?;
@@ -198,18 +182,13 @@ fn sink(
             let bytes = data
                 .get(offset as usize..offset as usize + len as usize)
                 .ok_or_else(|| wasmtime::Error::msg("compsnap sink: bytes out of bounds"))?;
-            let mut collector = collector
-                .lock()
-                .map_err(|_| wasmtime::Error::msg("compsnap sink poisoned"))?;
-            collector
-                .put(&plan, tag, bytes)
-                .map_err(wasmtime::Error::from_anyhow)
+            deliver(&collector, &plan, tag, bytes)
         },
     )
 }
 
 /// Defines every function import the linker does not provide as one that fails with
-/// [`MissingImport`] when called, so an init that never calls it still runs. Other imports
+/// [`DeniedImport`] when called, so an init that never calls it still runs. Other imports
 /// nobody provides (an immutable global) are an error before anything runs.
 fn stub_missing_imports(
     linker: &mut Linker<CoreHost>,
@@ -227,7 +206,7 @@ fn stub_missing_imports(
         let owned = name.clone();
         linker
             .func_new(import.module(), import.name(), ty, move |_, _, _| {
-                Err(wasmtime::Error::new(MissingImport(owned.clone())))
+                Err(wasmtime::Error::new(DeniedImport(owned.clone())))
             })
             .map_err(|e| anyhow!("stubbing import `{name}`: {e}"))?;
     }
@@ -238,7 +217,7 @@ fn stub_missing_imports(
 /// which pipelines built around Wizer parse; or the clearer message [`explain`] has for a
 /// missing import, the memory limit or the timeout.
 fn trapped(e: wasmtime::Error, init: &str, opts: &RunOptions) -> anyhow::Error {
-    if let Some(missing) = e.downcast_ref::<MissingImport>() {
+    if let Some(missing) = e.downcast_ref::<DeniedImport>() {
         let hint = match opts.allow_wasi {
             true => "which neither WASI preview 1 nor anything else provides during init",
             false => "but imports are not available during init unless you pass --allow-wasi",

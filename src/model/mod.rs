@@ -29,10 +29,10 @@ pub use resolve::{resolve, Source};
 
 /// The parsed input component.
 pub struct Model<'a> {
-    /// The input's bytes.
-    pub bytes: &'a [u8],
     /// A component, or a core module (one scope, one instance).
     pub kind: InputKind,
+    /// The input's bytes.
+    pub bytes: &'a [u8],
     /// Component definitions in pre-order of definition; `scopes[0]` is the root.
     pub scopes: Vec<Scope<'a>>,
     /// The instantiation tree in pre-order; `nodes[0]` is the root.
@@ -425,8 +425,8 @@ pub fn parse(bytes: &[u8]) -> Result<Model<'_>> {
         }
     }
     Ok(Model {
-        bytes,
         kind: InputKind::Component,
+        bytes,
         scopes,
         nodes,
         instance_count: next_dfs,
@@ -482,8 +482,8 @@ fn parse_core(bytes: &[u8]) -> Result<Model<'_>> {
         live: true,
     };
     Ok(Model {
-        bytes,
         kind: InputKind::Module,
+        bytes,
         scopes: vec![scope],
         nodes: vec![node],
         instance_count: 1,
