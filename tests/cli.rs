@@ -591,3 +591,42 @@ fn progress_line_only_on_a_terminal() {
         "no progress line when stderr is not a terminal"
     );
 }
+
+/// A core module through compsnap's own command line: snapshot, `verify` with calls, and
+/// `inspect`.
+#[test]
+fn core_module_snapshot_verify_and_inspect() {
+    let dir = Dir::new("core");
+    let input = dir.file(
+        "core.wat",
+        br#"(module
+          (type $r (func (result i32)))
+          (table $t 1 funcref)
+          (elem declare func $seven)
+          (global $g (mut i32) (i32.const 0))
+          (func $seven (result i32) (i32.const 7))
+          (func (export "init")
+            (drop (table.grow $t (ref.func $seven) (i32.const 2)))
+            (global.set $g (i32.const 35)))
+          (func (export "run") (param i32) (result i32)
+            (i32.add (global.get $g) (call_indirect (type $r) (local.get 0)))))"#,
+    );
+    let out = dir.path("core.snap.wasm");
+    let r = compsnap(&[&input, "-f", "init", "-o", &out]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let r = compsnap(&["call", &out, "run(2)"]);
+    assert_eq!(String::from_utf8_lossy(&r.stdout).trim(), "run(2) -> 42");
+    let r = compsnap(&[
+        "verify", &input, "-f", "init", "--call", "run(1)", "--call", "run(0)",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let stdout = String::from_utf8_lossy(&r.stdout).into_owned();
+    assert!(
+        stdout.contains("same: run(1)") && stdout.contains("same: core state"),
+        "{stdout}"
+    );
+    let r = compsnap(&["inspect", &out]);
+    let report = String::from_utf8_lossy(&r.stdout).into_owned();
+    assert!(report.contains("a core module"), "{report}");
+    assert!(report.contains("table 0: 3 slots, 2 folded"), "{report}");
+}

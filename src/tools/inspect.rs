@@ -1,11 +1,12 @@
-//! `compsnap inspect`: what a component holds before it runs, instance by instance.
+//! `compsnap inspect`: what a component (or core module) holds before it runs, instance by
+//! instance.
 //!
 //! For each node of the instantiation tree and each of its core instances (with DFS ids), the
 //! sizes its module declares for memories, globals and tables, and per defined table how many
 //! slots Wasmtime 48 folds into a precomputed table image at compile time. Run on a snapshot,
 //! it shows whether the state landed where instantiation is cheap.
 
-use crate::model::{parse, Event, Model, ModuleInfo};
+use crate::model::{parse, Event, InputKind, Model, ModuleInfo};
 use anyhow::Result;
 use std::fmt::Write;
 use wasmparser::{ElementItems, ElementKind, Operator, Parser, Payload};
@@ -18,14 +19,18 @@ pub fn inspect(bytes: &[u8]) -> Result<String> {
     let model = parse(bytes)?;
     let mut out = String::new();
     let modules: usize = model.scopes.iter().map(|s| s.modules.len()).sum();
-    writeln!(
-        out,
-        "{} bytes: {} component definitions, {modules} core modules, {} nodes, {} core instances",
-        bytes.len(),
-        model.scopes.len(),
-        model.nodes.len(),
-        model.instance_count
-    )?;
+    match model.kind {
+        InputKind::Module => writeln!(out, "{} bytes: a core module", bytes.len())?,
+        InputKind::Component => writeln!(
+            out,
+            "{} bytes: {} component definitions, {modules} core modules, {} nodes, {} core \
+             instances",
+            bytes.len(),
+            model.scopes.len(),
+            model.nodes.len(),
+            model.instance_count
+        )?,
+    }
     node(&model, 0, 0, &mut out)?;
     Ok(out)
 }
