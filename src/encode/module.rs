@@ -11,11 +11,11 @@ use anyhow::{Context, Result};
 use std::collections::{BTreeSet, HashMap};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
-    CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Elements, ExportKind,
+    CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, ExportKind,
     ExportSection, Function, FunctionSection, GlobalSection, GlobalType, MemorySection, MemoryType,
-    Module, RawSection, RefType, SectionId, TableSection,
+    Module, RawSection, SectionId, TableSection,
 };
-use wasmparser::{DataKind, ElementItems, ElementKind, FunctionBody, Parser, Payload};
+use wasmparser::{DataKind, FunctionBody, Parser, Payload};
 
 /// Rewrites one function body; `None` keeps the original bytes.
 pub type BodyEdit<'e> = dyn FnMut(u32, &FunctionBody) -> Result<Option<Function>> + 'e;
@@ -111,33 +111,6 @@ impl ModuleEdit<'_> {
     }
 }
 
-/// An active data segment with a constant offset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataSegment {
-    pub memory: u32,
-    pub offset: u32,
-    pub bytes: Vec<u8>,
-}
-
-/// An element segment compsnap writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ElemSegment {
-    /// Function indices into a funcref table at a constant offset (the form Wasmtime folds).
-    ActiveFuncs {
-        table: u32,
-        offset: u32,
-        funcs: Vec<u32>,
-    },
-    /// `ref.func` expressions of type `ty` (typed function tables need this form).
-    ActiveExprs {
-        table: u32,
-        offset: u32,
-        ty: RefType,
-        funcs: Vec<u32>,
-    },
-    Declared(Vec<u32>),
-}
-
 /// Where section `id` goes in a module: the binary format's order, in which the tag section
 /// sits between memory and global, and data count before code.
 fn rank(id: SectionId) -> u8 {
@@ -170,6 +143,11 @@ fn section_id(id: u8) -> Option<SectionId> {
     .into_iter()
     .find(|s| *s as u8 == id)
 }
+
+mod segments;
+
+use segments::redirected_const;
+pub use segments::{DataSegment, ElemSegment};
 
 /// Applies `edit` to `bytes` and returns the new module.
 pub fn edit_module(bytes: &[u8], edit: ModuleEdit<'_>) -> Result<Vec<u8>> {
@@ -454,57 +432,6 @@ impl<'b, 'e> Editor<'b, 'e> {
         Ok(())
     }
 
-    /// Re-encodes element segment `index`, replacing, emptying or redirecting it.
-    fn element(
-        &mut self,
-        s: &mut ElementSection,
-        index: u32,
-        element: wasmparser::Element,
-    ) -> Result<()> {
-        let e = &self.edit;
-        let replace_active =
-            e.active_elems.is_some() && matches!(element.kind, ElementKind::Active { .. });
-        let dropped =
-            e.dropped_elems.contains(&index) && matches!(element.kind, ElementKind::Passive);
-        let ty = match &element.items {
-            ElementItems::Functions(_) => RefType::FUNCREF,
-            ElementItems::Expressions(ty, _) => self.re.ref_type(*ty)?,
-        };
-        if replace_active && !e.keep_elem_indices {
-            return Ok(());
-        }
-        if replace_active || dropped {
-            s.passive(Elements::Expressions(ty, Vec::new().into()));
-            return Ok(());
-        }
-        let items = match element.items {
-            ElementItems::Functions(funcs) => {
-                let mut out = Vec::new();
-                for f in funcs {
-                    let f = f?;
-                    out.push(*e.redirect.get(&f).unwrap_or(&f));
-                }
-                Elements::Functions(out.into())
-            }
-            ElementItems::Expressions(_, exprs) => {
-                let mut out = Vec::new();
-                for expr in exprs {
-                    out.push(redirected_const(&mut self.re, &e.redirect, &expr?)?);
-                }
-                Elements::Expressions(ty, out.into())
-            }
-        };
-        match element.kind {
-            ElementKind::Passive => s.passive(items),
-            ElementKind::Declared => s.declared(items),
-            ElementKind::Active {
-                table_index,
-                offset_expr,
-            } => s.active(table_index, &self.re.const_expr(offset_expr)?, items),
-        };
-        Ok(())
-    }
-
     fn finish_code(&mut self) {
         if let Some((section, _, _)) = self.code.take() {
             self.emit(SectionId::Code, self.extra_code(section));
@@ -548,55 +475,6 @@ impl<'b, 'e> Editor<'b, 'e> {
         s
     }
 
-    fn extra_elems(&self, mut s: ElementSection) -> ElementSection {
-        let new = self.edit.active_elems.iter().flatten();
-        for segment in new.chain(&self.edit.extra_elems) {
-            match segment {
-                ElemSegment::ActiveFuncs {
-                    table,
-                    offset,
-                    funcs,
-                } => {
-                    let table = (*table != 0).then_some(*table);
-                    s.active(
-                        table,
-                        &ConstExpr::i32_const(*offset as i32),
-                        Elements::Functions(funcs.as_slice().into()),
-                    );
-                }
-                ElemSegment::ActiveExprs {
-                    table,
-                    offset,
-                    ty,
-                    funcs,
-                } => {
-                    let exprs: Vec<ConstExpr> =
-                        funcs.iter().map(|f| ConstExpr::ref_func(*f)).collect();
-                    s.active(
-                        Some(*table),
-                        &ConstExpr::i32_const(*offset as i32),
-                        Elements::Expressions(*ty, exprs.into()),
-                    );
-                }
-                ElemSegment::Declared(funcs) => {
-                    s.declared(Elements::Functions(funcs.as_slice().into()));
-                }
-            }
-        }
-        s
-    }
-
-    fn extra_data(&self, mut s: DataSection) -> DataSection {
-        for segment in self.edit.active_data.iter().flatten() {
-            s.active(
-                segment.memory,
-                &ConstExpr::i32_const(segment.offset as i32),
-                segment.bytes.iter().copied(),
-            );
-        }
-        s
-    }
-
     fn raw(&mut self, id: SectionId, range: std::ops::Range<u64>) {
         self.raw_id(id as u8, range);
     }
@@ -608,31 +486,6 @@ impl<'b, 'e> Editor<'b, 'e> {
             data: &self.bytes[usize_range(range)],
         });
     }
-}
-
-/// Re-encodes a constant expression with `ref.func` targets redirected.
-fn redirected_const(
-    re: &mut RoundtripReencoder,
-    redirect: &HashMap<u32, u32>,
-    expr: &wasmparser::ConstExpr,
-) -> Result<ConstExpr> {
-    if redirect.is_empty() {
-        return Ok(re.const_expr(expr.clone())?);
-    }
-    let mut ops = Vec::new();
-    let mut reader = expr.get_operators_reader();
-    while !reader.eof() {
-        let op = reader.read()?;
-        let op = match op {
-            wasmparser::Operator::RefFunc { function_index } => wasmparser::Operator::RefFunc {
-                function_index: *redirect.get(&function_index).unwrap_or(&function_index),
-            },
-            wasmparser::Operator::End if reader.eof() => break,
-            op => op,
-        };
-        ops.push(re.instruction(op)?);
-    }
-    Ok(ConstExpr::extended(ops))
 }
 
 fn usize_range(range: std::ops::Range<u64>) -> std::ops::Range<usize> {
