@@ -231,9 +231,13 @@ pub fn componentize_js(table: &mut Table) -> Result<()> {
     if !root().join("examples/js/node_modules").exists() {
         bail!("examples/js/node_modules missing: run examples/js/build.mjs first");
     }
-    let compsnap = root().join("target/release/compsnap");
+    // The compsnap binary of the same build, next to this one.
+    let compsnap = std::env::current_exe()?.with_file_name("compsnap");
     if !compsnap.exists() {
-        bail!("{} missing: cargo build --release", compsnap.display());
+        bail!(
+            "{} missing: cargo build --release -p compsnap",
+            compsnap.display()
+        );
     }
     let cache = std::env::temp_dir().join(format!("compsnap-bench-cjs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&cache);
