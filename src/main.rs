@@ -266,9 +266,11 @@ fn cache_dir() -> Option<PathBuf> {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     };
+    // Pipelines run their Wizer with a scrubbed environment (ComponentizeJS passes only its
+    // own variables), so without HOME the user's home comes from the system.
     var("COMPSNAP_CACHE_DIR")
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("compsnap")))
-        .or_else(|| var("HOME").map(|d| d.join(".cache/compsnap")))
+        .or_else(|| std::env::home_dir().map(|d| d.join(".cache/compsnap")))
 }
 
 fn call(cli: CallCli) -> Result<()> {
