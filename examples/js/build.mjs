@@ -36,6 +36,7 @@ import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CALLS, wave } from './run-component.mjs';
+import { checkNpm, ensureDeps } from './deps.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
@@ -122,34 +123,6 @@ async function step(name, fn) {
 
 function sha256(bytes) {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function checkNpm() {
-  const r = spawnSync('npm', ['--version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    die(`npm is missing or broken (${r.error?.code ?? `npm --version exited ${r.status}`}); it comes with Node 20+, put it on PATH`);
-  }
-}
-
-/** Installs the pinned packages into examples/js/node_modules when any is missing or differs. */
-function ensureDeps() {
-  const pkg = JSON.parse(readFileSync(join(HERE, 'package.json'), 'utf8'));
-  const stale = Object.entries(pkg.dependencies).filter(([name, version]) => {
-    const file = join(HERE, 'node_modules', name, 'package.json');
-    return !existsSync(file) || JSON.parse(readFileSync(file, 'utf8')).version !== version;
-  });
-  if (stale.length === 0) return;
-  console.log(`== npm ci (missing or different: ${stale.map(([n]) => n).join(', ')})`);
-  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: HERE, encoding: 'utf8' });
-  if (ci.status === 0) return;
-  // npm 11 refuses `npm ci` for this tree: jco 1.35 lists optional per-platform
-  // packages that were never published (e.g. @bytecodealliance/jco-node-fs-linux-arm64-musl@0.3.2),
-  // and reports them as "Missing: ... from lock file". `npm install --no-save`
-  // installs the same locked versions and leaves package-lock.json alone.
-  const why = (ci.stderr ?? '').split('\n').filter((l) => /^npm error (code|Missing|`npm ci`)/.test(l));
-  console.log(`   npm ci failed (${why.slice(0, 3).join(' / ') || `status ${ci.status}`}); npm install --no-save`);
-  const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund'], { cwd: HERE, stdio: 'inherit' });
-  if (r.status !== 0) die(`npm install failed (status ${r.status}) in ${HERE}`);
 }
 
 /** The first compsnap binary that has `--stdin` (ComponentizeJS's init reads its arguments from stdin). */

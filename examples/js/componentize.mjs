@@ -9,12 +9,13 @@
 // uses, passing `wizerBin: PATH`. ComponentizeJS spawns PATH with Wizer's command line
 // (`--allow-wasi --init-func componentize.wizer --dir=… --mapdir=/::… --wasm-bulk-memory=true
 // --inherit-env=true -o=OUT IN`, the engine's arguments on stdin), checks the result in
-// Node's V8 (`check_init`) and wraps it as a component. Needs the packages build.mjs
-// installs (run `node build.mjs --capture-only` once). Prints `ok BYTES MS`.
+// Node's V8 (`check_init`) and wraps it as a component. Installs the pinned packages on
+// first use, as build.mjs does. Prints `ok BYTES MS`.
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkNpm, ensureDeps } from './deps.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = join(HERE, 'app');
@@ -27,6 +28,8 @@ if ((at >= 0 && !args[at + 1]) || args.length !== (at >= 0 ? 3 : 1)) {
 const wizerBin = at >= 0 ? resolve(args[at + 1]) : undefined;
 const out = resolve(args.filter((_, i) => at < 0 || (i !== at && i !== at + 1))[0]);
 
+checkNpm();
+ensureDeps();
 const { componentize } = await import('@bytecodealliance/componentize-js');
 // As in build.mjs: run from app/, so ComponentizeJS maps app/ as `/`; pass the WIT as text.
 process.chdir(APP);
