@@ -10,8 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::pipe::MemoryInputPipe;
-use wasmtime_wasi::{FsPerms, WasiCtx};
+use wasmtime_wasi::WasiCtx;
 
 /// A core module and how its init runs.
 pub struct CoreInput {
@@ -108,37 +107,16 @@ fn starlingmonkey() -> Result<CoreInput> {
         );
     }
     let c = compsnap::capture::Capture::load(&args)?;
-    let stdin = match &c.stdin {
-        Some(p) => Some(std::fs::read(p)?),
-        None => None,
-    };
     Ok(CoreInput {
         name: "core StarlingMonkey engine".into(),
         bytes: std::fs::read(out.join("capture/in.wasm")).context("capture/in.wasm")?,
-        setup: Setup {
-            init: c.init,
-            wasi: c.allow_wasi,
-            dirs: c.dirs,
-            env: c.env,
-            stdin,
-        },
+        setup: crate::inputs::setup_of(&c)?,
         reps: 2,
     })
 }
 
 fn wasi(setup: &Setup) -> Result<WasiP1Ctx> {
-    let mut wasi = WasiCtx::builder();
-    for (k, v) in &setup.env {
-        wasi.env(k, v);
-    }
-    if let Some(stdin) = &setup.stdin {
-        wasi.stdin(MemoryInputPipe::new(stdin.clone()));
-    }
-    for (host, guest) in &setup.dirs {
-        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
-            .map_err(|e| anyhow!("preopen {}: {e}", host.display()))?;
-    }
-    Ok(wasi.build_p1())
+    Ok(crate::peers::wasi(setup)?.build_p1())
 }
 
 /// wasmtime-wizer 48 on a core module, with WASI preview 1 as the setup gives it.

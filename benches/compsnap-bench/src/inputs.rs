@@ -203,21 +203,26 @@ fn pipeline(dir: &Path, name: &str) -> Result<Input> {
         );
     }
     let c = compsnap::capture::Capture::load(&path)?;
+    Ok(Input {
+        name: name.into(),
+        bytes: std::fs::read(&c.input).with_context(|| format!("reading {}", c.input.display()))?,
+        setup: setup_of(&c)?,
+        call: c.calls.first().context("no `#call` line")?.clone(),
+        reps: 2,
+    })
+}
+
+/// How a captured pipeline's init runs.
+pub fn setup_of(c: &compsnap::capture::Capture) -> Result<Setup> {
     let stdin = match &c.stdin {
         Some(p) => Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?),
         None => None,
     };
-    Ok(Input {
-        name: name.into(),
-        bytes: std::fs::read(&c.input).with_context(|| format!("reading {}", c.input.display()))?,
-        setup: Setup {
-            init: c.init.clone(),
-            wasi: c.allow_wasi,
-            dirs: c.dirs.clone(),
-            env: c.env.clone(),
-            stdin,
-        },
-        call: c.calls.first().context("no `#call` line")?.clone(),
-        reps: 2,
+    Ok(Setup {
+        init: c.init.clone(),
+        wasi: c.allow_wasi,
+        dirs: c.dirs.clone(),
+        env: c.env.clone(),
+        stdin,
     })
 }

@@ -32,7 +32,9 @@ pub fn engine(lazy_tables: bool) -> Engine {
     Engine::new(&config).expect("engine")
 }
 
-pub fn store(engine: &Engine, setup: &Setup) -> Result<Store<Host>> {
+/// WASI as the setup gives it: env, stdin and preopens (preview 2 or preview 1 is built
+/// from it).
+pub fn wasi(setup: &Setup) -> Result<wasmtime_wasi::WasiCtxBuilder> {
     let mut wasi = WasiCtx::builder();
     for (k, v) in &setup.env {
         wasi.env(k, v);
@@ -44,6 +46,11 @@ pub fn store(engine: &Engine, setup: &Setup) -> Result<Store<Host>> {
         wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
             .map_err(|e| anyhow!("preopen {}: {e}", host.display()))?;
     }
+    Ok(wasi)
+}
+
+pub fn store(engine: &Engine, setup: &Setup) -> Result<Store<Host>> {
+    let mut wasi = wasi(setup)?;
     Ok(Store::new(
         engine,
         Host {
