@@ -88,6 +88,8 @@ pub use engine::call::call;
 pub use engine::call::call_core;
 #[cfg(feature = "engine")]
 pub use engine::host::stub_unprovided_wasi;
+#[cfg(feature = "engine")]
+pub use engine::{World, DEFAULT_WALL};
 pub use output::{validate, write_atomically};
 pub use rewrite::{Sharing, TableReport};
 #[cfg(feature = "engine")]

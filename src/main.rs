@@ -71,6 +71,13 @@ struct InitOptions {
     #[arg(long, requires = "allow_wasi")]
     inherit_stdio: bool,
 
+    /// Give the init the host's real clocks and randomness, as Wizer does. By default they are
+    /// deterministic: randomness from a fixed seed, the wall clock at $SOURCE_DATE_EPOCH (else
+    /// 2024-01-01), a monotonic clock advancing 1 µs per reading; the same input and flags
+    /// then give the same output.
+    #[arg(long)]
+    host_world: bool,
+
     /// Compile the init's code with Cranelift's optimizations. By default it is compiled
     /// without them, which is faster end to end unless the init computes for many seconds.
     #[arg(long)]
@@ -311,6 +318,7 @@ fn snapshotter(cli: &InitOptions) -> Result<compsnap::Snapshotter> {
         .inherit_stdio(cli.inherit_stdio)
         .verbose(cli.verbose)
         .fast_compile(!cli.optimize_init)
+        .host_world(cli.host_world)
         .progress(std::io::stderr().is_terminal())
         .cache_dir(match cli.no_cache {
             true => None,

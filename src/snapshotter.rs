@@ -3,7 +3,9 @@
 //! validates the result. Each stage is timed for [`Stats`].
 
 use crate::engine::progress::Progress;
-use crate::engine::{self, compile, host, run, run_module, Linker, RunOptions, RunTimings, Store};
+use crate::engine::{
+    self, compile, host, run, run_module, Linker, RunOptions, RunTimings, Store, World,
+};
 use crate::model::{self, InitFunc, InputKind, Model};
 use crate::output::validate;
 use crate::protocol::{CoreInstrumented, TreePlan};
@@ -80,6 +82,20 @@ impl Snapshotter {
     /// Keep the init export in the output (it is removed by default).
     pub fn keep_init_func(&mut self, keep: bool) -> &mut Self {
         self.keep_init_func = keep;
+        self
+    }
+
+    /// Give the init the host's real clocks and randomness, as Wizer does. By default it sees
+    /// a deterministic world ([`World`]'s default: a fixed seed, the wall clock at
+    /// `SOURCE_DATE_EPOCH` or 2024-01-01, a monotonic clock that advances 1 µs per reading),
+    /// so the same input and flags give the same snapshot. Whatever the init reads is frozen
+    /// into every instance started from the snapshot either way: an app that needs
+    /// per-instance randomness must reseed after start.
+    pub fn host_world(&mut self, host: bool) -> &mut Self {
+        self.run.world = match host {
+            true => World::Host,
+            false => World::default(),
+        };
         self
     }
 
@@ -267,10 +283,14 @@ impl Snapshotter {
         engine::call_file::run_calls(&read_input(bytes)?, &self.run, calls)
     }
 
-    /// The same snapshotter with WASI randomness and clocks seeded from `seed` (see `verify`).
-    pub(crate) fn replaying(&self, seed: [u8; 32]) -> Snapshotter {
+    /// The same snapshotter, for `verify`: both of its runs must see the same clocks and
+    /// randomness, so a snapshotter that gives the init the host's gets a deterministic world
+    /// from `seed` (and the wall clock `now`) instead.
+    pub(crate) fn replaying(&self, seed: [u8; 32], now: u64) -> Snapshotter {
         let mut snap = self.clone();
-        snap.run.replay = Some(seed);
+        if snap.run.world == World::Host {
+            snap.run.world = World::Deterministic { seed, wall: now };
+        }
         snap
     }
 

@@ -630,3 +630,32 @@ fn core_module_snapshot_verify_and_inspect() {
     assert!(report.contains("a core module"), "{report}");
     assert!(report.contains("table 0: 3 slots, 2 folded"), "{report}");
 }
+
+/// `SOURCE_DATE_EPOCH` sets the wall clock the init reads (the reproducible-builds
+/// convention).
+#[test]
+fn source_date_epoch_sets_the_init_clock() {
+    let dir = Dir::new("epoch");
+    let input = dir.file(
+        "clock.wat",
+        br#"(module
+          (import "wasi_snapshot_preview1" "clock_time_get"
+            (func $clock (param i32 i64 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "init") (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 0))))
+          (func (export "wall") (result i64) (i64.div_u (i64.load (i32.const 0)) (i64.const 1000000000))))"#,
+    );
+    let out = dir.path("clock.snap.wasm");
+    let r = Command::new(env!("CARGO_BIN_EXE_compsnap"))
+        .args([&input, "-f", "init", "--allow-wasi", "-o", &out])
+        .env("SOURCE_DATE_EPOCH", "1234567890")
+        .env("COMPSNAP_CACHE_DIR", dir.path("cache"))
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", stderr(&r));
+    let r = compsnap(&["call", &out, "wall()"]);
+    assert_eq!(
+        String::from_utf8_lossy(&r.stdout).trim(),
+        "wall() -> 1234567890"
+    );
+}

@@ -283,3 +283,59 @@ fn compiled_core_modules_are_cached() {
     assert_eq!(CoreRunning::new(&second, &[]).outcome("g()"), "[I32(9)]");
     let _ = std::fs::remove_dir_all(&cache);
 }
+
+/// What an init reads of WASI's clocks and randomness: deterministic by default, so the
+/// same input gives the same bytes; the host's with `host_world`, as Wizer gives them.
+const READS_CLOCKS_AND_RANDOM: &str = r#"
+    (module
+      (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "clock_time_get"
+        (func $clock (param i32 i64 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "init")
+        (drop (call $random (i32.const 0) (i32.const 16)))
+        (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 16)))
+        (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 24))))
+      (func (export "wall") (result i64)
+        (i64.div_u (i64.load (i32.const 16)) (i64.const 1000000000)))
+      (func (export "random") (result i64) (i64.load (i32.const 0))))
+"#;
+
+#[test]
+fn clocks_and_randomness_are_deterministic_unless_the_host_world_is_asked_for() {
+    let input = wat(READS_CLOCKS_AND_RANDOM);
+    let mut snap = snapshotter("init");
+    snap.allow_wasi(true);
+    let (a, b) = (
+        snap.snapshot(&input).unwrap(),
+        snap.snapshot(&input).unwrap(),
+    );
+    assert_eq!(a, b, "the same input gives the same bytes");
+    let expected_wall = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(compsnap::DEFAULT_WALL);
+    let mut running = CoreRunning::new(&a, &[]);
+    assert_eq!(running.outcome("wall()"), format!("[I64({expected_wall})]"));
+
+    snap.host_world(true);
+    let (c, d) = (
+        snap.snapshot(&input).unwrap(),
+        snap.snapshot(&input).unwrap(),
+    );
+    assert_ne!(c, d, "the host's randomness differs from run to run");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let wall = CoreRunning::new(&c, &[]).outcome("wall()");
+    let wall: i64 = wall
+        .trim_start_matches("[I64(")
+        .trim_end_matches(")]")
+        .parse()
+        .unwrap();
+    assert!(
+        (now - wall).abs() < 600,
+        "the host's clock: {wall} vs {now}"
+    );
+}

@@ -128,7 +128,7 @@ pub fn host(
 }
 
 /// The init's WASI context as `opts` ask for it: env, stdio, stdin, preopens, and the
-/// deterministic clocks and randomness of a replay. Components build WASI preview 2 from it,
+/// clocks and randomness of its [`super::World`]. Components build WASI preview 2 from it,
 /// core modules preview 1.
 pub(crate) fn wasi_builder(opts: &RunOptions) -> Result<wasmtime_wasi::WasiCtxBuilder> {
     let mut wasi = WasiCtx::builder();
@@ -144,8 +144,8 @@ pub(crate) fn wasi_builder(opts: &RunOptions) -> Result<wasmtime_wasi::WasiCtxBu
     if let Some(bytes) = &opts.stdin {
         wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()));
     }
-    if let Some(seed) = &opts.replay {
-        replay(&mut wasi, seed);
+    if let super::World::Deterministic { seed, wall } = &opts.world {
+        deterministic(&mut wasi, seed, *wall);
     }
     for (host, guest) in &opts.dirs {
         wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
@@ -155,8 +155,8 @@ pub(crate) fn wasi_builder(opts: &RunOptions) -> Result<wasmtime_wasi::WasiCtxBu
 }
 
 /// Random bytes from `seed` and clocks that tick the same way in every run: the wall clock
-/// stands at the moment the seed was made, the monotonic clock advances 1 µs per reading.
-fn replay(wasi: &mut wasmtime_wasi::WasiCtxBuilder, seed: &[u8; 32]) {
+/// stands at `wall` seconds, the monotonic clock advances 1 µs per reading.
+fn deterministic(wasi: &mut wasmtime_wasi::WasiCtxBuilder, seed: &[u8; 32], wall: u64) {
     use sha2::{Digest, Sha256};
     use std::sync::atomic::{AtomicU64, Ordering};
     let stream = |label: u8| {
@@ -191,14 +191,10 @@ fn replay(wasi: &mut wasmtime_wasi::WasiCtxBuilder, seed: &[u8; 32]) {
     let insecure = stream(1);
     let mut seed128 = [0u8; 16];
     seed128.copy_from_slice(&stream(2)[..16]);
-    let wall = u64::from_le_bytes(seed[..8].try_into().unwrap_or_default());
     wasi.secure_random(wasmtime_wasi::Deterministic::new(stream(0)))
         .insecure_random(wasmtime_wasi::Deterministic::new(insecure))
         .insecure_random_seed(u128::from_le_bytes(seed128))
-        // Some time in 2020–2035, so guests that sanity-check the date are content.
-        .wall_clock(Wall(Duration::from_secs(
-            1_600_000_000 + wall % 450_000_000,
-        )))
+        .wall_clock(Wall(Duration::from_secs(wall)))
         .monotonic_clock(Ticks(AtomicU64::new(1_000_000_000)));
 }
 

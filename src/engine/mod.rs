@@ -50,9 +50,8 @@ pub struct RunOptions {
     /// Compile without Cranelift's optimizations: the init code runs once, so a cheaper
     /// compile can win end to end.
     pub fast_compile: bool,
-    /// Seeds WASI randomness and drives its clocks deterministically, so two runs of the
-    /// same init see the same values (`verify` compares such runs).
-    pub replay: Option<[u8; 32]>,
+    /// What the init sees of time and randomness.
+    pub world: World,
     /// Modules instantiated before a core module input, which may import from them by name
     /// (Wizer's `--preload name=file`); their state is not snapshotted.
     pub preloads: Vec<(String, Vec<u8>)>,
@@ -64,6 +63,43 @@ impl RunOptions {
     pub(crate) fn progress(&self, stage: impl FnOnce() -> String) {
         if let Some(p) = &self.progress {
             p.stage(stage());
+        }
+    }
+}
+
+/// What an init sees of time and randomness through WASI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum World {
+    /// Randomness (secure and insecure) from `seed`, a wall clock standing at `wall` seconds
+    /// since the Unix epoch, a monotonic clock that advances 1 µs per reading: the same in
+    /// every run, so the same input gives the same snapshot.
+    Deterministic {
+        /// Where the random bytes come from.
+        seed: [u8; 32],
+        /// The wall clock's time, in seconds since the Unix epoch.
+        wall: u64,
+    },
+    /// The host's clocks and randomness, as Wizer gives them.
+    Host,
+}
+
+/// The wall clock of the default world when `SOURCE_DATE_EPOCH` is not set:
+/// 2024-01-01T00:00:00Z.
+pub const DEFAULT_WALL: u64 = 1_704_067_200;
+
+impl Default for World {
+    /// The reproducible world: randomness from the SHA-256 of `compsnap deterministic init`,
+    /// the wall clock at `SOURCE_DATE_EPOCH` (the reproducible-builds convention) when it is
+    /// set, else at [`DEFAULT_WALL`].
+    fn default() -> Self {
+        use sha2::{Digest, Sha256};
+        let wall = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(DEFAULT_WALL);
+        World::Deterministic {
+            seed: Sha256::digest(b"compsnap deterministic init").into(),
+            wall,
         }
     }
 }

@@ -44,10 +44,13 @@ impl Verification {
 /// `my:pkg/iface#get("k")`, made in order on one instance of each).
 ///
 /// The init runs twice (once for the snapshot, once for the original), and so do the calls:
-/// every run gets the same freshly seeded WASI randomness and deterministic clocks, or an init
-/// that reads them could never compare equal.
+/// both see the snapshotter's deterministic world (with `host_world`, one freshly seeded for
+/// the two runs), or an init that reads clocks or randomness could never compare equal.
 pub fn verify(snap: &Snapshotter, input: &[u8], calls: &[String]) -> Result<Verification> {
-    let snap = snap.replaying(fresh_seed());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let snap = snap.replaying(fresh_seed(), now);
     let output = snap.snapshot(input)?;
     let bytes = read_input(input)?;
     let (before, original) = snap
