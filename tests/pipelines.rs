@@ -107,6 +107,12 @@ fn check(capture: &Capture) {
     }
     assert_eq!(report.state, None, "core state after init vs snapshot");
     assert!(!report.output.is_empty());
+    // Reproducible: the init's clocks and randomness are deterministic by default, so a
+    // second snapshot of the same input (and the same preopened files) is the same bytes.
+    assert!(
+        snap.snapshot(&input).unwrap() == report.output,
+        "a second snapshot differs from the first"
+    );
 
     // The snapshot, run as a user runs it, answers what the pipeline's own build answers.
     let reference = std::fs::read(capture.reference.as_ref().expect("#reference")).unwrap();
