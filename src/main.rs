@@ -71,10 +71,10 @@ struct InitOptions {
     #[arg(long, requires = "allow_wasi")]
     inherit_stdio: bool,
 
-    /// Give the init the host's real clocks and randomness, as Wizer does. By default they are
-    /// deterministic: randomness from a fixed seed, the wall clock at $SOURCE_DATE_EPOCH (else
-    /// 2024-01-01), a monotonic clock advancing 1 µs per reading; the same input and flags
-    /// then give the same output.
+    /// Give the init the host's real clocks, randomness and writable preopens, as Wizer does.
+    /// By default they are deterministic: randomness from a fixed seed, the wall clock at
+    /// $SOURCE_DATE_EPOCH (else 2024-01-01), a monotonic clock advancing 1 µs per reading,
+    /// read-only preopens; the same input and flags then give the same output.
     #[arg(long)]
     host_world: bool,
 

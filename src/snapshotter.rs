@@ -85,9 +85,10 @@ impl Snapshotter {
         self
     }
 
-    /// Give the init the host's real clocks and randomness, as Wizer does. By default it sees
-    /// a deterministic world ([`World`]'s default: a fixed seed, the wall clock at
-    /// `SOURCE_DATE_EPOCH` or 2024-01-01, a monotonic clock that advances 1 µs per reading),
+    /// Give the init the host's real clocks, randomness and writable preopens, as Wizer does.
+    /// By default it sees a deterministic world ([`World`]'s default: a fixed seed, the wall
+    /// clock at `SOURCE_DATE_EPOCH` or 2024-01-01, a monotonic clock that advances 1 µs per
+    /// reading, read-only preopened directories),
     /// so the same input and flags give the same snapshot. Whatever the init reads is frozen
     /// into every instance started from the snapshot either way: an app that needs
     /// per-instance randomness must reseed after start.

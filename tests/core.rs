@@ -339,3 +339,34 @@ fn clocks_and_randomness_are_deterministic_unless_the_host_world_is_asked_for() 
         "the host's clock: {wall} vs {now}"
     );
 }
+
+/// Preopened directories are read-only for the init unless the host world is asked for: a
+/// build never writes into the user's tree.
+#[test]
+fn the_init_cannot_write_the_hosts_files_unless_asked() {
+    let dir = std::env::temp_dir().join(format!("compsnap-core-writes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let wasm = dir.join("writes.wasm");
+    common::c_build::run(
+        std::process::Command::new("clang-14")
+            .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/wasi_writes.c"))
+            .arg("-o")
+            .arg(&wasm),
+    );
+    let input = std::fs::read(&wasm).unwrap();
+    let mut snap = snapshotter("wizer.initialize");
+    snap.allow_wasi(true).dir(dir.join("data"), "/data");
+    let out = snap.snapshot(&input).unwrap();
+    assert_eq!(CoreRunning::new(&out, &[]).outcome("wrote()"), "[I32(-1)]");
+    assert!(
+        !dir.join("data/out.txt").exists(),
+        "nothing reached the host"
+    );
+    snap.host_world(true);
+    let out = snap.snapshot(&input).unwrap();
+    assert_eq!(CoreRunning::new(&out, &[]).outcome("wrote()"), "[I32(1)]");
+    assert!(dir.join("data/out.txt").exists(), "the host world writes");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -147,8 +147,14 @@ pub(crate) fn wasi_builder(opts: &RunOptions) -> Result<wasmtime_wasi::WasiCtxBu
     if let super::World::Deterministic { seed, wall } = &opts.world {
         deterministic(&mut wasi, seed, *wall);
     }
+    // In the deterministic world the init reads the preopened files but cannot change them:
+    // a build step's init never writes into the user's tree.
+    let perms = match opts.world {
+        super::World::Host => FsPerms::ReadWrite,
+        super::World::Deterministic { .. } => FsPerms::ReadOnly,
+    };
     for (host, guest) in &opts.dirs {
-        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
+        wasi.preopened_dir(host, guest, perms)
             .map_err(|e| anyhow!("preopening directory {}: {e}", host.display()))?;
     }
     Ok(wasi)

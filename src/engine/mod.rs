@@ -72,14 +72,15 @@ impl RunOptions {
 pub enum World {
     /// Randomness (secure and insecure) from `seed`, a wall clock standing at `wall` seconds
     /// since the Unix epoch, a monotonic clock that advances 1 µs per reading: the same in
-    /// every run, so the same input gives the same snapshot.
+    /// every run, so the same input gives the same snapshot. Preopened directories are
+    /// read-only: the init cannot change the host's files.
     Deterministic {
         /// Where the random bytes come from.
         seed: [u8; 32],
         /// The wall clock's time, in seconds since the Unix epoch.
         wall: u64,
     },
-    /// The host's clocks and randomness, as Wizer gives them.
+    /// The host's clocks and randomness, and writable preopens, as Wizer gives them.
     Host,
 }
 
