@@ -87,6 +87,8 @@ pub use engine::call::call;
 #[cfg(feature = "engine")]
 pub use engine::call::call_core;
 #[cfg(feature = "engine")]
+pub use engine::compile::{clear as clear_cache, DEFAULT_CACHE_MAX};
+#[cfg(feature = "engine")]
 pub use engine::host::stub_unprovided_wasi;
 #[cfg(feature = "engine")]
 pub use engine::{World, DEFAULT_WALL};

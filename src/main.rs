@@ -17,7 +17,8 @@ use std::time::Duration;
     version,
     after_help = "Also: `compsnap verify INPUT [--call 'f(1)']...` snapshots and checks the \
                   result against the original; `compsnap call FILE 'f(1)'...` calls a \
-                  snapshot's exports; `compsnap inspect FILE` prints a component's instance \
+                  snapshot's exports; `compsnap cache [clear]` shows or empties the compile cache; \
+                  `compsnap inspect FILE` prints a component's instance \
                   tree, sizes and the table slots Wasmtime folds into its image. Wizer's \
                   command lines work too: `compsnap --allow-wasi --init-func f -o=OUT IN` (Wizer \
                   10/11 flags, as ComponentizeJS's wizerBin) and `compsnap wizer -S cli ...` \
@@ -101,9 +102,14 @@ struct InitOptions {
     max_memory: Option<usize>,
 
     /// Compile without the cache of compiled components (by default in $COMPSNAP_CACHE_DIR,
-    /// else $XDG_CACHE_HOME/compsnap or ~/.cache/compsnap).
+    /// else $XDG_CACHE_HOME/compsnap or ~/.cache/compsnap). `compsnap cache clear` empties it.
     #[arg(long)]
     no_cache: bool,
+
+    /// The most bytes the compile cache may take, least recently used entries going first
+    /// (default $COMPSNAP_CACHE_MAX, else 2 GiB).
+    #[arg(long, value_name = "BYTES")]
+    cache_max: Option<u64>,
 
     /// Log each stage with its duration, and how each table's slots were written.
     #[arg(short, long)]
@@ -176,6 +182,8 @@ fn main() -> ExitCode {
     } else if args.get(1).is_some_and(|a| a == "verify") {
         args.remove(1);
         verify(VerifyCli::parse_from(args))
+    } else if args.get(1).is_some_and(|a| a == "cache") {
+        cache(&args[2..])
     } else if args.get(1).is_some_and(|a| a == "call") {
         args.remove(1);
         call(CallCli::parse_from(args))
@@ -256,7 +264,7 @@ fn run_wizer(dialect: compsnap::wizer::Dialect, args: &[String]) -> Result<()> {
     let input = compsnap::read_input(&input)?;
     cmd.check_features(&input)?;
     let mut snap = cmd.snapshotter.clone();
-    snap.cache_dir(cache_dir());
+    snap.cache_max(cache_max(None)?).cache_dir(cache_dir());
     let output = snap.snapshot(&input)?;
     match &cmd.output {
         Some(path) => compsnap::write_atomically(path, &output),
@@ -278,6 +286,39 @@ fn cache_dir() -> Option<PathBuf> {
     var("COMPSNAP_CACHE_DIR")
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("compsnap")))
         .or_else(|| std::env::home_dir().map(|d| d.join(".cache/compsnap")))
+}
+
+/// The compile cache's cap: `--cache-max`, else $COMPSNAP_CACHE_MAX, else the default.
+fn cache_max(flag: Option<u64>) -> Result<u64> {
+    if let Some(max) = flag {
+        return Ok(max);
+    }
+    match std::env::var("COMPSNAP_CACHE_MAX") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("COMPSNAP_CACHE_MAX={v}: expected a number of bytes")),
+        Err(_) => Ok(compsnap::DEFAULT_CACHE_MAX),
+    }
+}
+
+/// `compsnap cache [clear]`: where the compile cache is, or empty it.
+fn cache(args: &[std::ffi::OsString]) -> Result<()> {
+    let dir = cache_dir().context("no cache directory can be named (set COMPSNAP_CACHE_DIR)")?;
+    match args
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => println!("{}", dir.display()),
+        [cmd] if cmd == "clear" => {
+            let (n, bytes) = compsnap::clear_cache(&dir)?;
+            println!("removed {n} entries ({bytes} bytes) from {}", dir.display());
+        }
+        other => bail!("usage: compsnap cache [clear] (found {})", other.join(" ")),
+    }
+    Ok(())
 }
 
 fn call(cli: CallCli) -> Result<()> {
@@ -320,6 +361,7 @@ fn snapshotter(cli: &InitOptions) -> Result<compsnap::Snapshotter> {
         .fast_compile(!cli.optimize_init)
         .host_world(cli.host_world)
         .progress(std::io::stderr().is_terminal())
+        .cache_max(cache_max(cli.cache_max)?)
         .cache_dir(match cli.no_cache {
             true => None,
             false => cache_dir(),

@@ -2,6 +2,7 @@
 //! instruments it, runs the init in the engine, collects the snapshot, rewrites the input and
 //! validates the result. Each stage is timed for [`Stats`].
 
+use crate::engine::compile::{Cache, DEFAULT_CACHE_MAX};
 use crate::engine::progress::Progress;
 use crate::engine::{
     self, compile, host, run, run_module, Linker, RunOptions, RunTimings, Store, World,
@@ -28,6 +29,8 @@ pub struct Snapshotter {
     progress: bool,
     /// `(dst, src)` export renamings of a core module input.
     renames: Vec<(String, String)>,
+    /// The compile cache's cap, for when a directory is set.
+    cache_max: u64,
 }
 
 impl Default for Snapshotter {
@@ -51,6 +54,7 @@ impl Snapshotter {
             verbose: false,
             progress: false,
             renames: Vec::new(),
+            cache_max: DEFAULT_CACHE_MAX,
         }
     }
 
@@ -154,11 +158,23 @@ impl Snapshotter {
         self
     }
 
-    /// Caches compiled instrumented components in `dir` (off by default in the library; the
-    /// command line turns it on). A cached run skips Cranelift, nearly all of a large
-    /// component's snapshot time.
+    /// Caches compiled instrumented components and modules in `dir` (off by default in the
+    /// library; the command line turns it on), at most [`DEFAULT_CACHE_MAX`] bytes unless
+    /// [`Snapshotter::cache_max`] says otherwise. A cached run skips Cranelift, nearly all of
+    /// a large component's snapshot time.
     pub fn cache_dir(&mut self, dir: Option<PathBuf>) -> &mut Self {
-        self.run.cache_dir = dir;
+        let max_bytes = self.cache_max;
+        self.run.cache = dir.map(|dir| Cache { dir, max_bytes });
+        self
+    }
+
+    /// The most bytes the compile cache may take ([`DEFAULT_CACHE_MAX`] by default); the least
+    /// recently used entries go first.
+    pub fn cache_max(&mut self, max_bytes: u64) -> &mut Self {
+        self.cache_max = max_bytes;
+        if let Some(cache) = &mut self.run.cache {
+            cache.max_bytes = max_bytes;
+        }
         self
     }
 
@@ -256,7 +272,7 @@ impl Snapshotter {
         let (instrumented, plan) = instrument::instrument(&model, core_init)?;
         let plan = Arc::new(plan);
         let (component, _) =
-            compile::compile_cached(engine, &instrumented, self.run.cache_dir.as_deref())?;
+            compile::compile_cached(engine, &instrumented, self.run.cache.as_ref())?;
         let (mut linker, mut store) = host::host(engine, &component, &self.run)?;
         let (collector, _, instance) = run::run_instance(
             &mut store,
@@ -327,7 +343,7 @@ impl Snapshotter {
             let plan = plan.clone();
             let t = Instant::now();
             let (compiled, cached) =
-                compile::compile_cached(store.engine(), instrumented, opts.cache_dir.as_deref())?;
+                compile::compile_cached(store.engine(), instrumented, opts.cache.as_ref())?;
             let compile = t.elapsed();
             let (collector, mut timings, _) =
                 run::run_instance(store, linker, &compiled, Some(init), plan, opts, false)?;

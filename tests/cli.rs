@@ -471,6 +471,103 @@ fn compiled_components_are_cached() {
     assert!(!cache.exists());
 }
 
+/// Several compsnap processes filling the same cache entry at once: every one succeeds with
+/// the same output, the cache holds one whole entry and no temporary file, and the next run
+/// loads it.
+#[test]
+fn processes_share_the_cache_safely() {
+    let dir = Dir::new("cache-race");
+    let cache = dir.0.join("cache");
+    let input = dir.file("in.wat", SETS_STATE.as_bytes());
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_compsnap"))
+                .args([&input, "-f", "init", "-o", &dir.path(&format!("{i}.wasm"))])
+                .env("COMPSNAP_CACHE_DIR", &cache)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let first = std::fs::read(dir.path("0.wasm")).unwrap();
+    for i in 1..4 {
+        assert_eq!(
+            std::fs::read(dir.path(&format!("{i}.wasm"))).unwrap(),
+            first
+        );
+    }
+    let names: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].ends_with(".cwasm"), "{names:?}");
+    let out = compsnap_with_cache(
+        &[&input, "-f", "init", "-v", "-o", &dir.path("again.wasm")],
+        &cache,
+    );
+    assert!(
+        stderr(&out).contains("loaded from the cache"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The cache keeps at most `--cache-max` bytes (the newest entry always stays), `compsnap
+/// cache clear` empties it, and a cache that cannot be written costs one warning line.
+#[test]
+fn the_cache_is_bounded_clearable_and_optional() {
+    let dir = Dir::new("cache-bounds");
+    let cache = dir.0.join("cache");
+    let count = || std::fs::read_dir(&cache).map_or(0, |d| d.count());
+    for (i, value) in ["7", "8", "9"].iter().enumerate() {
+        let input = dir.file(
+            &format!("in{i}.wat"),
+            SETS_STATE.replace("7", value).as_bytes(),
+        );
+        let out = compsnap_with_cache(
+            &[
+                &input,
+                "-f",
+                "init",
+                "--cache-max",
+                "1",
+                "-o",
+                &dir.path("o.wasm"),
+            ],
+            &cache,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(count(), 1, "only the newest entry stays under a 1-byte cap");
+    }
+    let input = dir.file("in.wat", SETS_STATE.as_bytes());
+    let out = compsnap_with_cache(&[&input, "-f", "init", "-o", &dir.path("o.wasm")], &cache);
+    assert!(out.status.success());
+    assert_eq!(count(), 2, "the default cap keeps both");
+    let out = compsnap_with_cache(&["cache", "clear"], &cache);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("removed 2 entries"));
+    assert_eq!(count(), 0);
+
+    // A file where the cache directory should be: compiled anyway, one warning.
+    let not_a_dir = dir.file("not-a-dir", b"");
+    let out = compsnap_with_cache(
+        &[&input, "-f", "init", "-o", &dir.path("p.wasm")],
+        Path::new(&not_a_dir),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("warning: the compile cache").count(),
+        1,
+        "{err}"
+    );
+}
+
 const SETS_STATE: &str = r#"(component
   (core module $m
     (memory 1)

@@ -8,6 +8,12 @@
 //! and compsnap's version. A file that fails to load (truncated, from another Wasmtime) is
 //! compiled again and replaced; a cache that cannot be written only costs the next run time.
 //!
+//! The cache is bounded: after each new entry the least recently used ones (by modification
+//! time, which a hit refreshes) go until the directory holds at most the cap (the newest
+//! entry stays even when it alone is larger). Entries are written to a temporary file and
+//! renamed, so processes sharing the directory never see a torn entry. A directory that
+//! cannot be written costs one warning line and the next run a compile.
+//!
 //! Loading trusts the file: Wasmtime runs deserialized machine code as is, so the cache
 //! directory must be writable only by its user, like any build cache.
 
@@ -76,28 +82,109 @@ fn compile<T: Compiled>(engine: &Engine, instrumented: &[u8]) -> Result<T> {
 pub fn compile_cached<T: Compiled>(
     engine: &Engine,
     instrumented: &[u8],
-    dir: Option<&Path>,
+    cache: Option<&Cache>,
 ) -> Result<(T, bool)> {
-    let Some(dir) = dir else {
+    let Some(cache) = cache else {
         return Ok((compile(engine, instrumented)?, false));
     };
-    let path = entry(dir, engine, instrumented);
+    let path = entry(&cache.dir, engine, instrumented);
     if path.exists() {
         // SAFETY: the file was written by `store` below from what this engine compiled; see
         // the module docs on trusting the cache directory.
         if let Ok(compiled) = unsafe { T::deserialize_file(engine, &path) } {
+            // A hit makes the entry the most recently used one.
+            let _ = std::fs::File::options()
+                .append(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
             return Ok((compiled, true));
         }
     }
     let compiled: T = compile(engine, instrumented)?;
     if let Ok(bytes) = compiled.serialize() {
-        // Best effort: a failed write leaves no partial entry and is retried next time.
-        let _ = store(dir, &path, &bytes);
+        // A failed write leaves no partial entry; it costs the next run a compile.
+        if let Err(e) = store(cache, &path, &bytes) {
+            warn_once(&cache.dir, &e);
+        }
     }
     Ok((compiled, false))
 }
 
-fn store(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    crate::output::write_atomically(path, bytes)
+/// Where compiled components and modules are kept, and how many bytes at most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cache {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The most bytes its entries may take; see [`DEFAULT_CACHE_MAX`].
+    pub max_bytes: u64,
+}
+
+/// The default cap of the compile cache: 2 GiB, some 40 compiled JavaScript or Python
+/// engines.
+pub const DEFAULT_CACHE_MAX: u64 = 2 << 30;
+
+fn store(cache: &Cache, path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::create_dir_all(&cache.dir)?;
+    crate::output::write_atomically(path, bytes)?;
+    evict(&cache.dir, cache.max_bytes, path);
+    Ok(())
+}
+
+/// Removes the least recently used entries of `dir`, never `keep`, until they take at most
+/// `max` bytes. Entries another process removes meanwhile are skipped.
+fn evict(dir: &Path, max: u64, keep: &Path) {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = listing
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            Some((meta.modified().ok()?, meta.len(), e.path()))
+        })
+        .collect();
+    entries.sort();
+    let mut total: u64 = entries.iter().map(|e| e.1).sum();
+    for (_, len, path) in entries {
+        if total <= max {
+            break;
+        }
+        if path != keep && std::fs::remove_file(&path).is_ok() {
+            total -= len;
+        }
+    }
+}
+
+/// Removes every entry of the cache in `dir`; returns how many and their bytes.
+pub fn clear(dir: &Path) -> Result<(usize, u64)> {
+    let mut removed = (0, 0);
+    let listing = match std::fs::read_dir(dir) {
+        Ok(listing) => listing,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(anyhow!("reading the cache {}: {e}", dir.display())),
+    };
+    for entry in listing.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "cwasm") {
+            let len = entry.metadata().map_or(0, |m| m.len());
+            if std::fs::remove_file(&path).is_ok() {
+                removed = (removed.0 + 1, removed.1 + len);
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// One warning line per process for a cache that cannot be written.
+fn warn_once(dir: &Path, e: &anyhow::Error) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "compsnap: warning: the compile cache {} cannot be written ({e:#}); compiling \
+             without it",
+            dir.display()
+        );
+    }
 }

@@ -45,8 +45,9 @@ pub struct RunOptions {
     pub max_memory: Option<usize>,
     /// Wasmtime's parallel compilation; `None` keeps its default (on).
     pub parallel_compilation: Option<bool>,
-    /// Where compiled instrumented components are cached (see `cache`); `None` disables it.
-    pub cache_dir: Option<PathBuf>,
+    /// Where compiled instrumented components and modules are cached (see `compile`);
+    /// `None` disables it.
+    pub cache: Option<compile::Cache>,
     /// Compile without Cranelift's optimizations: the init code runs once, so a cheaper
     /// compile can win end to end.
     pub fast_compile: bool,

@@ -24,7 +24,7 @@ pub fn run(
 ) -> Result<(Collector, RunTimings)> {
     opts.progress(|| format!("compiling {:.1} MB", instrumented.len() as f64 / 1e6));
     let t = Instant::now();
-    let (component, cached) = compile_cached(engine, instrumented, opts.cache_dir.as_deref())?;
+    let (component, cached) = compile_cached(engine, instrumented, opts.cache.as_ref())?;
     let compiled = t.elapsed();
     let (mut linker, mut store) = host(engine, &component, opts)?;
     let (collector, mut timings, _) =

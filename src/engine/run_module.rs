@@ -41,7 +41,7 @@ pub fn run_core(
     opts.progress(|| format!("compiling {:.1} MB", instrumented.module.len() as f64 / 1e6));
     let t = Instant::now();
     let (module, cached) =
-        compile_cached::<Module>(engine, &instrumented.module, opts.cache_dir.as_deref())?;
+        compile_cached::<Module>(engine, &instrumented.module, opts.cache.as_ref())?;
     timings.compile = t.elapsed();
     timings.cached = cached;
 
