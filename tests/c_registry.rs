@@ -120,3 +120,41 @@ fn c_core_init_reads_stdin() {
     let after = snap.state(&out, false).unwrap();
     assert_eq!(common::state_diff(&before, &after), None);
 }
+
+/// tests/c/keeps_file.c: an init (wasi-libc, preview1 adapter) that keeps a `FILE*` open.
+/// The snapshot would answer -1 where the original reads the file, so it is refused, naming
+/// the handle; the same init that closes its file snapshots fine.
+#[test]
+fn c_init_that_keeps_a_file_open_is_refused() {
+    let dir = std::env::temp_dir().join(format!("compsnap-c-keeps-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/config.txt"), "hello").unwrap();
+    let wasm = dir.join("keeps.wasm");
+    run(Command::new("clang-14")
+        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/keeps_file.c"))
+        .arg("-o")
+        .arg(&wasm));
+    let core = std::fs::read(&wasm).unwrap();
+    let wit = r#"
+        package test:keeps;
+        world keeps {
+            export wizer-initialize: func();
+            export first: func() -> s32;
+        }"#;
+    let input = wit_component(&core, wit, "keeps", true);
+    let mut snap = compsnap::Snapshotter::new();
+    snap.allow_wasi(true).dir(dir.join("data"), "/data");
+    let err = snap.snapshot(&input).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("1 open file(s) (wasi:filesystem/types.descriptor)"),
+        "{msg}"
+    );
+    snap.env("CLOSE", "1");
+    let out = snap
+        .snapshot(&input)
+        .expect("an init that closes its file snapshots");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(Running::new(&out).call("first()"), "[S32(104)]");
+}

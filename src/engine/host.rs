@@ -76,6 +76,48 @@ impl ResourceLimiter for MemoryLimit {
     }
 }
 
+impl Host {
+    /// Fails when, after the init, the guest still holds a WASI handle that a snapshot
+    /// cannot carry: an open file or a socket. Its index would be stale in every instance
+    /// started from the snapshot (a read returns -1 where the original reads the file).
+    /// Streams and directories are what the preview1 adapter fetches again on first use
+    /// (its state block is reset, see `snapshot::collect`), so they may stay.
+    pub(crate) fn refuse_live_handles(&mut self) -> Result<()> {
+        let mut files = 0;
+        let mut sockets = 0;
+        for entry in self.table.iter_mut() {
+            let entry: &mut dyn std::any::Any = entry;
+            if let Some(wasmtime_wasi::filesystem::Descriptor::File(_)) =
+                entry.downcast_ref::<wasmtime_wasi::filesystem::Descriptor>()
+            {
+                files += 1;
+            } else if entry.is::<wasmtime_wasi::p2::TcpSocket>()
+                || entry.is::<wasmtime_wasi::p2::UdpSocket>()
+            {
+                sockets += 1;
+            }
+        }
+        let mut held = Vec::new();
+        if files > 0 {
+            held.push(format!(
+                "{files} open file(s) (wasi:filesystem/types.descriptor)"
+            ));
+        }
+        if sockets > 0 {
+            held.push(format!("{sockets} socket(s) (wasi:sockets)"));
+        }
+        if !held.is_empty() {
+            bail!(
+                "the init returned still holding {}: a snapshot cannot carry a live WASI \
+                 handle (it would be stale in every instance started from it); close it \
+                 before the init returns, or open it again on first use",
+                held.join(" and ")
+            );
+        }
+        Ok(())
+    }
+}
+
 impl WasiView for Host {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {

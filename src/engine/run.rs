@@ -29,6 +29,7 @@ pub fn run(
     let (mut linker, mut store) = host(engine, &component, opts)?;
     let (collector, mut timings, _) =
         run_instance(&mut store, &mut linker, &component, init, plan, opts, true)?;
+    store.data_mut().refuse_live_handles()?;
     timings.compile = compiled;
     timings.cached = cached;
     Ok((collector, timings))
