@@ -56,6 +56,9 @@ pub struct ModuleInfo<'a> {
     /// Functions named by `ref.func` in code. The rewrite declares them again, since what
     /// declared them (an active segment, a global initializer) may be replaced.
     pub code_ref_funcs: BTreeSet<u32>,
+    /// Functions the module's declarative element segments declare; the rewrite keeps those
+    /// segments, so these need no new declaration.
+    pub declarative_funcs: BTreeSet<u32>,
     pub elem_count: u32,
     pub data_count: u32,
     /// Segments whose contents no code can reach after instantiation: active and declarative
@@ -154,6 +157,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         exports: Vec::new(),
         declared: BTreeSet::new(),
         code_ref_funcs: BTreeSet::new(),
+        declarative_funcs: BTreeSet::new(),
         elem_count: 0,
         data_count: 0,
         inert_elems: Vec::new(),
@@ -301,6 +305,9 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                                 declare_const_expr(&mut named, &expr?)?;
                             }
                         }
+                    }
+                    if let wasmparser::ElementKind::Declared = element.kind {
+                        info.declarative_funcs.extend(&named);
                     }
                     info.declared.extend(named);
                 }

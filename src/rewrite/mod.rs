@@ -341,9 +341,15 @@ fn rewrite_scope(
         }
         edit.active_data = Some(segments);
         edit.active_elems.get_or_insert_with(Vec::new);
-        if !info.code_ref_funcs.is_empty() {
-            let funcs = info.code_ref_funcs.iter().copied().collect();
-            edit.extra_elems.push(ElemSegment::Declared(funcs));
+        // `ref.func` targets whose declaration may go with a replaced segment or initializer
+        // are declared again, unless a kept declarative segment declares them.
+        let undeclared: Vec<u32> = info
+            .code_ref_funcs
+            .difference(&info.declarative_funcs)
+            .copied()
+            .collect();
+        if !undeclared.is_empty() {
+            edit.extra_elems.push(ElemSegment::Declared(undeclared));
         }
         edit.dropped_elems
             .extend(state.dropped_elems.iter().copied());

@@ -20,7 +20,6 @@
       (export "apply" (func 5))
       (elem (;0;) declare func $square $neg)
       (elem (;1;) (i32.const 0) func $square $neg)
-      (elem (;2;) declare func $square $neg)
       (func $square (;0;) (type $r) (param i32) (result i32)
         local.get 0
         local.get 0

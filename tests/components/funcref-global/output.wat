@@ -7,7 +7,6 @@
     (export "init" (func 2))
     (export "run" (func 3))
     (elem (;0;) declare func $five)
-    (elem (;1;) declare func $five)
     (func $five (;0;) (type $v) (result i32)
       i32.const 5
     )

@@ -11,7 +11,6 @@
     (elem (;0;) declare func $dbl $neg)
     (elem (;1;) (i32.const 0) func $inc $neg $dbl)
     (elem (;2;) (i32.const 4) func $dbl)
-    (elem (;3;) declare func $dbl $neg)
     (func $inc (;0;) (type $ii) (param i32) (result i32)
       local.get 0
       i32.const 1

@@ -12,7 +12,6 @@
     (export "slot" (func 4))
     (elem (;0;) declare func $a $b)
     (elem (;1;) (i32.const 0) func $a)
-    (elem (;2;) declare func $a $b)
     (func $a (;0;) (type $r) (result i32)
       i32.const 10
     )
@@ -65,7 +64,6 @@
     (export "slot" (func 4))
     (elem (;0;) declare func $a $b)
     (elem (;1;) (i32.const 2) func $b)
-    (elem (;2;) declare func $a $b)
     (func $a (;0;) (type $r) (result i32)
       i32.const 10
     )

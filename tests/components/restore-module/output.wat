@@ -25,7 +25,6 @@
     (export "init" (func 2))
     (export "__compsnap_restore_func1" (func $secret))
     (elem (;0;) declare func $secret)
-    (elem (;1;) declare func $secret)
     (func $secret (;1;) (type $v) (result i32)
       i32.const 1234
     )

@@ -24,7 +24,6 @@
     (export "init" (func 2))
     (elem (;0;) declare func $eleven $seven)
     (elem (;1;) (i32.const 0) func $eleven $eleven)
-    (elem (;2;) declare func $seven $eleven)
     (func $eleven (;1;) (type $v) (result i32)
       i32.const 11
     )

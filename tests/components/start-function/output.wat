@@ -8,7 +8,6 @@
     (export "count" (func 3))
     (elem (;0;) declare func $one)
     (elem (;1;) (i32.const 0) func $one)
-    (elem (;2;) declare func $one)
     (func $one (;0;) (type $v) (result i32)
       i32.const 1
     )

@@ -16,7 +16,6 @@
     (elem (;0;) declare func $fa $fp $fs2)
     (elem (;1;) (table $any) (i32.const 0) func $fa $fp $fs2)
     (elem (;2;) (table $typed) (i32.const 0) (ref null $plain) (ref.func $fp))
-    (elem (;3;) declare func $fa $fp $fs2)
     (func $fa (;0;) (type $a) (param i32) (result i32)
       local.get 0
       i32.const 100
