@@ -75,7 +75,9 @@ struct InitOptions {
     /// Give the init the host's real clocks, randomness and writable preopens, as Wizer does.
     /// By default they are deterministic: randomness from a fixed seed, the wall clock at
     /// $SOURCE_DATE_EPOCH (else 2024-01-01), a monotonic clock advancing 1 µs per reading,
-    /// read-only preopens; the same input and flags then give the same output.
+    /// read-only preopens whose files show that time as every timestamp, identities numbered
+    /// in the order the init asks and listings sorted by name; the same input, flags and
+    /// preopened contents then give the same output. Wizer's command lines take it too.
     #[arg(long)]
     host_world: bool,
 

@@ -92,16 +92,22 @@ impl Snapshotter {
     /// Give the init the host's real clocks, randomness and writable preopens, as Wizer does.
     /// By default it sees a deterministic world ([`World`]'s default: a fixed seed, the wall
     /// clock at `SOURCE_DATE_EPOCH` or 2024-01-01, a monotonic clock that advances 1 µs per
-    /// reading, read-only preopened directories),
-    /// so the same input and flags give the same snapshot. Whatever the init reads is frozen
-    /// into every instance started from the snapshot either way: an app that needs
-    /// per-instance randomness must reseed after start.
+    /// reading, read-only preopened directories whose files all show that wall clock as
+    /// their times, identities numbered in the order the init asks, and listings sorted by
+    /// name), so the same input, flags and preopened *contents* give the same snapshot.
+    /// Whatever the init reads is frozen into every instance started from the snapshot
+    /// either way: an app that needs per-instance randomness must reseed after start.
     pub fn host_world(&mut self, host: bool) -> &mut Self {
         self.run.world = match host {
             true => World::Host,
             false => World::default(),
         };
         self
+    }
+
+    /// The world the init will see (see [`Snapshotter::host_world`]).
+    pub fn world(&self) -> World {
+        self.run.world
     }
 
     /// Provide WASI preview 2 during init. Without it every import the init calls fails.

@@ -158,3 +158,37 @@ fn c_init_that_keeps_a_file_open_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(Running::new(&out).call("first()"), "[S32(104)]");
 }
+
+/// The same init as a core module (Wizer's mode, WASI preview 1): the `FILE*` it keeps is a
+/// file descriptor in the host's table, refused the same way.
+#[test]
+fn core_init_that_keeps_a_file_open_is_refused() {
+    let dir = std::env::temp_dir().join(format!("compsnap-core-keeps-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/config.txt"), "hello").unwrap();
+    let wasm = dir.join("keeps.wasm");
+    run(Command::new("clang-14")
+        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/keeps_file.c"))
+        .arg("-o")
+        .arg(&wasm));
+    let input = std::fs::read(&wasm).unwrap();
+    let mut snap = compsnap::Snapshotter::new();
+    snap.init_func("wizer-initialize")
+        .allow_wasi(true)
+        .dir(dir.join("data"), "/data");
+    let msg = format!("{:#}", snap.snapshot(&input).unwrap_err());
+    assert!(
+        msg.contains("1 open file(s) (wasi:filesystem/types.descriptor)"),
+        "{msg}"
+    );
+    snap.env("CLOSE", "1");
+    let out = snap
+        .snapshot(&input)
+        .expect("an init that closes its file snapshots");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        common::CoreRunning::new(&out, &[]).outcome("first()"),
+        "[I32(104)]"
+    );
+}

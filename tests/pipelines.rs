@@ -91,6 +91,27 @@ fn answers(bytes: &[u8], calls: &[String]) -> Vec<String> {
     calls.iter().map(|call| running.call(call)).collect()
 }
 
+/// Copies the tree `from` to `to`, creating every directory's entries in reverse name order.
+fn copy_reversed(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    let mut entries: Vec<_> = std::fs::read_dir(from)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.file_name()));
+    for entry in entries {
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_reversed(&src, &dst);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
 fn check(capture: &Capture) {
     assert!(
         !capture.calls.is_empty(),
@@ -113,6 +134,27 @@ fn check(capture: &Capture) {
         snap.snapshot(&input).unwrap() == report.output,
         "a second snapshot differs from the first"
     );
+    // And so is a snapshot from fresh copies of the preopened directories (new times, new
+    // inodes, entries created in another order), with nothing sealed.
+    let mut fresh = capture.clone();
+    let copies = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("pipelines/fresh-preopens")
+        .join(capture.input.file_name().unwrap());
+    let _ = std::fs::remove_dir_all(&copies);
+    for (i, (host, _)) in fresh.dirs.iter_mut().enumerate() {
+        let copy = copies.join(i.to_string());
+        copy_reversed(host, &copy);
+        *host = copy;
+    }
+    let mut again = fresh.snapshotter().unwrap();
+    again.cache_dir(Some(
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("pipelines/compile-cache"),
+    ));
+    assert!(
+        again.snapshot(&input).unwrap() == report.output,
+        "a snapshot from fresh copies of the preopens differs"
+    );
+    let _ = std::fs::remove_dir_all(&copies);
 
     // The snapshot, run as a user runs it, answers what the pipeline's own build answers.
     let reference = std::fs::read(capture.reference.as_ref().expect("#reference")).unwrap();

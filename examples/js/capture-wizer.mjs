@@ -27,8 +27,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
-  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -124,18 +122,6 @@ for (const p of preopens) {
     );
   }
   cpSync(p.host, join(captureDir, p.copy), { recursive: true });
-  sealTimes(join(captureDir, p.copy));
-}
-
-// The init stats the files it reads, and the times end up in its heap. Reading updates the
-// access time (under relatime, a read updates it while it is not later than the modification
-// and change times), so two runs of the init over a fresh copy could see different times. An
-// access time far in the future, after a modification time in the past, is never updated.
-function sealTimes(path) {
-  if (statSync(path).isDirectory()) {
-    for (const name of readdirSync(path)) sealTimes(join(path, name));
-  }
-  utimesSync(path, new Date('2100-01-01T00:00:00Z'), new Date('2000-01-01T00:00:00Z'));
 }
 
 const env = {};

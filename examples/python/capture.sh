@@ -44,28 +44,22 @@
 #     second, stubbed component, and stub-wasi would be true in the call) and
 #     with the default world module name (wit_world).
 #
-# The preopen copies (OUT/preopens) and why they are sealed
-#   compsnap reads the preopens, and a CPython init writes __pycache__/*.pyc
-#   next to every module it compiles.  A second init (the next compsnap run,
-#   or the second init `compsnap verify` does) would then load the .pyc files
-#   and end in a different heap.  Reading also bumps access times, which the
-#   guest sees in stat results (the heap keeps them), so even a read-only
-#   tree gives a different heap on the first read.  So, after the capture:
-#     - preopens/1 (the venv's site-packages, ~100 MB) is an empty directory:
-#       the example apps import nothing from it;
-#     - every directory holding a .py file gets an empty FILE named
-#       __pycache__, so CPython cannot create the cache directory even when
-#       compsnap runs as root (it just skips writing bytecode);
-#     - every access time is set to 2100-01-01, which relatime (the Linux
-#       default) never bumps (it would on a strictatime mount);
-#     - everything is made read-only (chmod -R a-w).
-#   compsnap.args can then be used in place, any number of times.
+# The preopen copies (OUT/preopens)
+#   compsnap reads the preopens in place.  A CPython init would write
+#   __pycache__/*.pyc next to every module it compiles, and it stats every
+#   directory and file (mtimes stay in its import caches), but compsnap's
+#   deterministic world makes that harmless: the preopens are read-only for
+#   the init (CPython then skips writing bytecode) and every timestamp,
+#   inode and listing order it sees is normalized, so compsnap.args can be
+#   used in place any number of times, and a fresh copy of preopens/ gives
+#   the same snapshot.  preopens/1 (the venv's site-packages, ~100 MB) is an
+#   empty directory: the example apps import nothing from it.
 #
 # Outputs in OUT (NAME is hello, or rich with EXAMPLE=rich)
 #   NAME.uninit.wasm       the linked, un-initialized component (stage 1)
 #   NAME.ref.wasm          componentize-py's own initialized component
 #   preopens/{python,bundled,0,1,world}  the directories preopened for init,
-#                          copied before init ran, then sealed (above)
+#                          copied before init ran (above)
 #   compsnap.args          the compsnap arguments, one per line, paths
 #                          relative to OUT; '#input', '#reference' and '#call'
 #                          lines (the WAVE calls to check, in order, on one
@@ -91,7 +85,6 @@ set -euo pipefail
 CPY_VERSION=0.25.1
 WASMTIME_PY_VERSION=50.0.1
 APP_NAME=app
-ATIME='2100-01-01 00:00:00 UTC'
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "capture.sh: error: $*" >&2; exit 1; }
@@ -168,7 +161,8 @@ SITE=$(find "$VENV/lib" -type d -name site-packages -print -quit)
 
 # ---------------------------------------------------------------- clean OUT
 # Everything this script writes, so that a rerun never mixes old and new
-# files.  The sealed preopens are read-only: make them writable to delete them.
+# files.  Preopens sealed by an earlier version are read-only: make them
+# writable to delete them.
 STAGE=$OUT/stage
 SYMS=$OUT/.capture-syms.txt
 [ -d "$OUT/preopens" ] && chmod -R u+w "$OUT/preopens"
@@ -216,17 +210,6 @@ if [ -f "$SRC/expected-init-call.wave" ] && ! cmp -s "$SRC/expected-init-call.wa
     say "warning: the init call differs from $SRC/expected-init-call.wave:"
     diff "$SRC/expected-init-call.wave" "$OUT/init-call.wave" >&2 || true
 fi
-
-# ---------------------------------------------------------------- seal the preopens
-# See "The preopen copies" above.
-P=$OUT/preopens
-find "$P" -type f -name '*.py' -printf '%h\n' | sort -u | while IFS= read -r d; do
-    [ -e "$d/__pycache__" ] || : >"$d/__pycache__"
-done
-find "$P" -type d -name __pycache__ | grep -q . &&
-    say "warning: some preopen holds a __pycache__ directory; the init may write into it"
-find "$P" -exec touch -a -h -d "$ATIME" {} +
-chmod -R a-w "$P"
 
 # ---------------------------------------------------------------- compsnap.args
 PYTHONPATH_GUEST=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["env"]["PYTHONPATH"])' "$OUT/capture.json")

@@ -181,8 +181,8 @@ def classify_tempdir(path):
 
 
 def copy_tree(src, dst, empty=False):
-    # Plain copies, never hard links: capture.sh then changes the copies'
-    # access times and modes, which must not touch the originals.
+    # Plain copies, never hard links: a copy must not share a file (or its
+    # access time) with the venv it came from.
     if os.path.exists(dst):
         shutil.rmtree(dst)
     if empty:

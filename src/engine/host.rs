@@ -2,7 +2,8 @@
 //! other import (so an init that calls one fails with its name), the memory limit, and the
 //! deterministic clocks and randomness `verify` runs both sides with.
 
-use super::RunOptions;
+use super::fs_view::{self, FsView, FsViewHost};
+use super::{RunOptions, World};
 use crate::protocol::SINK_IMPORT;
 use anyhow::{anyhow, bail, Result};
 use std::time::Duration;
@@ -16,6 +17,13 @@ pub struct Host {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: MemoryLimit,
+    fs_view: FsView,
+}
+
+impl FsViewHost for Host {
+    fn fs_view(&mut self) -> &mut FsView {
+        &mut self.fs_view
+    }
 }
 
 /// Fails (traps) a memory growth beyond `--max-memory`; every other growth is Wasmtime's call.
@@ -77,45 +85,51 @@ impl ResourceLimiter for MemoryLimit {
 }
 
 impl Host {
-    /// Fails when, after the init, the guest still holds a WASI handle that a snapshot
-    /// cannot carry: an open file or a socket. Its index would be stale in every instance
-    /// started from the snapshot (a read returns -1 where the original reads the file).
-    /// Streams and directories are what the preview1 adapter fetches again on first use
-    /// (its state block is reset, see `snapshot::collect`), so they may stay.
+    /// See [`refuse_live_handles`].
     pub(crate) fn refuse_live_handles(&mut self) -> Result<()> {
-        let mut files = 0;
-        let mut sockets = 0;
-        for entry in self.table.iter_mut() {
-            let entry: &mut dyn std::any::Any = entry;
-            if let Some(wasmtime_wasi::filesystem::Descriptor::File(_)) =
-                entry.downcast_ref::<wasmtime_wasi::filesystem::Descriptor>()
-            {
-                files += 1;
-            } else if entry.is::<wasmtime_wasi::p2::TcpSocket>()
-                || entry.is::<wasmtime_wasi::p2::UdpSocket>()
-            {
-                sockets += 1;
-            }
-        }
-        let mut held = Vec::new();
-        if files > 0 {
-            held.push(format!(
-                "{files} open file(s) (wasi:filesystem/types.descriptor)"
-            ));
-        }
-        if sockets > 0 {
-            held.push(format!("{sockets} socket(s) (wasi:sockets)"));
-        }
-        if !held.is_empty() {
-            bail!(
-                "the init returned still holding {}: a snapshot cannot carry a live WASI \
-                 handle (it would be stale in every instance started from it); close it \
-                 before the init returns, or open it again on first use",
-                held.join(" and ")
-            );
-        }
-        Ok(())
+        refuse_live_handles(&mut self.table)
     }
+}
+
+/// Fails when, after the init, the guest still holds a WASI handle that a snapshot cannot
+/// carry: an open file or a socket. Its index would be stale in every instance started
+/// from the snapshot (a read returns -1 where the original reads the file). Streams and
+/// directories are what the preview1 adapter fetches again on first use (its state block is
+/// reset, see `snapshot::collect`), and what a preview 1 module's preopens are, so they
+/// may stay.
+pub(crate) fn refuse_live_handles(table: &mut ResourceTable) -> Result<()> {
+    let mut files = 0;
+    let mut sockets = 0;
+    for entry in table.iter_mut() {
+        let entry: &mut dyn std::any::Any = entry;
+        if let Some(wasmtime_wasi::filesystem::Descriptor::File(_)) =
+            entry.downcast_ref::<wasmtime_wasi::filesystem::Descriptor>()
+        {
+            files += 1;
+        } else if entry.is::<wasmtime_wasi::p2::TcpSocket>()
+            || entry.is::<wasmtime_wasi::p2::UdpSocket>()
+        {
+            sockets += 1;
+        }
+    }
+    let mut held = Vec::new();
+    if files > 0 {
+        held.push(format!(
+            "{files} open file(s) (wasi:filesystem/types.descriptor)"
+        ));
+    }
+    if sockets > 0 {
+        held.push(format!("{sockets} socket(s) (wasi:sockets)"));
+    }
+    if !held.is_empty() {
+        bail!(
+            "the init returned still holding {}: a snapshot cannot carry a live WASI \
+             handle (it would be stale in every instance started from it); close it \
+             before the init returns, or open it again on first use",
+            held.join(" and ")
+        );
+    }
+    Ok(())
 }
 
 impl WasiView for Host {
@@ -156,6 +170,9 @@ pub fn host(
         stub_imports(&mut linker, component, engine, |name| {
             !name.starts_with("wasi:")
         })?;
+        if let World::Deterministic { .. } = opts.world {
+            fs_view::add_to_component_linker(&mut linker)?;
+        }
     } else {
         stub_imports(&mut linker, component, engine, |_| true)?;
     }
@@ -163,6 +180,7 @@ pub fn host(
         wasi: wasi_builder(opts)?.build(),
         table: ResourceTable::new(),
         limits: MemoryLimit::new(opts),
+        fs_view: FsView::new(opts.world.wall()),
     };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);

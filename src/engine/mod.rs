@@ -15,6 +15,7 @@
 pub mod call;
 pub mod call_file;
 pub mod compile;
+mod fs_view;
 pub mod host;
 pub mod progress;
 pub mod run;
@@ -88,6 +89,17 @@ pub enum World {
 /// The wall clock of the default world when `SOURCE_DATE_EPOCH` is not set:
 /// 2024-01-01T00:00:00Z.
 pub const DEFAULT_WALL: u64 = 1_704_067_200;
+
+impl World {
+    /// The wall clock's time the init sees, in seconds since the Unix epoch (`0` in the
+    /// host world, where nothing is normalized).
+    pub(crate) fn wall(&self) -> u64 {
+        match self {
+            World::Deterministic { wall, .. } => *wall,
+            World::Host => 0,
+        }
+    }
+}
 
 impl Default for World {
     /// The reproducible world: randomness from the SHA-256 of `compsnap deterministic init`,

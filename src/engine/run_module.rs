@@ -4,9 +4,10 @@
 //! decoded by the same [`Collector`].
 
 use super::compile::compile_cached;
-use super::host::{wasi_builder, DeniedImport, MemoryLimit};
+use super::fs_view::{self, FsView, FsViewHost};
+use super::host::{refuse_live_handles, wasi_builder, DeniedImport, MemoryLimit};
 use super::run::{deliver, explain, take, Watchdog};
-use super::{RunOptions, RunTimings};
+use super::{RunOptions, RunTimings, World};
 use crate::protocol::{CoreBinding, CoreInstrumented, CORE_DUMP_EXPORT};
 use crate::snapshot::Collector;
 use anyhow::{anyhow, bail, Result};
@@ -25,6 +26,13 @@ pub const REACTOR_INIT: &str = "_initialize";
 pub(crate) struct CoreHost {
     wasi: WasiP1Ctx,
     limits: MemoryLimit,
+    fs_view: FsView,
+}
+
+impl FsViewHost for CoreHost {
+    fn fs_view(&mut self) -> &mut FsView {
+        &mut self.fs_view
+    }
 }
 
 /// Instantiates the instrumented module (its start function runs), calls the core function
@@ -81,6 +89,10 @@ pub fn run_core(
         }
     }
     timings.init = t.elapsed();
+    if init.is_some() {
+        use wasmtime_wasi::WasiView;
+        refuse_live_handles(store.data_mut().wasi.ctx().table)?;
+    }
     let timed = watchdog.is_some();
     drop(watchdog);
     if timed {
@@ -149,6 +161,7 @@ pub(crate) fn core_host(
     let host = CoreHost {
         wasi: wasi_builder(opts)?.build_p1(),
         limits: MemoryLimit::new(opts),
+        fs_view: FsView::new(opts.world.wall()),
     };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);
@@ -156,6 +169,9 @@ pub(crate) fn core_host(
     if opts.allow_wasi {
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h| &mut h.wasi)
             .map_err(|e| anyhow!("adding WASI to the linker: {e}"))?;
+        if let World::Deterministic { .. } = opts.world {
+            fs_view::add_to_core_linker(&mut linker, &mut store)?;
+        }
     }
     for (name, bytes) in &opts.preloads {
         let preload = Module::new(engine, bytes)

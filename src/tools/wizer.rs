@@ -11,6 +11,11 @@
 //!   `-S inherit-stdio`, `-W <feature>[=y|n]`, `--dir HOST[::GUEST]`, `--env K[=V]`; the init
 //!   defaults to `wizer-initialize`.
 //!
+//! Both take compsnap's `--host-world` too: like every compsnap run, a Wizer command line
+//! runs the init in the deterministic world (fixed randomness, clocks at
+//! `SOURCE_DATE_EPOCH`, read-only preopens with normalized metadata), so its output is
+//! reproducible; `--host-world` gives the init what Wizer gives it.
+//!
 //! Every Wasm feature compsnap always enables is a no-op when turned on; turning one off that
 //! the input uses is an error naming the flag.
 
@@ -167,6 +172,11 @@ pub fn parse(dialect: Dialect, args: &[String]) -> Result<WizerCommand> {
                 };
                 snap.rename_func(dst, src);
             }
+            // compsnap's own: the host's clocks, randomness and writable preopens, exactly
+            // as Wizer runs an init (the deterministic world is the default here too).
+            (_, "--host-world") => {
+                snap.host_world(on()?);
+            }
             (_, "--preload") => {
                 let spec = value()?;
                 let Some((name, path)) = spec.split_once('=') else {
@@ -322,6 +332,10 @@ mod tests {
         assert_eq!(cmd.disabled.len(), 1);
         assert!(parse(Dialect::Wizer, &args("--allow-wasi=maybe in")).is_err());
         assert!(parse(Dialect::Wizer, &args("--bogus in")).is_err());
+        let host = parse(Dialect::Wizer, &args("--allow-wasi --host-world in")).unwrap();
+        assert_eq!(host.snapshotter.world(), crate::World::Host);
+        let default = parse(Dialect::Wasmtime, &args("in")).unwrap();
+        assert_ne!(default.snapshotter.world(), crate::World::Host);
         assert!(parse(Dialect::Wizer, &args("-o")).is_err());
         assert!(!looks_like_wizer(&args("in.wasm -o out.wasm --allow-wasi")));
     }
