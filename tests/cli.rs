@@ -342,7 +342,16 @@ fn every_failure_keeps_the_previous_output() {
                 "g.wat",
                 br#"(component (import "lib" (core module $m)) (core instance (instantiate $m)))"#,
             )],
-            "instantiates imported core module 'lib'".into(),
+            "root: imports core module 'lib': its code is not in the input".into(),
+        ),
+        (
+            "root exports a component",
+            vec![dir.file(
+                "k.wat",
+                br#"(component (component $c) (export "c" (component $c)))"#,
+            )],
+            // Wasmtime refuses to compile it; the error comes first, naming the export.
+            "root: exports component definition 'c' (component 0): Wasmtime cannot compile".into(),
         ),
     ];
     for (what, args, expected) in cases {

@@ -31,6 +31,7 @@ pub(super) fn walk_body<'a>(
         scope: Scope::empty(bytes, path),
         module_space: Vec::new(),
         instance_entries: 0,
+        root: id == 0,
     };
     let mut skip = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
@@ -96,6 +97,8 @@ struct BodyWalker<'a> {
     module_space: Vec<ModuleSource>,
     /// Component instance-section entries so far.
     instance_entries: u32,
+    /// This body is the input's root, whose imports and exports the host sees.
+    root: bool,
 }
 
 impl BodyWalker<'_> {
@@ -116,6 +119,9 @@ impl BodyWalker<'_> {
                     let import = import?;
                     let name = import.name.full_name().into_owned();
                     check_reserved_component_name(&path, &name, "import")?;
+                    if self.root {
+                        refuse_root_import(&path, &name, &import.ty)?;
+                    }
                     match import.ty {
                         ComponentTypeRef::Module(_) => {
                             self.module_space.push(ModuleSource::Imported(name))
@@ -177,6 +183,15 @@ impl BodyWalker<'_> {
                     let export = export?;
                     let name = export.name.full_name().into_owned();
                     check_reserved_component_name(&path, &name, "export")?;
+                    if self.root && export.kind == ComponentExternalKind::Component {
+                        bail!(
+                            "{path}: exports component definition '{name}' (component {}): \
+                             Wasmtime cannot compile a root component that exports a \
+                             component, so its init cannot run; export an instance of it \
+                             instead",
+                            export.index
+                        );
+                    }
                     let c = self.scope.counts;
                     let entry = match export.kind {
                         ComponentExternalKind::Func => c.component_funcs,
@@ -371,6 +386,21 @@ impl BodyWalker<'_> {
             ),
         }
     }
+}
+
+/// A root import compsnap's host cannot provide: a core module or component, whose code
+/// is not in the input.
+fn refuse_root_import(path: &str, name: &str, ty: &ComponentTypeRef) -> Result<()> {
+    let what = match ty {
+        ComponentTypeRef::Module(_) => "core module",
+        ComponentTypeRef::Component(_) => "component",
+        _ => return Ok(()),
+    };
+    bail!(
+        "{path}: imports {what} '{name}': its code is not in the input, so compsnap can \
+         neither run nor snapshot it; compose the {what} in (wasm-tools compose, wac) and \
+         snapshot the result"
+    )
 }
 
 fn check_reserved_component_name(path: &str, name: &str, what: &str) -> Result<()> {
