@@ -370,3 +370,34 @@ fn the_init_cannot_write_the_hosts_files_unless_asked() {
     assert!(dir.join("data/out.txt").exists(), "the host world writes");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// 64-bit memories (memory64), next to a 32-bit one: the init grows the 64-bit memory and
+/// writes both, far apart; the snapshot's segments take i64 offsets and its state matches.
+#[test]
+fn memory64_next_to_a_32_bit_memory() {
+    let input = wat(r#"
+        (module
+          (memory $small 1)
+          (memory $big (export "memory") i64 1)
+          (data (memory $big) (i64.const 8) "seed")
+          (func (export "wizer.initialize")
+            (drop (memory.grow $big (i64.const 3)))
+            (i64.store $big (i64.const 0x30000) (i64.const 0x1122334455667788))
+            (i32.store $big (i64.const 8) (i32.const 0x64657473))
+            (i32.store $small (i32.const 100) (i32.const 7)))
+          (func (export "pages") (result i64) (memory.size $big))
+          (func (export "far") (result i64) (i64.load $big (i64.const 0x30000)))
+          (func (export "near") (result i32) (i32.load $big (i64.const 8)))
+          (func (export "small") (result i32) (i32.load $small (i32.const 100))))
+    "#);
+    let output = check_core(
+        &snapshotter("wizer.initialize"),
+        &input,
+        "wizer.initialize",
+        &["pages()", "far()", "near()", "small()"],
+        &[],
+    );
+    let mut running = common::CoreRunning::new(&output, &[]);
+    assert_eq!(running.outcome("pages()"), "[I64(4)]");
+    assert_eq!(running.outcome("far()"), format!("[I64({})]", 0x1122334455667788i64));
+}

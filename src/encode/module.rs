@@ -50,6 +50,8 @@ pub struct ModuleEdit<'e> {
     pub redirect: HashMap<u32, u32>,
     /// Replaces every active data segment; passive ones are kept unless dropped.
     pub active_data: Option<Vec<DataSegment>>,
+    /// Memories with 64-bit addresses, by absolute index: their segments' offsets are i64.
+    pub memory64: BTreeSet<u32>,
     pub dropped_data: BTreeSet<u32>,
     /// Replaces every active element segment; passive and declarative ones are kept unless
     /// dropped.

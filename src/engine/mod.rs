@@ -135,6 +135,7 @@ pub fn engine(opts: &RunOptions) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.wasm_multi_memory(true);
+    config.wasm_memory64(true);
     // What an init computes with relaxed SIMD is baked into every later start: compute it
     // the same way on every machine.
     config.relaxed_simd_deterministic(true);

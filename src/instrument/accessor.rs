@@ -166,11 +166,21 @@ impl AccessorModule {
                         memory_export(*memory)
                     };
                     let memory_arg = im.args.bound.len();
-                    let memory_ty = EntityType::Memory(memory_type(0));
+                    // The segment-drop record is the instrumentation's own 32-bit memory.
+                    let memory64 =
+                        !*drops && model.module_of(*dfs).memories[*memory as usize].memory64;
+                    let memory_ty = EntityType::Memory(MemoryType {
+                        memory64,
+                        ..memory_type(0)
+                    });
                     let memory = im.item(format!("m{r}"), memory_ty, *dfs, export);
                     let from = ArgFrom::Put(Some(memory_arg));
                     let put = im.add(format!("p{r}"), EntityType::Function(ty_put), from);
-                    reach.push(Reach::Memory { memory, put });
+                    reach.push(Reach::Memory {
+                        memory,
+                        put,
+                        memory64,
+                    });
                 }
                 Record::Globals { dfs, globals } => {
                     let mut list = Vec::new();
@@ -321,7 +331,11 @@ fn mutable(val_type: ValType) -> wasm_encoder::GlobalType {
 
 /// How `dump` reaches one record.
 enum Reach {
-    Memory { memory: u32, put: u32 },
+    Memory {
+        memory: u32,
+        put: u32,
+        memory64: bool,
+    },
     Globals(Vec<(u32, ValType)>),
     Table { table: u32, func: bool },
     RefGlobals(Vec<(u32, bool)>),
@@ -337,7 +351,11 @@ fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
     for (tag, (_, how)) in plan.records.iter().zip(reach).enumerate() {
         let tag = tag as i32;
         match how {
-            Reach::Memory { memory, put } => dump_memory(&mut f, tag, *memory, *put),
+            Reach::Memory {
+                memory,
+                put,
+                memory64,
+            } => dump_memory(&mut f, tag, *memory, *put, *memory64),
             Reach::Globals(globals) => {
                 for (slot, (global, ty)) in globals.iter().enumerate() {
                     f.instruction(&I::I32Const(slot as i32 * 16));
@@ -458,14 +476,18 @@ fn memory_type(minimum: u64) -> MemoryType {
     }
 }
 
-/// `put(tag, offset, n << 16)` for every chunk of at most [`CHUNK_PAGES`] pages.
-fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32) {
+/// `put(tag, offset, n << 16)` for every chunk of at most [`CHUNK_PAGES`] pages. A 64-bit
+/// memory's size is wrapped to 32 bits: the host refuses one beyond 4 GiB before the dump.
+fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32, memory64: bool) {
     use Instruction as I;
     let (left, offset, n) = (0, 1, 2);
+    f.instruction(&I::MemorySize(memory));
+    if memory64 {
+        f.instruction(&I::I32WrapI64);
+    }
     emit(
         f,
         &[
-            I::MemorySize(memory),
             I::LocalSet(left),
             I::I32Const(0),
             I::LocalSet(offset),

@@ -30,13 +30,14 @@ use crate::model::{CoreInit, Event, Model};
 use crate::protocol::{
     CoreInstrumented, Dump, Plan, Record, TreePlan, CORE_DUMP_EXPORT, CORE_INIT_EXPORT, DUMP_EXPORT,
 };
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use wasm_encoder::ExportKind;
 
 /// Instruments every instantiated module of every instantiated scope, gives each such scope an
 /// accessor, and re-exports every accessor up to the root. A core init function is lifted and
 /// exported from the root as [`CORE_INIT_EXPORT`].
 pub fn instrument(model: &Model, core_init: Option<&CoreInit>) -> Result<(Vec<u8>, TreePlan)> {
+    refuse_component_memory64(model)?;
     let live = live_scopes(model);
     let mut plans = vec![Plan::default(); model.scopes.len()];
     let edit = instrument_scope(model, 0, &live, &mut plans, core_init.cloned())?;
@@ -62,6 +63,25 @@ pub fn instrument(model: &Model, core_init: Option<&CoreInit>) -> Result<(Vec<u8
             dumps,
         },
     ))
+}
+
+/// A component's accessor reads each memory through the sink canon-lowered over it, and the
+/// canonical ABI (as Wasmtime 48 implements it) takes 32-bit memories only; a core module
+/// input's memories are read by the host itself, so 64-bit ones are snapshotted there.
+fn refuse_component_memory64(model: &Model) -> Result<()> {
+    for scope in &model.scopes {
+        for instance in &scope.instances {
+            let info = scope.module_of(instance.dfs);
+            if let Some(i) = info.memories.iter().position(|m| m.memory64) {
+                bail!(
+                    "{}: memory {i} is a 64-bit memory; compsnap snapshots 64-bit memories \
+                     in core module inputs, not yet inside components",
+                    instance.describe(scope)
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Instruments a core module input (one scope, one instance): the module, and the accessor

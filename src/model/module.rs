@@ -243,9 +243,6 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                 for (i, memory) in reader.into_iter().enumerate() {
                     let memory = memory?;
                     let index = info.imported_memories as usize + i;
-                    if memory.memory64 {
-                        bail!("memory {index}: 64-bit memories are not supported yet");
-                    }
                     if memory.shared {
                         bail!("memory {index}: shared memories are not supported");
                     }

@@ -335,6 +335,10 @@ fn rewrite_scope(
         edit.drop_start = true;
         edit.keep_elem_indices = !info.named_elems.is_empty();
         let mut segments = Vec::new();
+        edit.memory64 = (info.memories.iter().enumerate())
+            .filter(|(_, m)| m.memory64)
+            .map(|(i, _)| i as u32)
+            .collect();
         for memory in &state.memories {
             edit.memory_mins.insert(memory.index, memory.pages());
             segments.extend(layout(memory.index, &memory.runs, opts.max_gap));

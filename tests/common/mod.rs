@@ -15,6 +15,7 @@ pub fn engine() -> &'static Engine {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.wasm_multi_memory(true);
+        config.wasm_memory64(true);
         Engine::new(&config).expect("engine")
     })
 }

@@ -127,11 +127,11 @@ impl Editor<'_, '_> {
 
     pub(super) fn extra_data(&self, mut s: DataSection) -> DataSection {
         for segment in self.edit.active_data.iter().flatten() {
-            s.active(
-                segment.memory,
-                &ConstExpr::i32_const(segment.offset as i32),
-                segment.bytes.iter().copied(),
-            );
+            let offset = match self.edit.memory64.contains(&segment.memory) {
+                true => ConstExpr::i64_const(segment.offset as i64),
+                false => ConstExpr::i32_const(segment.offset as i32),
+            };
+            s.active(segment.memory, &offset, segment.bytes.iter().copied());
         }
         s
     }
