@@ -21,7 +21,8 @@ pub struct Tree {
 
 /// The instantiation tree of `component` (binary).
 pub fn tree(component: &[u8]) -> Result<Tree> {
-    let model = model::parse(component)?;
+    let mut inlined = None;
+    let model = model::parse_inlining(component, &mut inlined)?;
     Ok(Tree {
         nodes: model.nodes.len(),
         instances: (0..model.instance_count)
@@ -35,7 +36,8 @@ pub fn tree(component: &[u8]) -> Result<Tree> {
 /// instrumented or rewritten component that does not validate is a compsnap bug and panics.
 /// This is what the fuzz targets in `fuzz/` drive.
 pub fn offline_pipeline(component: &[u8], state_seed: &[u8]) -> Result<Vec<u8>> {
-    let model = model::parse(component)?;
+    let mut inlined = None;
+    let model = model::parse_inlining(component, &mut inlined)?;
     let (instrumented, _plan) = instrument::instrument(&model, None)?;
     if let Err(e) = validate(&instrumented) {
         panic!("bug: the instrumented component does not validate: {e:#}");
@@ -63,7 +65,8 @@ pub fn offline_pipeline(component: &[u8], state_seed: &[u8]) -> Result<Vec<u8>> 
 /// compiles and runs. The golden fixtures print it.
 pub fn instrument(input: &[u8], init: &str) -> Result<Vec<u8>> {
     let bytes = read_input(input)?;
-    let model = model::parse(&bytes)?;
+    let mut inlined = None;
+    let model = model::parse_inlining(&bytes, &mut inlined)?;
     let init = InitFunc::resolve(init, &model)?;
     Ok(instrument::instrument(&model, init.core.as_ref())?.0)
 }
@@ -71,7 +74,8 @@ pub fn instrument(input: &[u8], init: &str) -> Result<Vec<u8>> {
 /// `input` with its core init function lifted as [`CORE_INIT_EXPORT`] (and instrumented), or
 /// `None` when `init` is a component function: what the benchmark runs as plain Wasmtime.
 pub fn lift_core_init(input: &[u8], init: &str) -> Result<Option<Vec<u8>>> {
-    let model = model::parse(input)?;
+    let mut inlined = None;
+    let model = model::parse_inlining(input, &mut inlined)?;
     let init = InitFunc::resolve(init, &model)?;
     match &init.core {
         None => Ok(None),

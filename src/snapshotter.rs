@@ -262,7 +262,8 @@ impl Snapshotter {
         calls: &[String],
     ) -> Result<(Snapshot, Vec<String>)> {
         let engine = &engine::engine(&self.run)?;
-        let model = model::parse(bytes)?;
+        let mut inlined = None;
+        let model = model::parse_inlining(bytes, &mut inlined)?;
         let init = match run_init {
             true => Some(self.resolve_init(&model)?),
             false => None,
@@ -377,7 +378,8 @@ impl Snapshotter {
         step("parsing");
         let t = Instant::now();
         let bytes = read_input(input)?;
-        let model = model::parse(&bytes)?;
+        let mut inlined = None;
+        let model = model::parse_inlining(&bytes, &mut inlined)?;
         let init = self.resolve_init(&model)?;
         if model.kind == InputKind::Component && !self.run.preloads.is_empty() {
             bail!("preloaded modules are for core module inputs; a component brings its own");

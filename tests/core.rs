@@ -399,5 +399,8 @@ fn memory64_next_to_a_32_bit_memory() {
     );
     let mut running = common::CoreRunning::new(&output, &[]);
     assert_eq!(running.outcome("pages()"), "[I64(4)]");
-    assert_eq!(running.outcome("far()"), format!("[I64({})]", 0x1122334455667788i64));
+    assert_eq!(
+        running.outcome("far()"),
+        format!("[I64({})]", 0x1122334455667788i64)
+    );
 }

@@ -70,12 +70,28 @@ pub struct BodyEdit<'a> {
     pub remove_instance_item: Option<(u32, String)>,
     /// The instance export whose type ascription goes (its instance lost an item).
     pub strip_ascription: Option<String>,
+    /// Module and component entries that are exports of a definition of the body → that
+    /// definition's entry: an instantiation of one names the version of the definition.
+    module_definitions: HashMap<u32, u32>,
+    component_definitions: HashMap<u32, u32>,
 }
 
 impl<'a> BodyEdit<'a> {
     /// An edit that changes nothing yet.
     pub fn new(scope: &Scope) -> Self {
+        let exported = |n: u32, definition: &dyn Fn(u32) -> u32| {
+            (0..n)
+                .filter(|i| definition(*i) != *i)
+                .map(|i| (i, definition(i)))
+                .collect()
+        };
         BodyEdit {
+            module_definitions: exported(scope.module_space.len() as u32, &|i| {
+                scope.module_definition_index(i)
+            }),
+            component_definitions: exported(scope.component_space.len() as u32, &|i| {
+                scope.component_definition_index(i)
+            }),
             counts: scope.counts,
             modules: scope
                 .modules
@@ -105,6 +121,8 @@ impl<'a> BodyEdit<'a> {
             remove_export: None,
             remove_instance_item: None,
             strip_ascription: None,
+            module_definitions: HashMap::new(),
+            component_definitions: HashMap::new(),
         }
     }
 
@@ -292,7 +310,9 @@ impl BodyEncoder<'_, '_> {
         match instance {
             wasmparser::Instance::Instantiate { module_index, args } => {
                 let version = self.edit.module_version.get(&index).copied().unwrap_or(0);
-                let module = self.module_index(module_index) + version;
+                let definition = self.edit.module_definitions.get(&module_index);
+                let module = self.module_index(definition.copied().unwrap_or(module_index));
+                let module = module + version;
                 let args: Vec<_> = args
                     .iter()
                     .map(|a| (a.name, ModuleArg::Instance(a.index)))
@@ -329,7 +349,9 @@ impl BodyEncoder<'_, '_> {
                     .get(&index)
                     .copied()
                     .unwrap_or(0);
-                let target = self.component_index(component_index) + version;
+                let definition = self.edit.component_definitions.get(&component_index);
+                let target = self.component_index(definition.copied().unwrap_or(component_index));
+                let target = target + version;
                 let mut out: Vec<(&str, ComponentExportKind, u32)> = args
                     .iter()
                     .map(|a| {

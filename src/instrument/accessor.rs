@@ -337,7 +337,10 @@ enum Reach {
         memory64: bool,
     },
     Globals(Vec<(u32, ValType)>),
-    Table { table: u32, func: bool },
+    Table {
+        table: u32,
+        func: bool,
+    },
     RefGlobals(Vec<(u32, bool)>),
 }
 
@@ -485,14 +488,7 @@ fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32, memory64: bool
     if memory64 {
         f.instruction(&I::I32WrapI64);
     }
-    emit(
-        f,
-        &[
-            I::LocalSet(left),
-            I::I32Const(0),
-            I::LocalSet(offset),
-        ],
-    );
+    emit(f, &[I::LocalSet(left), I::I32Const(0), I::LocalSet(offset)]);
     emit_loop(f, &[I::LocalGet(left), I::I32Eqz], |f| {
         // n = min(left, CHUNK_PAGES)
         let chunk = I::I32Const(CHUNK_PAGES);

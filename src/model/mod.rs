@@ -10,21 +10,30 @@
 //! and rewrites per node. It is plain data over the input bytes, so `instrument` and `rewrite`
 //! can be tested without an engine.
 //!
+//! A scope that instantiates a module or component it does not define (an alias, or an
+//! import its parent satisfies) gets a copy of the definition first: `parse::parse_inlining` and
+//! the `inline` module.
+//!
 //! Everything compsnap cannot snapshot is refused here, before any code runs, with an error that
 //! names the construct and where it sits.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use wasmparser::{ComponentExternalKind, ExternalKind, Parser, Validator, WasmFeatures};
+use wasmparser::{ComponentExternalKind, ExternalKind};
 
 mod init_func;
+mod inline;
 mod module;
+mod parse;
 mod resolve;
 mod walk;
 
 pub use init_func::{CoreInit, InitFunc};
 pub use module::{parse_module, ModuleInfo};
+#[cfg(test)]
+pub use parse::parse;
+pub use parse::parse_inlining;
 pub use resolve::{resolve, Source};
 
 /// The parsed input component.
@@ -143,6 +152,56 @@ pub struct Scope<'a> {
     /// The instances' imports come from the host, not from other instances: the scope of a
     /// core module input. Each imported function is then its own identity.
     pub host_imports: bool,
+    /// The definition this body is nested in (`None` for the root).
+    pub parent: Option<usize>,
+    /// What each entry of the core module space is.
+    pub module_space: Vec<ModuleOrigin>,
+    /// Where each entry of the module space and of the component space sits, when it is an
+    /// import or an alias (what `inline` replaces with a definition).
+    pub module_sites: Vec<Option<Site>>,
+    pub component_sites: Vec<Option<Site>>,
+    /// Instantiations of modules and components this body does not define.
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// An entry of a scope's core module space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModuleOrigin {
+    /// A module defined in this body: its ordinal in [`Scope::modules`].
+    Defined(usize),
+    /// An import, by name.
+    Imported(String),
+    /// `alias outer count index`.
+    Outer { count: u32, index: u32 },
+    /// An export of component instance `instance`.
+    InstanceExport { instance: u32, name: String },
+    /// The export of module `.0` of the same space.
+    Export(u32),
+}
+
+/// Which index space an unresolved instantiation names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sort {
+    Module,
+    Component,
+}
+
+/// Where an import or alias sits in its body: the section's position among the body's
+/// sections (from 1) and the item's position in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Site {
+    pub section: u32,
+    pub item: u32,
+}
+
+/// An instantiation of a module or component a body does not define.
+#[derive(Debug, Clone)]
+pub struct Unresolved {
+    pub sort: Sort,
+    /// The index in the body's module or component space.
+    pub index: u32,
+    /// The instantiation, for errors: `root/component 0/core instance 1`.
+    pub site: String,
 }
 
 /// An instantiation inside a scope.
@@ -166,8 +225,10 @@ pub enum ComponentOrigin {
     Defined(usize),
     /// An import, by name.
     Imported(String),
-    /// An alias (of an instance's export, or of an outer component's definition).
-    Aliased,
+    /// `alias outer count index`.
+    Outer { count: u32, index: u32 },
+    /// An export of component instance `instance`.
+    InstanceExport { instance: u32, name: String },
     /// The export of component `.0` of the same space.
     Export(u32),
 }
@@ -175,20 +236,24 @@ pub enum ComponentOrigin {
 /// An entry of a scope's component instance space.
 #[derive(Debug, Clone)]
 pub enum InstanceOrigin {
-    /// An imported instance.
-    Imported,
+    /// An imported instance, by name.
+    Imported(String),
     /// An instance made of items, at this instance-section entry.
     FromExports {
         /// Its position among the body's instance-section entries.
         entry: u32,
+        /// Its items: name, sort and index in that sort's space.
+        items: Vec<(String, ComponentExternalKind, u32)>,
     },
     /// An instantiation of component `component` (an index in the component space).
     Instantiated {
         /// The instantiated component's index in the scope's component space.
         component: u32,
+        /// Its arguments: name, sort and index in that sort's space.
+        args: Vec<(String, ComponentExternalKind, u32)>,
     },
-    /// An alias of another instance's export.
-    Aliased,
+    /// An export of component instance `instance`.
+    InstanceExport { instance: u32, name: String },
     /// The export of instance `.0` of the same space.
     Export(u32),
 }
@@ -249,6 +314,11 @@ impl<'a> Scope<'a> {
             events: Vec::new(),
             component_names: HashMap::new(),
             host_imports: false,
+            parent: None,
+            module_space: Vec::new(),
+            module_sites: Vec::new(),
+            component_sites: Vec::new(),
+            unresolved: Vec::new(),
         }
     }
 }
@@ -263,6 +333,46 @@ impl Scope<'_> {
             ExternalKind::Global => &self.core_globals,
             ExternalKind::Tag => &[],
         }
+    }
+
+    /// The ordinal of the module definition that module-space entry `index` is (through
+    /// exports of it), if this body defines it.
+    pub fn defined_module(&self, mut index: u32) -> Option<usize> {
+        loop {
+            match self.module_space.get(index as usize)? {
+                ModuleOrigin::Defined(ordinal) => return Some(*ordinal),
+                ModuleOrigin::Export(i) => index = *i,
+                _ => return None,
+            }
+        }
+    }
+
+    /// The module-space index of the definition entry `index` is (through exports of it).
+    pub fn module_definition_index(&self, mut index: u32) -> u32 {
+        while let Some(ModuleOrigin::Export(i)) = self.module_space.get(index as usize) {
+            index = *i;
+        }
+        index
+    }
+
+    /// The scope of the nested definition that component-space entry `index` is (through
+    /// exports of it), if this body defines it.
+    pub fn defined_component(&self, mut index: u32) -> Option<usize> {
+        loop {
+            match self.component_space.get(index as usize)? {
+                ComponentOrigin::Defined(scope) => return Some(*scope),
+                ComponentOrigin::Export(i) => index = *i,
+                _ => return None,
+            }
+        }
+    }
+
+    /// The component-space index of the definition entry `index` is (through exports of it).
+    pub fn component_definition_index(&self, mut index: u32) -> u32 {
+        while let Some(ComponentOrigin::Export(i)) = self.component_space.get(index as usize) {
+            index = *i;
+        }
+        index
     }
 
     /// The module instance `dfs` (a local id) instantiates.
@@ -284,10 +394,10 @@ impl Scope<'_> {
         loop {
             match self.component_instance_space.get(index as usize) {
                 Some(InstanceOrigin::Export(i)) => index = *i,
-                Some(InstanceOrigin::FromExports { entry }) => {
+                Some(InstanceOrigin::FromExports { entry, .. }) => {
                     return Ok(LocatedInstance::FromExports { entry: *entry })
                 }
-                Some(InstanceOrigin::Instantiated { component }) => {
+                Some(InstanceOrigin::Instantiated { component, .. }) => {
                     let mut c = *component;
                     loop {
                         match self.component_space.get(c as usize) {
@@ -370,175 +480,4 @@ impl CoreInstance {
             self.global
         )
     }
-}
-
-/// Parses and validates `bytes` as a component and builds its model.
-pub fn parse(bytes: &[u8]) -> Result<Model<'_>> {
-    if Parser::is_core_wasm(bytes) {
-        return parse_core(bytes);
-    }
-    if !Parser::is_component(bytes) {
-        bail!(
-            "input is neither a WebAssembly component nor a core module (bad magic number or \
-             version)"
-        );
-    }
-    let types = Validator::new_with_features(WasmFeatures::all())
-        .validate_all(bytes)
-        .context("input component does not validate")?;
-    let types = types.as_ref();
-    let mut scopes = Vec::new();
-    walk::walk_body(bytes, "root".into(), &mut scopes)?;
-    let mut scopes: Vec<Scope> = scopes.into_iter().map(|s| s.expect("walked")).collect();
-    debug_assert_eq!(
-        (
-            scopes[0].counts.core_funcs,
-            scopes[0].counts.core_instances,
-            scopes[0].counts.modules,
-            scopes[0].counts.component_funcs,
-            scopes[0].counts.component_types,
-            scopes[0].counts.component_instances,
-        ),
-        (
-            types.function_count(),
-            types.core_instance_count(),
-            types.module_count(),
-            types.component_function_count(),
-            types.component_type_count(),
-            types.component_instance_count(),
-        ),
-        "index space counting disagrees with the validator"
-    );
-
-    let mut nodes = Vec::new();
-    let mut next_dfs = 0;
-    build_node(&scopes, 0, "root".into(), None, &mut nodes, &mut next_dfs);
-    // Each scope speaks, in errors, as the first node that instantiates it.
-    let mut named = vec![false; scopes.len()];
-    for node in &nodes {
-        if !std::mem::replace(&mut named[node.scope], true) {
-            let scope = &mut scopes[node.scope];
-            scope.path = node.path.clone();
-            for (instance, dfs) in scope.instances.iter_mut().zip(&node.dfs) {
-                instance.global = *dfs;
-            }
-        }
-    }
-    Ok(Model {
-        kind: InputKind::Component,
-        bytes,
-        scopes,
-        nodes,
-        instance_count: next_dfs,
-    })
-}
-
-/// Parses and validates `bytes` as a core module: the model of a tree with one scope and one
-/// instance, whose function imports the host provides. What the host owns (imported
-/// memories, tables and mutable globals) cannot be snapshotted and is refused.
-fn parse_core(bytes: &[u8]) -> Result<Model<'_>> {
-    Validator::new_with_features(WasmFeatures::all())
-        .validate_all(bytes)
-        .context("input module does not validate")?;
-    let path = "module".to_string();
-    let info = parse_module(0, bytes).with_context(|| path.clone())?;
-    let mut globals = info.globals.iter();
-    for import in &info.imports {
-        let what = match import.kind {
-            ExternalKind::Memory => "memory",
-            ExternalKind::Table => "table",
-            ExternalKind::Global if globals.next().is_some_and(|g| g.mutable) => "mutable global",
-            _ => continue,
-        };
-        bail!(
-            "{path}: imports {what} `{}::{}`; its state belongs to the host, so it cannot be \
-             snapshotted (only function imports and immutable globals can be imported)",
-            import.module,
-            import.name
-        );
-    }
-    let mut scope = Scope::empty(bytes, path.clone());
-    scope.host_imports = true;
-    scope.modules.push(info);
-    scope.instances.push(CoreInstance {
-        dfs: 0,
-        global: 0,
-        module: 0,
-        core_instance_index: 0,
-        args: Vec::new(),
-    });
-    scope
-        .core_instances
-        .push(CoreInstanceKind::Instantiated { dfs: 0 });
-    scope.events.push(Event::Core(0));
-    scope.counts.modules = 1;
-    scope.counts.core_instances = 1;
-    let node = Node {
-        scope: 0,
-        path,
-        dfs: vec![0],
-        children: Vec::new(),
-        instance: None,
-        live: true,
-    };
-    Ok(Model {
-        kind: InputKind::Module,
-        bytes,
-        scopes: vec![scope],
-        nodes: vec![node],
-        instance_count: 1,
-    })
-}
-
-fn build_node(
-    scopes: &[Scope],
-    scope: usize,
-    path: String,
-    instance: Option<(u32, u32)>,
-    nodes: &mut Vec<Node>,
-    next_dfs: &mut u32,
-) -> bool {
-    let id = nodes.len();
-    nodes.push(Node {
-        scope,
-        path: path.clone(),
-        dfs: Vec::new(),
-        children: Vec::new(),
-        instance,
-        live: false,
-    });
-    let s = &scopes[scope];
-    let mut live = !s.instances.is_empty();
-    for event in &s.events {
-        match *event {
-            Event::Core(_) => {
-                nodes[id].dfs.push(*next_dfs);
-                *next_dfs += 1;
-            }
-            Event::Component {
-                instance,
-                entry,
-                scope: child,
-            } => {
-                let index = s.components.iter().find(|c| c.1 == child).map(|c| c.0);
-                let name = match index.and_then(|i| s.component_names.get(&i)) {
-                    Some(name) => format!("component {name:?}"),
-                    None => format!("component {}", index.unwrap_or(u32::MAX)),
-                };
-                let child_path = format!("{path}/instance {instance} ({name})");
-                let child_id = nodes.len();
-                live |= build_node(
-                    scopes,
-                    child,
-                    child_path,
-                    Some((instance, entry)),
-                    nodes,
-                    next_dfs,
-                );
-                nodes[id].children.push(child_id);
-            }
-        }
-    }
-    nodes[id].live = live;
-    live
 }

@@ -3,7 +3,7 @@
 
 use super::{
     parse_module, ComponentOrigin, CoreInstance, CoreInstanceKind, Event, InstanceOrigin,
-    ItemOrigin, RootExport, Scope,
+    ItemOrigin, ModuleOrigin, RootExport, Scope, Site, Sort, Unresolved,
 };
 use crate::protocol::COMPONENT_PREFIX;
 use anyhow::{bail, Context, Result};
@@ -12,27 +12,24 @@ use wasmparser::{
     InstantiationArgKind, Parser, Payload,
 };
 
-/// Where an entry of a scope's core module space came from.
-enum ModuleSource {
-    Defined(usize),
-    Imported(String),
-    Aliased,
-}
-
 /// Walks one component body, recursing into nested definitions; pushes scopes in pre-order.
+/// An instantiation of a module or component not defined in the body is recorded in
+/// [`Scope::unresolved`] (see `inline`), not instantiated.
 pub(super) fn walk_body<'a>(
     bytes: &'a [u8],
     path: String,
+    parent: Option<usize>,
     scopes: &mut Vec<Option<Scope<'a>>>,
 ) -> Result<usize> {
     let id = scopes.len();
     scopes.push(None);
     let mut w = BodyWalker {
         scope: Scope::empty(bytes, path),
-        module_space: Vec::new(),
         instance_entries: 0,
         root: id == 0,
+        section: 0,
     };
+    w.scope.parent = parent;
     let mut skip = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload?;
@@ -44,18 +41,23 @@ pub(super) fn walk_body<'a>(
             }
             continue;
         }
+        if !matches!(payload, Payload::Version { .. } | Payload::End(_)) {
+            w.section += 1;
+        }
         match payload {
             Payload::ModuleSection {
                 unchecked_range, ..
             } => {
-                let module_index = w.module_space.len() as u32;
+                let module_index = w.scope.module_space.len() as u32;
                 let info = parse_module(
                     module_index,
                     &bytes[unchecked_range.start as usize..unchecked_range.end as usize],
                 )
                 .with_context(|| format!("in {}/module {module_index}", w.scope.path))?;
-                w.module_space
-                    .push(ModuleSource::Defined(w.scope.modules.len()));
+                w.scope
+                    .module_space
+                    .push(ModuleOrigin::Defined(w.scope.modules.len()));
+                w.scope.module_sites.push(None);
                 w.scope.modules.push(info);
                 skip = 1;
             }
@@ -66,11 +68,13 @@ pub(super) fn walk_body<'a>(
                 let child = walk_body(
                     &bytes[unchecked_range.start as usize..unchecked_range.end as usize],
                     format!("{}/component {index}", w.scope.path),
+                    Some(id),
                     scopes,
                 )?;
                 w.scope
                     .component_space
                     .push(ComponentOrigin::Defined(child));
+                w.scope.component_sites.push(None);
                 w.scope.components.push((index, child));
                 skip = 1;
             }
@@ -81,7 +85,7 @@ pub(super) fn walk_body<'a>(
         }
     }
     let c = &mut w.scope.counts;
-    c.modules = w.module_space.len() as u32;
+    c.modules = w.scope.module_space.len() as u32;
     c.components = w.scope.component_space.len() as u32;
     c.core_instances = w.scope.core_instances.len() as u32;
     c.core_funcs = w.scope.core_funcs.len() as u32;
@@ -94,11 +98,12 @@ pub(super) fn walk_body<'a>(
 
 struct BodyWalker<'a> {
     scope: Scope<'a>,
-    module_space: Vec<ModuleSource>,
     /// Component instance-section entries so far.
     instance_entries: u32,
     /// This body is the input's root, whose imports and exports the host sees.
     root: bool,
+    /// The position of the current section among the body's sections, from 1.
+    section: u32,
 }
 
 impl BodyWalker<'_> {
@@ -115,8 +120,12 @@ impl BodyWalker<'_> {
                 self.scope.counts.component_types += reader.count()
             }
             Payload::ComponentImportSection(reader) => {
-                for import in reader {
+                for (item, import) in reader.into_iter().enumerate() {
                     let import = import?;
+                    let site = Some(Site {
+                        section: self.section,
+                        item: item as u32,
+                    });
                     let name = import.name.full_name().into_owned();
                     check_reserved_component_name(&path, &name, "import")?;
                     if self.root {
@@ -124,18 +133,21 @@ impl BodyWalker<'_> {
                     }
                     match import.ty {
                         ComponentTypeRef::Module(_) => {
-                            self.module_space.push(ModuleSource::Imported(name))
+                            self.scope.module_space.push(ModuleOrigin::Imported(name));
+                            self.scope.module_sites.push(site);
                         }
-                        ComponentTypeRef::Component(_) => self
-                            .scope
-                            .component_space
-                            .push(ComponentOrigin::Imported(name)),
+                        ComponentTypeRef::Component(_) => {
+                            self.scope
+                                .component_space
+                                .push(ComponentOrigin::Imported(name));
+                            self.scope.component_sites.push(site);
+                        }
                         ComponentTypeRef::Func(_) => self.scope.counts.component_funcs += 1,
                         ComponentTypeRef::Instance(_) => {
                             self.scope.counts.component_instances += 1;
                             self.scope
                                 .component_instance_space
-                                .push(InstanceOrigin::Imported);
+                                .push(InstanceOrigin::Imported(name));
                         }
                         ComponentTypeRef::Type(_) => self.scope.counts.component_types += 1,
                         ComponentTypeRef::Value(_) => {}
@@ -152,8 +164,12 @@ impl BodyWalker<'_> {
                 }
             }
             Payload::ComponentAliasSection(reader) => {
-                for alias in reader {
-                    self.alias(alias?);
+                for (item, alias) in reader.into_iter().enumerate() {
+                    let site = Site {
+                        section: self.section,
+                        item: item as u32,
+                    };
+                    self.alias(alias?, site);
                 }
             }
             Payload::ComponentInstanceSection(reader) => {
@@ -164,15 +180,26 @@ impl BodyWalker<'_> {
                     self.instance_entries += 1;
                     let origin = match instance? {
                         wasmparser::ComponentInstance::Instantiate {
-                            component_index, ..
+                            component_index,
+                            args,
                         } => {
                             self.component_instance(index, entry, component_index)?;
                             InstanceOrigin::Instantiated {
                                 component: component_index,
+                                args: args
+                                    .iter()
+                                    .map(|a| (a.name.to_string(), a.kind, a.index))
+                                    .collect(),
                             }
                         }
-                        wasmparser::ComponentInstance::FromExports(_) => {
-                            InstanceOrigin::FromExports { entry }
+                        wasmparser::ComponentInstance::FromExports(items) => {
+                            InstanceOrigin::FromExports {
+                                entry,
+                                items: items
+                                    .iter()
+                                    .map(|e| (e.name.full_name().into_owned(), e.kind, e.index))
+                                    .collect(),
+                            }
                         }
                     };
                     self.scope.component_instance_space.push(origin);
@@ -197,11 +224,11 @@ impl BodyWalker<'_> {
                         ComponentExternalKind::Func => c.component_funcs,
                         ComponentExternalKind::Instance => c.component_instances,
                         ComponentExternalKind::Type => c.component_types,
-                        ComponentExternalKind::Module => self.module_space.len() as u32,
+                        ComponentExternalKind::Module => self.scope.module_space.len() as u32,
                         ComponentExternalKind::Component => self.scope.component_space.len() as u32,
                         ComponentExternalKind::Value => 0,
                     };
-                    self.add_component_item(export.kind, Some(export.index));
+                    self.add_component_item(export.kind, Some(export.index), None);
                     self.scope.exports.push(RootExport {
                         name,
                         kind: export.kind,
@@ -219,30 +246,61 @@ impl BodyWalker<'_> {
         Ok(())
     }
 
-    /// Counts an item an alias or an export (of the item with index `exported`) adds to a
+    /// Counts an item an export (of the item with index `exported`) or an instance-export
+    /// alias (`aliased`: the instance and the export's name, at `site`) adds to a
     /// component-level space.
-    fn add_component_item(&mut self, kind: ComponentExternalKind, exported: Option<u32>) {
+    fn add_component_item(
+        &mut self,
+        kind: ComponentExternalKind,
+        exported: Option<u32>,
+        aliased: Option<(u32, &str, Site)>,
+    ) {
         let c = &mut self.scope.counts;
+        let site = aliased.map(|(_, _, site)| site);
+        let of = |(instance, name, _): (u32, &str, Site)| (instance, name.to_string());
         match kind {
-            ComponentExternalKind::Module => self.module_space.push(ModuleSource::Aliased),
-            ComponentExternalKind::Component => self.scope.component_space.push(match exported {
-                Some(index) => ComponentOrigin::Export(index),
-                None => ComponentOrigin::Aliased,
-            }),
+            ComponentExternalKind::Module => {
+                self.scope.module_space.push(match (exported, aliased) {
+                    (Some(index), _) => ModuleOrigin::Export(index),
+                    (None, Some(a)) => {
+                        let (instance, name) = of(a);
+                        ModuleOrigin::InstanceExport { instance, name }
+                    }
+                    (None, None) => unreachable!("a module item is an export or an alias"),
+                });
+                self.scope.module_sites.push(site);
+            }
+            ComponentExternalKind::Component => {
+                self.scope.component_space.push(match (exported, aliased) {
+                    (Some(index), _) => ComponentOrigin::Export(index),
+                    (None, Some(a)) => {
+                        let (instance, name) = of(a);
+                        ComponentOrigin::InstanceExport { instance, name }
+                    }
+                    (None, None) => unreachable!("a component item is an export or an alias"),
+                });
+                self.scope.component_sites.push(site);
+            }
             ComponentExternalKind::Func => c.component_funcs += 1,
             ComponentExternalKind::Instance => {
                 c.component_instances += 1;
-                self.scope.component_instance_space.push(match exported {
-                    Some(index) => InstanceOrigin::Export(index),
-                    None => InstanceOrigin::Aliased,
-                });
+                self.scope
+                    .component_instance_space
+                    .push(match (exported, aliased) {
+                        (Some(index), _) => InstanceOrigin::Export(index),
+                        (None, Some(a)) => {
+                            let (instance, name) = of(a);
+                            InstanceOrigin::InstanceExport { instance, name }
+                        }
+                        (None, None) => unreachable!("an instance item is an export or an alias"),
+                    });
             }
             ComponentExternalKind::Type => c.component_types += 1,
             ComponentExternalKind::Value => {}
         }
     }
 
-    fn alias(&mut self, alias: wasmparser::ComponentAlias<'_>) {
+    fn alias(&mut self, alias: wasmparser::ComponentAlias<'_>, site: Site) {
         match alias {
             wasmparser::ComponentAlias::CoreInstanceExport {
                 kind,
@@ -263,15 +321,23 @@ impl BodyWalker<'_> {
                     ExternalKind::Tag => {}
                 }
             }
-            wasmparser::ComponentAlias::InstanceExport { kind, .. } => {
-                self.add_component_item(kind, None)
-            }
-            wasmparser::ComponentAlias::Outer { kind, .. } => match kind {
+            wasmparser::ComponentAlias::InstanceExport {
+                kind,
+                instance_index,
+                name,
+            } => self.add_component_item(kind, None, Some((instance_index, name, site))),
+            wasmparser::ComponentAlias::Outer { kind, count, index } => match kind {
                 ComponentOuterAliasKind::CoreModule => {
-                    self.module_space.push(ModuleSource::Aliased)
+                    self.scope
+                        .module_space
+                        .push(ModuleOrigin::Outer { count, index });
+                    self.scope.module_sites.push(Some(site));
                 }
                 ComponentOuterAliasKind::Component => {
-                    self.scope.component_space.push(ComponentOrigin::Aliased)
+                    self.scope
+                        .component_space
+                        .push(ComponentOrigin::Outer { count, index });
+                    self.scope.component_sites.push(Some(site));
                 }
                 ComponentOuterAliasKind::CoreType => self.scope.counts.core_types += 1,
                 ComponentOuterAliasKind::Type => self.scope.counts.component_types += 1,
@@ -296,8 +362,8 @@ impl BodyWalker<'_> {
                 // them), not in the modules' own name sections.
                 wasmparser::ComponentName::CoreModules(map) => {
                     for naming in map.into_iter().flatten() {
-                        let source = self.module_space.get(naming.index as usize);
-                        if let Some(ModuleSource::Defined(ordinal)) = source {
+                        let source = self.scope.module_space.get(naming.index as usize);
+                        if let Some(ModuleOrigin::Defined(ordinal)) = source {
                             let info = &mut self.scope.modules[*ordinal];
                             info.name.get_or_insert_with(|| naming.name.to_string());
                         }
@@ -329,18 +395,20 @@ impl BodyWalker<'_> {
             .filter(|a| a.kind == InstantiationArgKind::Instance)
             .map(|a| (a.name.to_string(), a.index))
             .collect();
-        let ordinal = match self.module_space.get(module_index as usize) {
-            Some(ModuleSource::Defined(ordinal)) => *ordinal,
-            Some(ModuleSource::Imported(name)) => bail!(
-                "{path}/core instance {index}: instantiates imported core module '{name}' \
-                 (module {module_index}); its code is not in the component, so it cannot be \
-                 snapshotted"
-            ),
-            Some(ModuleSource::Aliased) | None => bail!(
-                "{path}/core instance {index}: instantiates module {module_index}, which is an \
-                 alias (of another component instance's export, or of an outer component's \
-                 module); compsnap snapshots modules instantiated in the scope that defines them"
-            ),
+        let ordinal = match self.scope.defined_module(module_index) {
+            Some(ordinal) => ordinal,
+            None => {
+                self.scope.unresolved.push(Unresolved {
+                    sort: Sort::Module,
+                    index: module_index,
+                    site: format!("{path}/core instance {index}"),
+                });
+                // Counted, so later indices stay right; `parse` refuses the model.
+                self.scope
+                    .core_instances
+                    .push(CoreInstanceKind::FromExports(Vec::new()));
+                return Ok(());
+            }
         };
         let dfs = self.scope.instances.len() as u32;
         self.scope.instances.push(CoreInstance {
@@ -363,28 +431,19 @@ impl BodyWalker<'_> {
         entry: u32,
         component_index: u32,
     ) -> Result<()> {
-        let path = &self.scope.path;
-        match self.scope.component_space.get(component_index as usize) {
-            Some(ComponentOrigin::Defined(scope)) => {
-                self.scope.events.push(Event::Component {
-                    instance,
-                    entry,
-                    scope: *scope,
-                });
-                Ok(())
-            }
-            Some(ComponentOrigin::Imported(name)) => bail!(
-                "{path}/instance {instance}: instantiates imported component '{name}' \
-                 (component {component_index}); its code is not in the component, so it cannot \
-                 be snapshotted"
-            ),
-            Some(ComponentOrigin::Aliased | ComponentOrigin::Export(_)) | None => bail!(
-                "{path}/instance {instance}: instantiates component {component_index}, which is \
-                 an alias (of another component instance's export, or of an outer component's \
-                 definition); compsnap snapshots components instantiated in the scope that \
-                 defines them"
-            ),
+        match self.scope.defined_component(component_index) {
+            Some(scope) => self.scope.events.push(Event::Component {
+                instance,
+                entry,
+                scope,
+            }),
+            None => self.scope.unresolved.push(Unresolved {
+                sort: Sort::Component,
+                index: component_index,
+                site: format!("{}/instance {instance}", self.scope.path),
+            }),
         }
+        Ok(())
     }
 }
 

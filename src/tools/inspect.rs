@@ -6,7 +6,7 @@
 //! slots Wasmtime 48 folds into a precomputed table image at compile time. Run on a snapshot,
 //! it shows whether the state landed where instantiation is cheap.
 
-use crate::model::{parse, Event, InputKind, Model, ModuleInfo};
+use crate::model::{Event, InputKind, Model, ModuleInfo};
 use anyhow::Result;
 use std::fmt::Write;
 use wasmparser::{ElementItems, ElementKind, Operator, Parser, Payload};
@@ -16,7 +16,8 @@ const MAX_FOLDED_TABLE: u64 = 1 << 20;
 
 /// The report `compsnap inspect` prints.
 pub fn inspect(bytes: &[u8]) -> Result<String> {
-    let model = parse(bytes)?;
+    let mut inlined = None;
+    let model = crate::model::parse_inlining(bytes, &mut inlined)?;
     let mut out = String::new();
     let modules: usize = model.scopes.iter().map(|s| s.modules.len()).sum();
     match model.kind {

@@ -1,0 +1,193 @@
+//! Modules and components that reach the scope instantiating them through an alias or an
+//! import (`alias outer`, an export of another instance, a nested component's import its
+//! parent satisfies): compsnap follows each to its definition, copies it into that scope
+//! and snapshots it like any other. Each case checks the snapshot's calls and core state
+//! against the original after init.
+
+mod common;
+
+use common::{check, snapshotter, wat};
+
+/// A module whose init leaves 7 in a global and 42 in memory; `get` answers 49 after it.
+const MODULE: &str = r#"
+    (core module $m
+      (memory (export "mem") 1)
+      (global $g (mut i32) (i32.const 0))
+      (func (export "init") (global.set $g (i32.const 7)) (i32.store (i32.const 8) (i32.const 42)))
+      (func (export "get") (result i32) (i32.add (global.get $g) (i32.load (i32.const 8)))))"#;
+
+/// The core module type of [`MODULE`].
+const MODULE_TYPE: &str = r#"
+    (core type $mt (module
+      (export "mem" (memory 1))
+      (export "init" (func))
+      (export "get" (func (result i32)))))"#;
+
+/// Lifts `init` and `get` of core instance `$i`.
+const LIFTS: &str = r#"
+    (func (export "init") (canon lift (core func $i "init")))
+    (func (export "get") (result u32) (canon lift (core func $i "get")))"#;
+
+/// The root's exports, from component instance `$ci`.
+const ROOT_EXPORTS: &str = r#"
+  (alias export $ci "init" (func $init))
+  (alias export $ci "get" (func $get))
+  (export "init" (func $init))
+  (export "get" (func $get))"#;
+
+fn snapshot_checks(input: &str) -> Vec<u8> {
+    let input = wat(input);
+    check(&snapshotter("init"), &input, "init", &["get()"])
+}
+
+#[test]
+fn a_nested_component_instantiates_its_parents_module_through_alias_outer() {
+    snapshot_checks(&format!(
+        r#"(component $root
+  {MODULE}
+  (component $c
+    (alias outer $root $m (core module $mm))
+    (core instance $i (instantiate $mm))
+    {LIFTS})
+  (instance $ci (instantiate $c))
+  {ROOT_EXPORTS})"#
+    ));
+}
+
+#[test]
+fn a_module_exported_by_another_instance_is_instantiated() {
+    snapshot_checks(&format!(
+        r#"(component
+  (component $lib
+    {MODULE}
+    (export "m" (core module $m)))
+  (instance $l (instantiate $lib))
+  (alias export $l "m" (core module $lm))
+  (component $c
+    (import "m" (core module $im {MODULE_TYPE_REF}))
+    (core instance $i (instantiate $im))
+    {LIFTS})
+  (instance $ci (instantiate $c (with "m" (core module $lm))))
+  {ROOT_EXPORTS})"#,
+        MODULE_TYPE_REF = r#"(export "mem" (memory 1)) (export "init" (func)) (export "get" (func (result i32)))"#
+    ));
+}
+
+#[test]
+fn the_root_instantiates_a_module_another_instance_exports() {
+    snapshot_checks(&format!(
+        r#"(component
+  (component $lib
+    {MODULE}
+    (export "m" (core module $m)))
+  (instance $l (instantiate $lib))
+  (alias export $l "m" (core module $lm))
+  (core instance $i (instantiate $lm))
+  {LIFTS})"#
+    ));
+}
+
+#[test]
+fn a_nested_components_module_import_is_the_parents_definition() {
+    snapshot_checks(&format!(
+        r#"(component
+  {MODULE}
+  (component $c
+    {MODULE_TYPE}
+    (import "m" (core module $im (type $mt)))
+    (core instance $i (instantiate $im))
+    {LIFTS})
+  (instance $ci (instantiate $c (with "m" (core module $m))))
+  {ROOT_EXPORTS})"#
+    ));
+}
+
+#[test]
+fn an_exported_module_entry_is_instantiated_in_its_own_scope() {
+    snapshot_checks(&format!(
+        r#"(component
+  (component $c
+    {MODULE}
+    (export $e "m" (core module $m))
+    (core instance $i (instantiate $e))
+    {LIFTS})
+  (instance $ci (instantiate $c))
+  {ROOT_EXPORTS})"#
+    ));
+}
+
+/// A component with a module and its lifts, no outer aliases.
+fn leaf() -> String {
+    format!(
+        r#"(component $leaf
+    {MODULE}
+    (core instance $i (instantiate $m))
+    {LIFTS})"#
+    )
+}
+
+#[test]
+fn a_nested_component_instantiates_its_parents_component_through_alias_outer() {
+    snapshot_checks(&format!(
+        r#"(component $root
+  {leaf}
+  (component $mid
+    (alias outer $root $leaf (component $l))
+    (instance $li (instantiate $l))
+    (alias export $li "init" (func $init))
+    (alias export $li "get" (func $get))
+    (export "init" (func $init))
+    (export "get" (func $get)))
+  (instance $ci (instantiate $mid))
+  {ROOT_EXPORTS})"#,
+        leaf = leaf()
+    ));
+}
+
+#[test]
+fn a_nested_components_component_import_is_the_parents_definition() {
+    snapshot_checks(&format!(
+        r#"(component
+  {leaf}
+  (component $mid
+    (import "c" (component $l
+      (export "init" (func))
+      (export "get" (func (result u32)))))
+    (instance $li (instantiate $l))
+    (alias export $li "init" (func $init))
+    (alias export $li "get" (func $get))
+    (export "init" (func $init))
+    (export "get" (func $get)))
+  (instance $ci (instantiate $mid (with "c" (component $leaf))))
+  {ROOT_EXPORTS})"#,
+        leaf = leaf()
+    ));
+}
+
+/// One definition serves every instantiation of a scope: a component that imports a module
+/// and is instantiated with two different ones is refused, naming both.
+#[test]
+fn different_modules_for_one_import_are_refused_clearly() {
+    let input = wat(&format!(
+        r#"(component
+  {MODULE}
+  (core module $other
+    (memory (export "mem") 1)
+    (func (export "init"))
+    (func (export "get") (result i32) (i32.const 1)))
+  (component $c
+    {MODULE_TYPE}
+    (import "m" (core module $im (type $mt)))
+    (core instance $i (instantiate $im))
+    {LIFTS})
+  (instance $ci (instantiate $c (with "m" (core module $m))))
+  (instance $cj (instantiate $c (with "m" (core module $other))))
+  {ROOT_EXPORTS})"#
+    ));
+    let err = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
+    assert!(
+        err.contains("which is a different definition in root/instance 0")
+            && err.contains("root/instance 1"),
+        "{err}"
+    );
+}
