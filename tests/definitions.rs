@@ -191,3 +191,54 @@ fn different_modules_for_one_import_are_refused_clearly() {
         "{err}"
     );
 }
+
+/// The copied component names a type of the root through `alias outer`: in its copy, one
+/// level deeper, the alias counts one more level.
+#[test]
+fn a_copied_component_keeps_naming_the_types_around_it() {
+    snapshot_checks(&format!(
+        r#"(component $root
+  (type $get-type (func (result u32)))
+  (component $leaf
+    (alias outer $root $get-type (type $gt))
+    {MODULE}
+    (core instance $i (instantiate $m))
+    (func (export "init") (canon lift (core func $i "init")))
+    (func (export "get") (type $gt) (canon lift (core func $i "get"))))
+  (component $mid
+    (alias outer $root $leaf (component $l))
+    (instance $li (instantiate $l))
+    (alias export $li "init" (func $init))
+    (alias export $li "get" (func $get))
+    (export "init" (func $init))
+    (export "get" (func $get)))
+  (instance $ci (instantiate $mid))
+  {ROOT_EXPORTS})"#
+    ));
+}
+
+/// A module exported by an instance that is itself an export of another instance, handed to
+/// a nested component as an instance import.
+#[test]
+fn a_module_reached_through_instances_of_instances() {
+    snapshot_checks(&format!(
+        r#"(component
+  (component $lib
+    (component $inner
+      {MODULE}
+      (export "m" (core module $m)))
+    (instance $in (instantiate $inner))
+    (export "inner" (instance $in)))
+  (instance $l (instantiate $lib))
+  (alias export $l "inner" (instance $li))
+  (component $c
+    (import "lib" (instance $imp
+      (export "m" (core module {MODULE_TYPE_REF}))))
+    (alias export $imp "m" (core module $im))
+    (core instance $i (instantiate $im))
+    {LIFTS})
+  (instance $ci (instantiate $c (with "lib" (instance $li))))
+  {ROOT_EXPORTS})"#,
+        MODULE_TYPE_REF = r#"(export "mem" (memory 1)) (export "init" (func)) (export "get" (func (result i32)))"#
+    ));
+}

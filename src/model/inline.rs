@@ -104,19 +104,23 @@ fn plan(scopes: &[Scope], nodes: &[Node]) -> Result<Copies> {
             .with_context(|| format!("bug: {} has no site", what(u.sort, entry)))?;
             let bytes = match def {
                 Def::Module { scope, ordinal } => scopes[scope].modules[ordinal].bytes.to_vec(),
-                Def::Component { scope: d } => {
-                    if let Some(depth) = escaping_alias(scopes[d].bytes)? {
-                        bail!(
+                Def::Component { scope: d } => match escaping_alias(scopes[d].bytes)? {
+                    None => scopes[d].bytes.to_vec(),
+                    // Its outer aliases name items of the definitions around it: the copy,
+                    // nested deeper, counts the extra levels.
+                    Some(alias) => match levels_between(scopes, id, scopes[d].parent) {
+                        Some(delta) => deeper(scopes[d].bytes, delta)?,
+                        None => bail!(
                             "{}: instantiates {}, defined at {}, which aliases items of the \
-                             components around it ({depth}); compsnap cannot copy such a \
-                             definition yet",
+                             components around it ({alias}), and they are not around {}; \
+                             compsnap cannot copy such a definition there",
                             u.site,
                             what(u.sort, u.index),
-                            scopes[d].path
-                        );
-                    }
-                    scopes[d].bytes.to_vec()
-                }
+                            scopes[d].path,
+                            scope.path
+                        ),
+                    },
+                },
             };
             copies.entry(id).or_default().insert(site, (u.sort, bytes));
         }
@@ -319,14 +323,169 @@ impl Tree<'_, '_> {
                     .with_context(|| format!("{}: import '{import}'", s.path))?;
                 self.instance_export(self.nodes[parent].scope, Some(parent), given, name, sort)
             }
-            Some(InstanceOrigin::InstanceExport { .. }) => bail!(
-                "{}/instance {instance} is an export of another instance; compsnap does not \
-                 follow {} through instances of instances yet",
-                s.path,
-                what(sort, 0).split(' ').next().unwrap_or("it")
-            ),
+            Some(InstanceOrigin::InstanceExport {
+                instance: outer,
+                name: export,
+            }) => {
+                let (scope, node, instance) =
+                    self.exported_instance(scope, node, *outer, export)?;
+                self.instance_export(scope, node, instance, name, sort)
+            }
             None => bail!("{}: no instance {instance}", s.path),
         }
+    }
+
+    /// The instance that export `name` of component instance `instance` of `scope` is: its
+    /// scope, the node it is seen from and its index there.
+    fn exported_instance(
+        &self,
+        scope: usize,
+        node: Option<usize>,
+        instance: u32,
+        name: &str,
+    ) -> Result<(usize, Option<usize>, u32)> {
+        let s = &self.scopes[scope];
+        let kind = ComponentExternalKind::Instance;
+        match s.component_instance_space.get(instance as usize) {
+            Some(InstanceOrigin::Instantiated { component, .. }) => {
+                let Def::Component { scope: d } =
+                    self.resolve(scope, node, Sort::Component, *component)?
+                else {
+                    bail!("bug: a component resolved to a module");
+                };
+                let export = self.scopes[d]
+                    .exports
+                    .iter()
+                    .find(|e| e.name == name && e.kind == kind)
+                    .with_context(|| {
+                        format!(
+                            "{}/instance {instance} exports no instance '{name}'",
+                            s.path
+                        )
+                    })?;
+                let child = node.and_then(|n| {
+                    self.nodes[n].children.iter().copied().find(|c| {
+                        self.nodes[*c].instance.map(|i| i.0) == Some(instance)
+                            && self.nodes[*c].scope == d
+                    })
+                });
+                Ok((d, child, export.index))
+            }
+            Some(InstanceOrigin::FromExports { items, .. }) => items
+                .iter()
+                .find(|(n, k, _)| n == name && *k == kind)
+                .map(|(_, _, i)| (scope, node, *i))
+                .with_context(|| {
+                    format!("{}/instance {instance} holds no instance '{name}'", s.path)
+                }),
+            Some(InstanceOrigin::Export(i)) => self.exported_instance(scope, node, *i, name),
+            Some(InstanceOrigin::Imported(import)) => {
+                let (parent, instance) = self.arguments_of(scope, node)?;
+                let given = self
+                    .argument(parent, instance, import, kind)
+                    .with_context(|| format!("{}: import '{import}'", s.path))?;
+                self.exported_instance(self.nodes[parent].scope, Some(parent), given, name)
+            }
+            Some(InstanceOrigin::InstanceExport {
+                instance: outer,
+                name: export,
+            }) => {
+                let (scope, node, instance) =
+                    self.exported_instance(scope, node, *outer, export)?;
+                self.exported_instance(scope, node, instance, name)
+            }
+            None => bail!("{}: no instance {instance}", s.path),
+        }
+    }
+}
+
+/// How many levels `from` sits below `ancestor` (0 when they are the same scope); `None`
+/// when `ancestor` does not enclose it.
+fn levels_between(scopes: &[Scope], from: usize, ancestor: Option<usize>) -> Option<u32> {
+    let ancestor = ancestor?;
+    let mut at = from;
+    let mut levels = 0;
+    while at != ancestor {
+        at = scopes[at].parent?;
+        levels += 1;
+    }
+    Some(levels)
+}
+
+/// `component` re-encoded for a place `delta` levels deeper than its definition: every
+/// `alias outer` that leaves it counts `delta` more.
+fn deeper(component: &[u8], delta: u32) -> Result<Vec<u8>> {
+    use wasm_encoder::reencode::ReencodeComponent;
+    let mut out = wasm_encoder::Component::new();
+    let mut shift = Deeper { depth: 0, delta };
+    shift
+        .parse_component(&mut out, Parser::new(0), component)
+        .map_err(|e| anyhow::anyhow!("re-encoding a copied component: {e:?}"))?;
+    Ok(out.finish())
+}
+
+/// See [`deeper`]. Nested core modules are copied byte for byte.
+struct Deeper {
+    depth: u32,
+    delta: u32,
+}
+
+impl wasm_encoder::reencode::Reencode for Deeper {
+    type Error = std::convert::Infallible;
+}
+
+impl wasm_encoder::reencode::ReencodeComponent for Deeper {
+    fn push_depth(&mut self) {
+        self.depth += 1;
+    }
+
+    fn pop_depth(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn component_alias<'a>(
+        &mut self,
+        alias: wasmparser::ComponentAlias<'a>,
+    ) -> Result<wasm_encoder::Alias<'a>, wasm_encoder::reencode::Error<Self::Error>> {
+        let mut alias = wasm_encoder::reencode::component_utils::component_alias(self, alias)?;
+        if let wasm_encoder::Alias::Outer { count, .. } = &mut alias {
+            if *count > self.depth {
+                *count += self.delta;
+            }
+        }
+        Ok(alias)
+    }
+
+    fn parse_component_module_type_declaration(
+        &mut self,
+        module: &mut wasm_encoder::ModuleType,
+        decl: wasmparser::ModuleTypeDeclaration<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        match decl {
+            wasmparser::ModuleTypeDeclaration::OuterAlias {
+                kind: wasmparser::OuterAliasKind::Type,
+                count,
+                index,
+            } if count > self.depth => {
+                module.alias_outer_core_type(count + self.delta, index);
+                Ok(())
+            }
+            decl => {
+                wasm_encoder::reencode::component_utils::parse_component_module_type_declaration(
+                    self, module, decl,
+                )
+            }
+        }
+    }
+
+    fn parse_component_submodule(
+        &mut self,
+        component: &mut wasm_encoder::Component,
+        _parser: Parser,
+        module: &[u8],
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        raw(component, CORE_MODULE_SECTION, module);
+        Ok(())
     }
 }
 
