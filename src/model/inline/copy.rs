@@ -95,7 +95,10 @@ impl wasm_encoder::reencode::ReencodeComponent for Deeper {
         module: &[u8],
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
         // The core module section's id.
-        component.section(&wasm_encoder::RawSection { id: 1, data: module });
+        component.section(&wasm_encoder::RawSection {
+            id: 1,
+            data: module,
+        });
         Ok(())
     }
 }

@@ -8,6 +8,8 @@ use crate::snapshot::Snapshot;
 use crate::{instrument, read_input};
 use anyhow::Result;
 
+pub mod trees;
+
 pub use crate::protocol::CORE_INIT_EXPORT;
 
 /// The instantiation tree of a component, as the model sees it.
