@@ -404,3 +404,31 @@ fn memory64_next_to_a_32_bit_memory() {
         format!("[I64({})]", 0x1122334455667788i64)
     );
 }
+
+/// A 64-bit table (table64): the init grows it and writes slots with i64 indices; the
+/// snapshot's element segments take i64 offsets and every slot keeps its function.
+#[test]
+fn table64_written_by_the_init() {
+    let input = wat(r#"
+        (module
+          (type $r (func (result i32)))
+          (memory (export "memory") 1)
+          (table $t i64 2 funcref)
+          (func $one (result i32) i32.const 1)
+          (func $two (result i32) i32.const 2)
+          (elem declare func $one $two)
+          (func (export "wizer.initialize")
+            (drop (table.grow $t (ref.null func) (i64.const 3)))
+            (table.set $t (i64.const 0) (ref.func $two))
+            (table.set $t (i64.const 4) (ref.func $one)))
+          (func (export "size") (result i64) (table.size $t))
+          (func (export "call") (param i64) (result i32) (call_indirect $t (type $r) (local.get 0))))
+    "#);
+    check_core(
+        &snapshotter("wizer.initialize"),
+        &input,
+        "wizer.initialize",
+        &["size()", "call(0)", "call(4)", "call(2)"],
+        &[],
+    );
+}

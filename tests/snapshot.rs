@@ -633,3 +633,41 @@ fn wasi_interfaces_wasmtime_does_not_provide_are_stubbed() {
         "{e}"
     );
 }
+
+/// A 64-bit memory inside a component: the canonical ABI reads 32-bit memories only, so the
+/// accessor copies it through its scratch memory, 16 pages at a time (20 pages here, two
+/// chunks); the snapshot's segments take i64 offsets.
+#[test]
+fn memory64_in_a_component() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (memory $small 1)
+    (memory $big (export "mem") i64 1)
+    (func (export "init")
+      (drop (memory.grow $big (i64.const 19)))
+      (i64.store $big (i64.const 0x130000) (i64.const 0x1122334455667788))
+      (i32.store $big (i64.const 8) (i32.const 77))
+      (i32.store $small (i32.const 100) (i32.const 7)))
+    (func (export "far") (result i64) (i64.load $big (i64.const 0x130000)))
+    (func (export "pages") (result i64) (memory.size $big))
+    (func (export "small") (result i32) (i32.load $small (i32.const 100))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "far") (result u64) (canon lift (core func $i "far")))
+  (func (export "pages") (result u64) (canon lift (core func $i "pages")))
+  (func (export "small") (result u32) (canon lift (core func $i "small"))))
+"#);
+    let out = check(
+        &snapshotter("init"),
+        &input,
+        "init",
+        &["far()", "pages()", "small()"],
+    );
+    let mut running = common::Running::new(&out);
+    assert_eq!(running.call("pages()"), "[U64(20)]");
+    assert_eq!(
+        running.call("far()"),
+        format!("[U64({})]", 0x1122334455667788u64)
+    );
+}

@@ -491,3 +491,38 @@ fn snapshot_of_a_snapshot() {
     let twice = check(&snap, &once, "init", &["call()"]);
     assert_eq!(Running::new(&twice).call("call()"), "[U32(1002)]");
 }
+
+/// A 64-bit table in a component, written by its owner and by an instance that imports it
+/// (its own function in a slot of the owner's table).
+#[test]
+fn table64_shared_between_instances() {
+    let input = wat(r#"
+(component
+  (core module $owner
+    (type $r (func (result i32)))
+    (table $t (export "tab") i64 2 funcref)
+    (func $a (result i32) i32.const 10)
+    (elem declare func $a)
+    (func (export "init") (table.set $t (i64.const 1) (ref.func $a)))
+    (func (export "call") (param i64) (result i32) (call_indirect $t (type $r) (local.get 0))))
+  (core instance $o (instantiate $owner))
+  (core module $user
+    (import "o" "tab" (table $t i64 2 funcref))
+    (func $b (result i32) i32.const 20)
+    (elem declare func $b)
+    (func (export "init") (table.set $t (i64.const 0) (ref.func $b))))
+  (core instance $u (instantiate $user (with "o" (instance $o))))
+  (core module $driver
+    (import "o" "init" (func $oi)) (import "u" "init" (func $ui))
+    (func (export "init") (call $oi) (call $ui)))
+  (core instance $d (instantiate $driver (with "o" (instance $o)) (with "u" (instance $u))))
+  (func (export "init") (canon lift (core func $d "init")))
+  (func (export "call") (param "i" u64) (result s32) (canon lift (core func $o "call"))))
+"#);
+    check(
+        &snapshotter("init"),
+        &input,
+        "init",
+        &["call(0)", "call(1)"],
+    );
+}

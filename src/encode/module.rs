@@ -52,6 +52,8 @@ pub struct ModuleEdit<'e> {
     pub active_data: Option<Vec<DataSegment>>,
     /// Memories with 64-bit addresses, by absolute index: their segments' offsets are i64.
     pub memory64: BTreeSet<u32>,
+    /// Tables with 64-bit indices, by absolute index: their segments' offsets are i64.
+    pub table64: BTreeSet<u32>,
     pub dropped_data: BTreeSet<u32>,
     /// Replaces every active element segment; passive and declarative ones are kept unless
     /// dropped.

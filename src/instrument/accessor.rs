@@ -39,20 +39,24 @@ pub struct Accessor {
 }
 
 impl Accessor {
-    pub fn build(scope: &Scope, plan: &Plan) -> Result<Self> {
+    /// The accessor of `scope`. `lowered` says the sink reaches the host through the
+    /// canonical ABI (a component), which reads 32-bit memories only: a 64-bit memory is
+    /// then copied through the scratch memory, chunk by chunk. A core module's host reads
+    /// every memory itself.
+    pub fn build(scope: &Scope, plan: &Plan, lowered: bool) -> Result<Self> {
         Ok(Accessor {
-            module: AccessorModule::build(scope, plan)?,
+            module: AccessorModule::build(scope, plan, lowered)?,
         })
     }
 
     /// Appends the accessor and its `compsnap-dump` export to a body (sink prepended).
-    pub fn append(&self, scope: &Scope, plan: &Plan, body: &mut BodyBuilder) {
-        append_sections(scope, plan, &self.module, body);
+    pub fn append(&self, scope: &Scope, body: &mut BodyBuilder) {
+        append_sections(scope, &self.module, body);
     }
 
     /// The accessor as a core module the host links itself, for a core module input (one
     /// instance): its bytes and what each import is bound to.
-    pub fn into_core(self, plan: &Plan) -> (Vec<u8>, Vec<(String, CoreBinding)>) {
+    pub fn into_core(self) -> (Vec<u8>, Vec<(String, CoreBinding)>) {
         let args = &self.module.args;
         let export_of = |arg: usize| match &args[arg].from {
             ArgFrom::Instance { export, .. } => Some(export.clone()),
@@ -63,7 +67,7 @@ impl Accessor {
             .map(|arg| {
                 let binding = match &arg.from {
                     ArgFrom::Scratch => CoreBinding::Scratch {
-                        pages: scratch_pages(plan),
+                        pages: self.module.scratch_pages,
                     },
                     ArgFrom::Put(memory) => CoreBinding::Put {
                         memory: memory.and_then(export_of),
@@ -117,10 +121,12 @@ enum ArgFrom {
 struct AccessorModule {
     module: Module,
     args: Vec<Bound<ArgFrom>>,
+    /// Pages of the scratch memory the accessor needs.
+    scratch_pages: u64,
 }
 
 impl AccessorModule {
-    fn build(model: &Scope, plan: &Plan) -> Result<Self> {
+    fn build(model: &Scope, plan: &Plan, lowered: bool) -> Result<Self> {
         let mut m = ModuleBuilder::new();
         let probes = plan
             .records
@@ -143,11 +149,12 @@ impl AccessorModule {
             m,
             args: BoundImports::new(CORE_ACCESSOR_MODULE),
         };
-        im.add(
+        let scratch = im.add(
             "scratch".into(),
             EntityType::Memory(memory_type(0)),
             ArgFrom::Scratch,
         );
+        let mut scratch_pages = scratch_pages(plan);
         let put = im.add(
             "put".into(),
             EntityType::Function(ty_put),
@@ -174,12 +181,22 @@ impl AccessorModule {
                         ..memory_type(0)
                     });
                     let memory = im.item(format!("m{r}"), memory_ty, *dfs, export);
-                    let from = ArgFrom::Put(Some(memory_arg));
-                    let put = im.add(format!("p{r}"), EntityType::Function(ty_put), from);
+                    let via = (memory64 && lowered).then_some(scratch);
+                    let put = match via {
+                        Some(_) => {
+                            scratch_pages = scratch_pages.max(COPY_PAGES as u64);
+                            PUT
+                        }
+                        None => {
+                            let from = ArgFrom::Put(Some(memory_arg));
+                            im.add(format!("p{r}"), EntityType::Function(ty_put), from)
+                        }
+                    };
                     reach.push(Reach::Memory {
                         memory,
                         put,
                         memory64,
+                        via,
                     });
                 }
                 Record::Globals { dfs, globals } => {
@@ -213,6 +230,7 @@ impl AccessorModule {
                     reach.push(Reach::Table {
                         table,
                         func: is_func_ref(info, &ty.element_type),
+                        table64: ty.table64,
                     });
                 }
                 Record::RefGlobals { dfs, globals } => {
@@ -296,6 +314,7 @@ impl AccessorModule {
         Ok(AccessorModule {
             module: m.finish(),
             args,
+            scratch_pages,
         })
     }
 }
@@ -335,11 +354,15 @@ enum Reach {
         memory: u32,
         put: u32,
         memory64: bool,
+        /// The scratch memory the chunks are copied to before `put` (a 64-bit memory in a
+        /// component).
+        via: Option<u32>,
     },
     Globals(Vec<(u32, ValType)>),
     Table {
         table: u32,
         func: bool,
+        table64: bool,
     },
     RefGlobals(Vec<(u32, bool)>),
 }
@@ -358,7 +381,14 @@ fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
                 memory,
                 put,
                 memory64,
+                via: None,
             } => dump_memory(&mut f, tag, *memory, *put, *memory64),
+            Reach::Memory {
+                memory,
+                put,
+                via: Some(scratch),
+                ..
+            } => copy_memory(&mut f, tag, *memory, *put, *scratch),
             Reach::Globals(globals) => {
                 for (slot, (global, ty)) in globals.iter().enumerate() {
                     f.instruction(&I::I32Const(slot as i32 * 16));
@@ -376,10 +406,14 @@ fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
         for (tag, how) in reach.iter().enumerate() {
             let tag = tag as i32;
             match how {
-                Reach::Table { table, func } => {
+                Reach::Table {
+                    table,
+                    func,
+                    table64,
+                } => {
                     f.instruction(&I::I32Const(0));
                     f.instruction(&I::GlobalSet(ctx.ptr));
-                    probe_table(&mut f, *table, *func, ctx);
+                    probe_table(&mut f, *table, *func, *table64, ctx);
                     put_buffer(&mut f, tag, None, ctx);
                 }
                 Reach::RefGlobals(globals) => {
@@ -413,7 +447,7 @@ fn put_buffer(f: &mut Function, tag: i32, len: Option<i32>, ctx: &Ctx) {
     f.instruction(&Instruction::Call(PUT));
 }
 
-fn append_sections(model: &Scope, plan: &Plan, accessor: &AccessorModule, body: &mut BodyBuilder) {
+fn append_sections(model: &Scope, accessor: &AccessorModule, body: &mut BodyBuilder) {
     let instance_of = |dfs: u32| model.instances[dfs as usize].core_instance_index;
 
     // The sink is prepended to the body (see `encode::tree`); only the dump's type is new.
@@ -423,7 +457,7 @@ fn append_sections(model: &Scope, plan: &Plan, accessor: &AccessorModule, body: 
     // Scratch memory for globals and probe results; it grows as needed.
     let mut scratch = Module::new();
     let mut mem = wasm_encoder::MemorySection::new();
-    mem.memory(memory_type(scratch_pages(plan)));
+    mem.memory(memory_type(accessor.scratch_pages));
     scratch.section(&mem);
     let mut exports = wasm_encoder::ExportSection::new();
     exports.export("memory", ExportKind::Memory, 0);
@@ -506,6 +540,59 @@ fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32, memory64: bool
         // put(tag, offset, n << 16)
         let bytes = [I::LocalGet(n), I::I32Const(16), I::I32Shl];
         emit(f, &[I::I32Const(tag), I::LocalGet(offset)]);
+        emit(f, &bytes);
+        f.instruction(&I::Call(put));
+        // offset += n << 16; left -= n
+        f.instruction(&I::LocalGet(offset));
+        emit(f, &bytes);
+        emit(f, &[I::I32Add, I::LocalSet(offset)]);
+        emit(
+            f,
+            &[
+                I::LocalGet(left),
+                I::LocalGet(n),
+                I::I32Sub,
+                I::LocalSet(left),
+            ],
+        );
+    });
+}
+
+/// Pages a 64-bit memory of a component is copied through the scratch memory in.
+const COPY_PAGES: i32 = 16;
+
+/// [`dump_memory`] for a 64-bit memory the sink cannot be lowered over: each chunk of at
+/// most [`COPY_PAGES`] pages is copied to the start of the scratch memory, then `put` from
+/// there.
+fn copy_memory(f: &mut Function, tag: i32, memory: u32, put: u32, scratch: u32) {
+    use Instruction as I;
+    let (left, offset, n) = (0, 1, 2);
+    f.instruction(&I::MemorySize(memory));
+    f.instruction(&I::I32WrapI64);
+    emit(f, &[I::LocalSet(left), I::I32Const(0), I::LocalSet(offset)]);
+    emit_loop(f, &[I::LocalGet(left), I::I32Eqz], |f| {
+        let chunk = I::I32Const(COPY_PAGES);
+        emit(
+            f,
+            &[
+                I::LocalGet(left),
+                chunk.clone(),
+                I::LocalGet(left),
+                chunk,
+                I::I32LtU,
+            ],
+        );
+        emit(f, &[I::Select, I::LocalSet(n)]);
+        let bytes = [I::LocalGet(n), I::I32Const(16), I::I32Shl];
+        // memory.copy scratch[0..] <- memory[offset..], n pages
+        emit(f, &[I::I32Const(0), I::LocalGet(offset), I::I64ExtendI32U]);
+        emit(f, &bytes);
+        f.instruction(&I::MemoryCopy {
+            dst_mem: scratch,
+            src_mem: memory,
+        });
+        // put(tag, 0, n << 16)
+        emit(f, &[I::I32Const(tag), I::I32Const(0)]);
         emit(f, &bytes);
         f.instruction(&I::Call(put));
         // offset += n << 16; left -= n

@@ -30,14 +30,13 @@ use crate::model::{CoreInit, Event, Model};
 use crate::protocol::{
     CoreInstrumented, Dump, Plan, Record, TreePlan, CORE_DUMP_EXPORT, CORE_INIT_EXPORT, DUMP_EXPORT,
 };
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use wasm_encoder::ExportKind;
 
 /// Instruments every instantiated module of every instantiated scope, gives each such scope an
 /// accessor, and re-exports every accessor up to the root. A core init function is lifted and
 /// exported from the root as [`CORE_INIT_EXPORT`].
 pub fn instrument(model: &Model, core_init: Option<&CoreInit>) -> Result<(Vec<u8>, TreePlan)> {
-    refuse_component_memory64(model)?;
     let live = live_scopes(model);
     let mut plans = vec![Plan::default(); model.scopes.len()];
     let edit = instrument_scope(model, 0, &live, &mut plans, core_init.cloned())?;
@@ -65,25 +64,6 @@ pub fn instrument(model: &Model, core_init: Option<&CoreInit>) -> Result<(Vec<u8
     ))
 }
 
-/// A component's accessor reads each memory through the sink canon-lowered over it, and the
-/// canonical ABI (as Wasmtime 48 implements it) takes 32-bit memories only; a core module
-/// input's memories are read by the host itself, so 64-bit ones are snapshotted there.
-fn refuse_component_memory64(model: &Model) -> Result<()> {
-    for scope in &model.scopes {
-        for instance in &scope.instances {
-            let info = scope.module_of(instance.dfs);
-            if let Some(i) = info.memories.iter().position(|m| m.memory64) {
-                bail!(
-                    "{}: memory {i} is a 64-bit memory; compsnap snapshots 64-bit memories \
-                     in core module inputs, not yet inside components",
-                    instance.describe(scope)
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Instruments a core module input (one scope, one instance): the module, and the accessor
 /// the host links next to it instead of a component around both.
 pub fn instrument_core(model: &Model) -> Result<CoreInstrumented> {
@@ -92,7 +72,7 @@ pub fn instrument_core(model: &Model) -> Result<CoreInstrumented> {
     let (module, records) = module::instrument_module(instance, &scope.modules[0])
         .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
     let plan = Plan { records };
-    let (accessor, bindings) = accessor::Accessor::build(scope, &plan)?.into_core(&plan);
+    let (accessor, bindings) = accessor::Accessor::build(scope, &plan, false)?.into_core();
     let dumps = vec![Dump {
         node: 0,
         scope: 0,
@@ -201,15 +181,14 @@ fn instrument_scope<'a>(
     }
     let accessor = match scope.instances.is_empty() {
         true => None,
-        false => Some(accessor::Accessor::build(scope, &plan)?),
+        false => Some(accessor::Accessor::build(scope, &plan, true)?),
     };
-    let plan_for_append = plan.clone();
     edit.append = Some(Box::new(move |body| {
         if let Some(init) = &core_init {
             lift_core_init(body, init);
         }
         if let Some(accessor) = &accessor {
-            accessor.append(scope, &plan_for_append, body);
+            accessor.append(scope, body);
         }
         accessor::append_reexports(body, &reexports);
     }));

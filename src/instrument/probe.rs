@@ -57,21 +57,22 @@ pub(crate) fn candidate_types(model: &Scope, type_offset: &[u32]) -> Result<Vec<
 }
 
 /// Emits one u64 per slot of `table`.
-pub(crate) fn probe_table(f: &mut Function, table: u32, func: bool, ctx: &Ctx) {
+pub(crate) fn probe_table(f: &mut Function, table: u32, func: bool, table64: bool, ctx: &Ctx) {
     use Instruction as I;
     let (slot, size) = (3, 4);
-    emit(
-        f,
-        &[
-            I::TableSize(table),
-            I::LocalSet(size),
-            I::I32Const(0),
-            I::LocalSet(slot),
-        ],
-    );
+    // A 64-bit table's size and slots are i64; its slots are counted in 32 bits.
+    f.instruction(&I::TableSize(table));
+    if table64 {
+        f.instruction(&I::I32WrapI64);
+    }
+    emit(f, &[I::LocalSet(size), I::I32Const(0), I::LocalSet(slot)]);
     let exit = [I::LocalGet(slot), I::LocalGet(size), I::I32GeU];
     emit_loop(f, &exit, |f| {
-        emit(f, &[I::LocalGet(slot), I::TableGet(table)]);
+        f.instruction(&I::LocalGet(slot));
+        if table64 {
+            f.instruction(&I::I64ExtendI32U);
+        }
+        f.instruction(&I::TableGet(table));
         identify_ref(f, func, ctx);
         f.instruction(&I::Call(ctx.f_emit));
         emit(

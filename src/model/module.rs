@@ -195,9 +195,6 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                             ExternalKind::Func
                         }
                         TypeRef::Table(ty) => {
-                            if ty.table64 {
-                                bail!("imported table: 64-bit tables are not supported yet");
-                            }
                             info.imported_tables += 1;
                             info.tables.push(ty);
                             ExternalKind::Table
@@ -230,9 +227,6 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                 for table in reader {
                     let table = table?;
                     let index = info.tables.len();
-                    if table.ty.table64 {
-                        bail!("table {index}: 64-bit tables are not supported yet");
-                    }
                     if let TableInit::Expr(_) = table.init {
                         bail!("table {index}: tables with an initializer expression are not supported yet");
                     }

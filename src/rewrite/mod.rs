@@ -339,6 +339,10 @@ fn rewrite_scope(
             .filter(|(_, m)| m.memory64)
             .map(|(i, _)| i as u32)
             .collect();
+        edit.table64 = (info.tables.iter().enumerate())
+            .filter(|(_, t)| t.table64)
+            .map(|(i, _)| i as u32)
+            .collect();
         for memory in &state.memories {
             edit.memory_mins.insert(memory.index, memory.pages());
             segments.extend(layout(memory.index, &memory.runs, opts.max_gap));

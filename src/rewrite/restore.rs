@@ -133,14 +133,18 @@ impl RestorePlan {
                 .push((slot, funcs[src]));
         }
         for (&(owner, table), &t) in &tables {
-            let ty = model.module_of(owner).tables[table as usize].element_type;
-            let element_type = Shift(offsets[owner as usize]).ref_type(ty)?;
+            let ty = model.module_of(owner).tables[table as usize];
+            let element_type = Shift(offsets[owner as usize]).ref_type(ty.element_type)?;
             for run in runs(&by_table[&t]) {
                 let exprs: Vec<ConstExpr> =
                     run.iter().map(|(_, f)| ConstExpr::ref_func(*f)).collect();
+                let at = match ty.table64 {
+                    true => ConstExpr::i64_const(run[0].0 as i64),
+                    false => ConstExpr::i32_const(run[0].0 as i32),
+                };
                 m.elements().active(
                     Some(t),
-                    &ConstExpr::i32_const(run[0].0 as i32),
+                    &at,
                     Elements::Expressions(element_type, exprs.into()),
                 );
             }

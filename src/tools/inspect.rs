@@ -119,6 +119,7 @@ fn folded_slots(info: &ModuleInfo) -> Result<std::collections::HashMap<u32, u64>
             let mut ops = offset_expr.get_operators_reader();
             let offset = match (ops.read()?, ops.read()?) {
                 (Operator::I32Const { value }, Operator::End) => u64::from(value as u32),
+                (Operator::I64Const { value }, Operator::End) => value as u64,
                 _ => return Ok(folded),
             };
             // Only defined tables fold; `tables` is by absolute index, imports first.

@@ -210,15 +210,18 @@ pub fn assert_image_friendly(component: &[u8]) {
                             continue;
                         }
                         let mut ops = offset_expr.get_operators_reader();
-                        let wasmparser::Operator::I32Const { value } = ops.read().unwrap() else {
-                            panic!("data segment offset is not an i32.const");
+                        // `i64.const` in a 64-bit memory.
+                        let value = match ops.read().unwrap() {
+                            wasmparser::Operator::I32Const { value } => value as u32 as u64,
+                            wasmparser::Operator::I64Const { value } => value as u64,
+                            _ => panic!("data segment offset is not a constant"),
                         };
                         assert!(
                             memory_index >= imported_memories,
                             "segment into an imported memory"
                         );
                         let defined = (memory_index - imported_memories) as usize;
-                        let end = value as u32 as u64 + d.data.len() as u64;
+                        let end = value + d.data.len() as u64;
                         assert!(
                             end <= mins[defined] * 65536,
                             "segment ends at {end}, past the minimum"

@@ -96,12 +96,9 @@ impl Editor<'_, '_> {
                     offset,
                     funcs,
                 } => {
+                    let at = self.elem_offset(*table, *offset);
                     let table = (*table != 0).then_some(*table);
-                    s.active(
-                        table,
-                        &ConstExpr::i32_const(*offset as i32),
-                        Elements::Functions(funcs.as_slice().into()),
-                    );
+                    s.active(table, &at, Elements::Functions(funcs.as_slice().into()));
                 }
                 ElemSegment::ActiveExprs {
                     table,
@@ -113,7 +110,7 @@ impl Editor<'_, '_> {
                         funcs.iter().map(|f| ConstExpr::ref_func(*f)).collect();
                     s.active(
                         Some(*table),
-                        &ConstExpr::i32_const(*offset as i32),
+                        &self.elem_offset(*table, *offset),
                         Elements::Expressions(*ty, exprs.into()),
                     );
                 }
@@ -123,6 +120,14 @@ impl Editor<'_, '_> {
             }
         }
         s
+    }
+
+    /// The offset expression of a segment at `offset` in `table`: i64 in a 64-bit table.
+    fn elem_offset(&self, table: u32, offset: u32) -> ConstExpr {
+        match self.edit.table64.contains(&table) {
+            true => ConstExpr::i64_const(offset as i64),
+            false => ConstExpr::i32_const(offset as i32),
+        }
     }
 
     pub(super) fn extra_data(&self, mut s: DataSection) -> DataSection {
