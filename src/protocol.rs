@@ -52,6 +52,10 @@ pub const PROBE_OUT_EXPORT: &str = "__compsnap_probe_out";
 /// code drops that segment.
 pub const DROPS_EXPORT: &str = "__compsnap_drops";
 
+/// Set in a memory record's tag (sent with no data): the 64-bit memory holds more than
+/// 4 GiB after the init, which compsnap does not snapshot.
+pub const TOO_LARGE: u32 = 1 << 31;
+
 /// Slot code: the slot is null.
 pub const SLOT_NULL: i64 = -1;
 /// Slot code: the function's type is none of the probe's candidates (a probe bug).

@@ -329,6 +329,20 @@ fn every_failure_keeps_the_previous_output() {
             "memory 0: shared memories are not supported".into(),
         ),
         (
+            "64-bit memory beyond 4 GiB",
+            vec![dir.file(
+                "m64.wat",
+                br#"(component
+  (core module $m (memory i64 1)
+    (func (export "init") (drop (memory.grow (i64.const 65536)))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init"))))"#,
+            )],
+            "memory 0 of core instance 0 (local id in its component) holds more than 4 GiB \
+             after the init"
+                .into(),
+        ),
+        (
             "table with an initializer",
             vec![dir.file(
                 "h.wat",

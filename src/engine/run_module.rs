@@ -123,13 +123,7 @@ pub fn run_core(
                     Some(export) => instance.get_memory(&mut store, export),
                 }
                 .ok_or_else(|| anyhow!("instrumentation bug: no memory for `{name}`"))?;
-                let size = memory.data_size(&store);
-                if size as u64 > 1 << 32 {
-                    bail!(
-                        "a memory holds {size} bytes after the init; compsnap snapshots \
-                         memories of up to 4 GiB"
-                    );
-                }
+
                 Extern::Func(sink(&mut store, memory, plan.clone(), collector.clone()))
             }
             CoreBinding::Export(export) => instance

@@ -19,7 +19,7 @@ use crate::encode::types::Shift;
 use crate::model::Scope;
 use crate::protocol::{
     global_export, memory_export, table_export, CoreBinding, Plan, Record, CORE_ACCESSOR_MODULE,
-    CORE_DUMP_EXPORT, DROPS_EXPORT, DUMP_EXPORT, PROBE_OUT_EXPORT, PROBING_EXPORT,
+    CORE_DUMP_EXPORT, DROPS_EXPORT, DUMP_EXPORT, PROBE_OUT_EXPORT, PROBING_EXPORT, TOO_LARGE,
 };
 use anyhow::{bail, Result};
 use wasm_encoder::reencode::Reencode;
@@ -518,6 +518,9 @@ fn memory_type(minimum: u64) -> MemoryType {
 fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32, memory64: bool) {
     use Instruction as I;
     let (left, offset, n) = (0, 1, 2);
+    if memory64 {
+        refuse_beyond_4gib(f, tag, memory, put);
+    }
     f.instruction(&I::MemorySize(memory));
     if memory64 {
         f.instruction(&I::I32WrapI64);
@@ -558,6 +561,27 @@ fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32, memory64: bool
     });
 }
 
+/// A 64-bit memory of more than 2^16 pages: `put(tag | TOO_LARGE, 0, 0)`, which the host
+/// answers with an error naming the memory.
+fn refuse_beyond_4gib(f: &mut Function, tag: i32, memory: u32, put: u32) {
+    use Instruction as I;
+    emit(
+        f,
+        &[
+            I::MemorySize(memory),
+            I::I64Const(1 << 16),
+            I::I64GtU,
+            I::If(wasm_encoder::BlockType::Empty),
+            I::I32Const((tag as u32 | TOO_LARGE) as i32),
+            I::I32Const(0),
+            I::I32Const(0),
+            I::Call(put),
+            I::Unreachable,
+            I::End,
+        ],
+    );
+}
+
 /// Pages a 64-bit memory of a component is copied through the scratch memory in.
 const COPY_PAGES: i32 = 16;
 
@@ -567,6 +591,7 @@ const COPY_PAGES: i32 = 16;
 fn copy_memory(f: &mut Function, tag: i32, memory: u32, put: u32, scratch: u32) {
     use Instruction as I;
     let (left, offset, n) = (0, 1, 2);
+    refuse_beyond_4gib(f, tag, memory, put);
     f.instruction(&I::MemorySize(memory));
     f.instruction(&I::I32WrapI64);
     emit(f, &[I::LocalSet(left), I::I32Const(0), I::LocalSet(offset)]);

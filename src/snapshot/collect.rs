@@ -6,6 +6,7 @@ use super::{keys, GlobalValue, InstanceState, MemoryState, Snapshot, TableState}
 use crate::model::{resolve, Model, ModuleInfo, Scope, Source};
 use crate::protocol::{
     Plan, Record, TreePlan, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE,
+    TOO_LARGE,
 };
 use anyhow::{bail, Context, Result};
 use wasm_encoder::ValType;
@@ -56,6 +57,17 @@ impl Collector {
         ) else {
             bail!("accessor sent data outside a dump (instrumentation bug)");
         };
+        if tag & TOO_LARGE != 0 {
+            if let Some(Record::Memory { dfs, memory, .. }) = plan.scopes[dump.scope]
+                .records
+                .get((tag & !TOO_LARGE) as usize)
+            {
+                bail!(
+                    "memory {memory} of core instance {dfs} (local id in its component) holds \
+                     more than 4 GiB after the init; compsnap snapshots memories of up to 4 GiB"
+                );
+            }
+        }
         let (Some(record), Some(slot)) = (
             plan.scopes[dump.scope].records.get(tag as usize),
             received.get_mut(tag as usize),
