@@ -336,7 +336,7 @@ fn every_failure_keeps_the_previous_output() {
   (core module $m (memory i64 1)
     (func (export "init") (drop (memory.grow (i64.const 65536)))))
   (core instance $i (instantiate $m))
-  (func (export "init") (canon lift (core func $i "init"))))"#,
+  (func (export "wizer-initialize") (canon lift (core func $i "init"))))"#,
             )],
             "memory 0 of core instance 0 (local id in its component) holds more than 4 GiB \
              after the init"
