@@ -121,12 +121,10 @@ fn c_core_init_reads_stdin() {
     assert_eq!(common::state_diff(&before, &after), None);
 }
 
-/// tests/c/keeps_file.c: an init (wasi-libc, preview1 adapter) that keeps a `FILE*` open.
-/// The snapshot would answer -1 where the original reads the file, so it is refused, naming
-/// the handle; the same init that closes its file snapshots fine.
-#[test]
-fn c_init_that_keeps_a_file_open_is_refused() {
-    let dir = std::env::temp_dir().join(format!("compsnap-c-keeps-{}", std::process::id()));
+/// tests/c/keeps_file.c built as a WASI reactor in a fresh directory that also holds the
+/// `data/config.txt` it opens; returns the directory and the core module.
+fn keeps_file(name: &str) -> (PathBuf, Vec<u8>) {
+    let dir = std::env::temp_dir().join(format!("compsnap-{name}-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::write(dir.join("data/config.txt"), "hello").unwrap();
     let wasm = dir.join("keeps.wasm");
@@ -136,6 +134,32 @@ fn c_init_that_keeps_a_file_open_is_refused() {
         .arg("-o")
         .arg(&wasm));
     let core = std::fs::read(&wasm).unwrap();
+    (dir, core)
+}
+
+/// Snapshots `input` with the init keeping its file (refused, naming the handle), then
+/// closing it; returns the second snapshot.
+fn refused_then_closed(mut snap: compsnap::Snapshotter, input: &[u8], dir: &Path) -> Vec<u8> {
+    snap.allow_wasi(true).dir(dir.join("data"), "/data");
+    let msg = format!("{:#}", snap.snapshot(input).unwrap_err());
+    assert!(
+        msg.contains("1 open file(s) (wasi:filesystem/types.descriptor)"),
+        "{msg}"
+    );
+    snap.env("CLOSE", "1");
+    let out = snap
+        .snapshot(input)
+        .expect("an init that closes its file snapshots");
+    let _ = std::fs::remove_dir_all(dir);
+    out
+}
+
+/// tests/c/keeps_file.c: an init (wasi-libc, preview1 adapter) that keeps a `FILE*` open.
+/// The snapshot would answer -1 where the original reads the file, so it is refused, naming
+/// the handle; the same init that closes its file snapshots fine.
+#[test]
+fn c_init_that_keeps_a_file_open_is_refused() {
+    let (dir, core) = keeps_file("c-keeps");
     let wit = r#"
         package test:keeps;
         world keeps {
@@ -143,19 +167,7 @@ fn c_init_that_keeps_a_file_open_is_refused() {
             export first: func() -> s32;
         }"#;
     let input = wit_component(&core, wit, "keeps", true);
-    let mut snap = compsnap::Snapshotter::new();
-    snap.allow_wasi(true).dir(dir.join("data"), "/data");
-    let err = snap.snapshot(&input).unwrap_err();
-    let msg = format!("{err:#}");
-    assert!(
-        msg.contains("1 open file(s) (wasi:filesystem/types.descriptor)"),
-        "{msg}"
-    );
-    snap.env("CLOSE", "1");
-    let out = snap
-        .snapshot(&input)
-        .expect("an init that closes its file snapshots");
-    let _ = std::fs::remove_dir_all(&dir);
+    let out = refused_then_closed(compsnap::Snapshotter::new(), &input, &dir);
     assert_eq!(Running::new(&out).call("first()"), "[S32(104)]");
 }
 
@@ -163,30 +175,10 @@ fn c_init_that_keeps_a_file_open_is_refused() {
 /// file descriptor in the host's table, refused the same way.
 #[test]
 fn core_init_that_keeps_a_file_open_is_refused() {
-    let dir = std::env::temp_dir().join(format!("compsnap-core-keeps-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    std::fs::write(dir.join("data/config.txt"), "hello").unwrap();
-    let wasm = dir.join("keeps.wasm");
-    run(Command::new("clang-14")
-        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/keeps_file.c"))
-        .arg("-o")
-        .arg(&wasm));
-    let input = std::fs::read(&wasm).unwrap();
+    let (dir, input) = keeps_file("core-keeps");
     let mut snap = compsnap::Snapshotter::new();
-    snap.init_func("wizer-initialize")
-        .allow_wasi(true)
-        .dir(dir.join("data"), "/data");
-    let msg = format!("{:#}", snap.snapshot(&input).unwrap_err());
-    assert!(
-        msg.contains("1 open file(s) (wasi:filesystem/types.descriptor)"),
-        "{msg}"
-    );
-    snap.env("CLOSE", "1");
-    let out = snap
-        .snapshot(&input)
-        .expect("an init that closes its file snapshots");
-    let _ = std::fs::remove_dir_all(&dir);
+    snap.init_func("wizer-initialize");
+    let out = refused_then_closed(snap, &input, &dir);
     assert_eq!(
         common::CoreRunning::new(&out, &[]).outcome("first()"),
         "[I32(104)]"

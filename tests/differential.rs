@@ -11,23 +11,7 @@ mod common;
 use common::{check, snapshotter, wat};
 use std::fmt::Write;
 
-/// xorshift64*: small, seedable, the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use compsnap::internals::trees::Rng;
 
 /// What the generator knows statically while it writes the init.
 struct Shape {

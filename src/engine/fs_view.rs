@@ -58,7 +58,7 @@ impl FsView {
         *self.ids.entry(real).or_insert(next)
     }
 
-    fn stat(&self, mut stat: fs::DescriptorStat) -> fs::DescriptorStat {
+    fn stat(&mut self, mut stat: fs::DescriptorStat) -> fs::DescriptorStat {
         let now = Datetime {
             seconds: self.wall,
             nanoseconds: 0,
@@ -120,6 +120,31 @@ fn settle<H: WasiFilesystemView, T>(
 type Descriptor = Resource<fs::Descriptor>;
 type Entries = Resource<fs::DirectoryEntryStream>;
 
+/// Defines `name` as Wasmtime's own function `call`, its result corrected by `fix`.
+fn corrected<H, P, T, U>(
+    types: &mut wasmtime::component::LinkerInstance<'_, H>,
+    name: &str,
+    call: fn(&mut wasmtime_wasi::filesystem::WasiFilesystemCtxView<'_>, P) -> FsResult<T>,
+    fix: fn(&mut FsView, T) -> U,
+) -> Result<()>
+where
+    H: FsViewHost + WasiFilesystemView,
+    P: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + 'static,
+    (Result<U, fs::ErrorCode>,):
+        wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+    T: 'static,
+    U: 'static,
+{
+    types
+        .func_wrap(name, move |mut store, params: P| {
+            let host = store.data_mut();
+            let r = call(&mut host.filesystem(), params);
+            let r = settle(host, r)?;
+            Ok((r.map(|v| fix(host.fs_view(), v)),))
+        })
+        .map_err(|e| anyhow!("wrapping {FILESYSTEM_TYPES}: {e}"))
+}
+
 /// Wraps the metadata functions of `wasi:filesystem/types` on `linker` (after
 /// `wasmtime_wasi::p2::add_to_linker_sync`).
 pub(crate) fn add_to_component_linker<H: FsViewHost + WasiFilesystemView>(
@@ -130,50 +155,32 @@ pub(crate) fn add_to_component_linker<H: FsViewHost + WasiFilesystemView>(
         .instance(FILESYSTEM_TYPES)
         .map_err(|e| anyhow!("wrapping {FILESYSTEM_TYPES}: {e}"))?;
     let wrap = |e: wasmtime::Error| anyhow!("wrapping {FILESYSTEM_TYPES}: {e}");
-    types
-        .func_wrap(
-            "[method]descriptor.stat",
-            |mut store, (fd,): (Descriptor,)| {
-                let host = store.data_mut();
-                let r = host.filesystem().stat(fd);
-                let r = settle(host, r)?;
-                Ok((r.map(|s| host.fs_view().stat(s)),))
-            },
-        )
-        .map_err(wrap)?;
-    types
-        .func_wrap(
-            "[method]descriptor.stat-at",
-            |mut store, (fd, flags, path): (Descriptor, fs::PathFlags, String)| {
-                let host = store.data_mut();
-                let r = host.filesystem().stat_at(fd, flags, path);
-                let r = settle(host, r)?;
-                Ok((r.map(|s| host.fs_view().stat(s)),))
-            },
-        )
-        .map_err(wrap)?;
-    types
-        .func_wrap(
-            "[method]descriptor.metadata-hash",
-            |mut store, (fd,): (Descriptor,)| {
-                let host = store.data_mut();
-                let r = host.filesystem().metadata_hash(fd);
-                let r = settle(host, r)?;
-                Ok((r.map(|h| host.fs_view().hash(h)),))
-            },
-        )
-        .map_err(wrap)?;
-    types
-        .func_wrap(
-            "[method]descriptor.metadata-hash-at",
-            |mut store, (fd, flags, path): (Descriptor, fs::PathFlags, String)| {
-                let host = store.data_mut();
-                let r = host.filesystem().metadata_hash_at(fd, flags, path);
-                let r = settle(host, r)?;
-                Ok((r.map(|h| host.fs_view().hash(h)),))
-            },
-        )
-        .map_err(wrap)?;
+    corrected(
+        &mut types,
+        "[method]descriptor.stat",
+        |fs, (fd,): (Descriptor,)| fs.stat(fd),
+        FsView::stat,
+    )?;
+    corrected(
+        &mut types,
+        "[method]descriptor.stat-at",
+        |fs, (fd, flags, path): (Descriptor, fs::PathFlags, String)| fs.stat_at(fd, flags, path),
+        FsView::stat,
+    )?;
+    corrected(
+        &mut types,
+        "[method]descriptor.metadata-hash",
+        |fs, (fd,): (Descriptor,)| fs.metadata_hash(fd),
+        FsView::hash,
+    )?;
+    corrected(
+        &mut types,
+        "[method]descriptor.metadata-hash-at",
+        |fs, (fd, flags, path): (Descriptor, fs::PathFlags, String)| {
+            fs.metadata_hash_at(fd, flags, path)
+        },
+        FsView::hash,
+    )?;
     types
         .func_wrap(
             "[method]descriptor.read-directory",

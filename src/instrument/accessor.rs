@@ -381,14 +381,8 @@ fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
                 memory,
                 put,
                 memory64,
-                via: None,
-            } => dump_memory(&mut f, tag, *memory, *put, *memory64),
-            Reach::Memory {
-                memory,
-                put,
-                via: Some(scratch),
-                ..
-            } => copy_memory(&mut f, tag, *memory, *put, *scratch),
+                via,
+            } => dump_memory(&mut f, tag, *memory, *put, *memory64, *via),
             Reach::Globals(globals) => {
                 for (slot, (global, ty)) in globals.iter().enumerate() {
                     f.instruction(&I::I32Const(slot as i32 * 16));
@@ -514,8 +508,18 @@ fn memory_type(minimum: u64) -> MemoryType {
 }
 
 /// `put(tag, offset, n << 16)` for every chunk of at most [`CHUNK_PAGES`] pages. A 64-bit
-/// memory's size is wrapped to 32 bits: the host refuses one beyond 4 GiB before the dump.
-fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32, memory64: bool) {
+/// memory's size is wrapped to 32 bits, after a check that it holds at most 4 GiB. With
+/// `via` (a 64-bit memory in a component, which the sink cannot be lowered over), each chunk
+/// of at most [`COPY_PAGES`] is first copied to the start of that scratch memory, and `put`
+/// from there.
+fn dump_memory(
+    f: &mut Function,
+    tag: i32,
+    memory: u32,
+    put: u32,
+    memory64: bool,
+    via: Option<u32>,
+) {
     use Instruction as I;
     let (left, offset, n) = (0, 1, 2);
     if memory64 {
@@ -527,8 +531,11 @@ fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32, memory64: bool
     }
     emit(f, &[I::LocalSet(left), I::I32Const(0), I::LocalSet(offset)]);
     emit_loop(f, &[I::LocalGet(left), I::I32Eqz], |f| {
-        // n = min(left, CHUNK_PAGES)
-        let chunk = I::I32Const(CHUNK_PAGES);
+        // n = min(left, chunk)
+        let chunk = I::I32Const(match via {
+            Some(_) => COPY_PAGES,
+            None => CHUNK_PAGES,
+        });
         emit(
             f,
             &[
@@ -540,9 +547,21 @@ fn dump_memory(f: &mut Function, tag: i32, memory: u32, put: u32, memory64: bool
             ],
         );
         emit(f, &[I::Select, I::LocalSet(n)]);
-        // put(tag, offset, n << 16)
         let bytes = [I::LocalGet(n), I::I32Const(16), I::I32Shl];
-        emit(f, &[I::I32Const(tag), I::LocalGet(offset)]);
+        match via {
+            // memory.copy scratch[0..] <- memory[offset..]; put(tag, 0, n << 16)
+            Some(scratch) => {
+                emit(f, &[I::I32Const(0), I::LocalGet(offset), I::I64ExtendI32U]);
+                emit(f, &bytes);
+                f.instruction(&I::MemoryCopy {
+                    dst_mem: scratch,
+                    src_mem: memory,
+                });
+                emit(f, &[I::I32Const(tag), I::I32Const(0)]);
+            }
+            // put(tag, offset, n << 16)
+            None => emit(f, &[I::I32Const(tag), I::LocalGet(offset)]),
+        }
         emit(f, &bytes);
         f.instruction(&I::Call(put));
         // offset += n << 16; left -= n
@@ -584,57 +603,6 @@ fn refuse_beyond_4gib(f: &mut Function, tag: i32, memory: u32, put: u32) {
 
 /// Pages a 64-bit memory of a component is copied through the scratch memory in.
 const COPY_PAGES: i32 = 16;
-
-/// [`dump_memory`] for a 64-bit memory the sink cannot be lowered over: each chunk of at
-/// most [`COPY_PAGES`] pages is copied to the start of the scratch memory, then `put` from
-/// there.
-fn copy_memory(f: &mut Function, tag: i32, memory: u32, put: u32, scratch: u32) {
-    use Instruction as I;
-    let (left, offset, n) = (0, 1, 2);
-    refuse_beyond_4gib(f, tag, memory, put);
-    f.instruction(&I::MemorySize(memory));
-    f.instruction(&I::I32WrapI64);
-    emit(f, &[I::LocalSet(left), I::I32Const(0), I::LocalSet(offset)]);
-    emit_loop(f, &[I::LocalGet(left), I::I32Eqz], |f| {
-        let chunk = I::I32Const(COPY_PAGES);
-        emit(
-            f,
-            &[
-                I::LocalGet(left),
-                chunk.clone(),
-                I::LocalGet(left),
-                chunk,
-                I::I32LtU,
-            ],
-        );
-        emit(f, &[I::Select, I::LocalSet(n)]);
-        let bytes = [I::LocalGet(n), I::I32Const(16), I::I32Shl];
-        // memory.copy scratch[0..] <- memory[offset..], n pages
-        emit(f, &[I::I32Const(0), I::LocalGet(offset), I::I64ExtendI32U]);
-        emit(f, &bytes);
-        f.instruction(&I::MemoryCopy {
-            dst_mem: scratch,
-            src_mem: memory,
-        });
-        // put(tag, 0, n << 16)
-        emit(f, &[I::I32Const(tag), I::I32Const(0)]);
-        emit(f, &bytes);
-        f.instruction(&I::Call(put));
-        // offset += n << 16; left -= n
-        f.instruction(&I::LocalGet(offset));
-        emit(f, &bytes);
-        emit(f, &[I::I32Add, I::LocalSet(offset)]);
-        emit(
-            f,
-            &[
-                I::LocalGet(left),
-                I::LocalGet(n),
-                I::I32Sub,
-                I::LocalSet(left),
-            ],
-        );
-    });
-}
 
 fn store(ty: ValType) -> Instruction<'static> {
     match ty {

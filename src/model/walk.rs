@@ -30,20 +30,9 @@ pub(super) fn walk_body<'a>(
         section: 0,
     };
     w.scope.parent = parent;
-    let mut skip = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload?;
-        if skip > 0 {
-            match payload {
-                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => skip += 1,
-                Payload::End(_) => skip -= 1,
-                _ => {}
-            }
-            continue;
-        }
-        if !matches!(payload, Payload::Version { .. } | Payload::End(_)) {
-            w.section += 1;
-        }
+    for item in sections(bytes) {
+        let (section, payload) = item?;
+        w.section = section;
         match payload {
             Payload::ModuleSection {
                 unchecked_range, ..
@@ -59,7 +48,6 @@ pub(super) fn walk_body<'a>(
                     .push(ModuleOrigin::Defined(w.scope.modules.len()));
                 w.scope.module_sites.push(None);
                 w.scope.modules.push(info);
-                skip = 1;
             }
             Payload::ComponentSection {
                 unchecked_range, ..
@@ -76,7 +64,6 @@ pub(super) fn walk_body<'a>(
                     .push(ComponentOrigin::Defined(child));
                 w.scope.component_sites.push(None);
                 w.scope.components.push((index, child));
-                skip = 1;
             }
             Payload::CustomSection(reader) if reader.name() == "component-name" => {
                 w.names(reader.data(), reader.data_offset());
@@ -94,6 +81,38 @@ pub(super) fn walk_body<'a>(
     c.core_globals = w.scope.core_globals.len() as u32;
     scopes[id] = Some(w.scope);
     Ok(id)
+}
+
+/// The top-level sections of a component body, numbered from 1, with the contents of
+/// nested modules and components skipped (their headers are sections of the body): how
+/// every reader of component bodies goes through one.
+pub(super) fn sections(bytes: &[u8]) -> impl Iterator<Item = Result<(u32, Payload<'_>)>> {
+    let mut skip = 0usize;
+    let mut section = 0u32;
+    Parser::new(0).parse_all(bytes).filter_map(move |payload| {
+        let payload = match payload {
+            Ok(payload) => payload,
+            Err(e) => return Some(Err(e.into())),
+        };
+        if skip > 0 {
+            match payload {
+                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => skip += 1,
+                Payload::End(_) => skip -= 1,
+                _ => {}
+            }
+            return None;
+        }
+        match payload {
+            Payload::Version { .. } | Payload::End(_) => None,
+            payload => {
+                section += 1;
+                if let Payload::ModuleSection { .. } | Payload::ComponentSection { .. } = payload {
+                    skip = 1;
+                }
+                Some(Ok((section, payload)))
+            }
+        }
+    })
 }
 
 struct BodyWalker<'a> {

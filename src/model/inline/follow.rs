@@ -164,11 +164,25 @@ impl Tree<'_, '_> {
         name: &str,
         sort: Sort,
     ) -> Result<Def> {
-        let s = &self.scopes[scope];
         let kind = match sort {
             Sort::Module => ComponentExternalKind::Module,
             Sort::Component => ComponentExternalKind::Component,
         };
+        let (scope, node, index) = self.item_of(scope, node, instance, name, kind)?;
+        self.resolve(scope, node, sort, index)
+    }
+
+    /// Where item `name` of sort `kind` of component instance `instance` of `scope` is
+    /// defined: the scope, the node it is seen from and its index in that scope's space.
+    fn item_of(
+        &self,
+        scope: usize,
+        node: Option<usize>,
+        instance: u32,
+        name: &str,
+        kind: ComponentExternalKind,
+    ) -> Result<(usize, Option<usize>, u32)> {
+        let s = &self.scopes[scope];
         match s.component_instance_space.get(instance as usize) {
             Some(InstanceOrigin::Instantiated { component, .. }) => {
                 let Def::Component { scope: d } =
@@ -190,94 +204,29 @@ impl Tree<'_, '_> {
                             && self.nodes[*c].scope == d
                     })
                 });
-                self.resolve(d, child, sort, export.index)
-            }
-            Some(InstanceOrigin::FromExports { items, .. }) => {
-                let index = items
-                    .iter()
-                    .find(|(n, k, _)| n == name && *k == kind)
-                    .map(|(_, _, i)| *i)
-                    .with_context(|| format!("{}/instance {instance} holds no '{name}'", s.path))?;
-                self.resolve(scope, node, sort, index)
-            }
-            Some(InstanceOrigin::Export(i)) => self.instance_export(scope, node, *i, name, sort),
-            Some(InstanceOrigin::Imported(import)) => {
-                let (parent, instance) = self.arguments_of(scope, node)?;
-                let given = self
-                    .argument(parent, instance, import, ComponentExternalKind::Instance)
-                    .with_context(|| format!("{}: import '{import}'", s.path))?;
-                self.instance_export(self.nodes[parent].scope, Some(parent), given, name, sort)
-            }
-            Some(InstanceOrigin::InstanceExport {
-                instance: outer,
-                name: export,
-            }) => {
-                let (scope, node, instance) =
-                    self.exported_instance(scope, node, *outer, export)?;
-                self.instance_export(scope, node, instance, name, sort)
-            }
-            None => bail!("{}: no instance {instance}", s.path),
-        }
-    }
-
-    /// The instance that export `name` of component instance `instance` of `scope` is: its
-    /// scope, the node it is seen from and its index there.
-    fn exported_instance(
-        &self,
-        scope: usize,
-        node: Option<usize>,
-        instance: u32,
-        name: &str,
-    ) -> Result<(usize, Option<usize>, u32)> {
-        let s = &self.scopes[scope];
-        let kind = ComponentExternalKind::Instance;
-        match s.component_instance_space.get(instance as usize) {
-            Some(InstanceOrigin::Instantiated { component, .. }) => {
-                let Def::Component { scope: d } =
-                    self.resolve(scope, node, Sort::Component, *component)?
-                else {
-                    bail!("bug: a component resolved to a module");
-                };
-                let export = self.scopes[d]
-                    .exports
-                    .iter()
-                    .find(|e| e.name == name && e.kind == kind)
-                    .with_context(|| {
-                        format!(
-                            "{}/instance {instance} exports no instance '{name}'",
-                            s.path
-                        )
-                    })?;
-                let child = node.and_then(|n| {
-                    self.nodes[n].children.iter().copied().find(|c| {
-                        self.nodes[*c].instance.map(|i| i.0) == Some(instance)
-                            && self.nodes[*c].scope == d
-                    })
-                });
                 Ok((d, child, export.index))
             }
             Some(InstanceOrigin::FromExports { items, .. }) => items
                 .iter()
                 .find(|(n, k, _)| n == name && *k == kind)
                 .map(|(_, _, i)| (scope, node, *i))
-                .with_context(|| {
-                    format!("{}/instance {instance} holds no instance '{name}'", s.path)
-                }),
-            Some(InstanceOrigin::Export(i)) => self.exported_instance(scope, node, *i, name),
+                .with_context(|| format!("{}/instance {instance} holds no '{name}'", s.path)),
+            Some(InstanceOrigin::Export(i)) => self.item_of(scope, node, *i, name, kind),
             Some(InstanceOrigin::Imported(import)) => {
                 let (parent, instance) = self.arguments_of(scope, node)?;
                 let given = self
-                    .argument(parent, instance, import, kind)
+                    .argument(parent, instance, import, ComponentExternalKind::Instance)
                     .with_context(|| format!("{}: import '{import}'", s.path))?;
-                self.exported_instance(self.nodes[parent].scope, Some(parent), given, name)
+                self.item_of(self.nodes[parent].scope, Some(parent), given, name, kind)
             }
             Some(InstanceOrigin::InstanceExport {
                 instance: outer,
                 name: export,
             }) => {
+                let instance_kind = ComponentExternalKind::Instance;
                 let (scope, node, instance) =
-                    self.exported_instance(scope, node, *outer, export)?;
-                self.exported_instance(scope, node, instance, name)
+                    self.item_of(scope, node, *outer, export, instance_kind)?;
+                self.item_of(scope, node, instance, name, kind)
             }
             None => bail!("{}: no instance {instance}", s.path),
         }

@@ -27,7 +27,7 @@ use copy::{deeper, escaping_alias, levels_between};
 use follow::{parent_nodes, Def, Tree};
 use std::collections::HashMap;
 use wasm_encoder::RawSection;
-use wasmparser::{Parser, Payload};
+use wasmparser::Payload;
 
 /// Rounds of copying: a copied component may itself instantiate what it does not define.
 const MAX_ROUNDS: usize = 8;
@@ -142,30 +142,15 @@ const COMPONENT_SECTION: u8 = 4;
 fn emit_body(bytes: &[u8], scope: usize, scopes: &[Scope], copies: &Copies) -> Result<Vec<u8>> {
     let mut out = wasm_encoder::Component::new();
     let mine = copies.get(&scope);
-    let mut section = 0u32;
     let mut child = 0usize;
-    let mut skip = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload?;
-        if skip > 0 {
-            match payload {
-                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => skip += 1,
-                Payload::End(_) => skip -= 1,
-                _ => {}
-            }
-            continue;
-        }
-        if matches!(payload, Payload::Version { .. } | Payload::End(_)) {
-            continue;
-        }
-        section += 1;
+    for item in walk::sections(bytes) {
+        let (section, payload) = item?;
         let here = |item: u32| mine.and_then(|m| m.get(&Site { section, item }));
         match payload {
             Payload::ModuleSection {
                 unchecked_range, ..
             } => {
                 raw(&mut out, CORE_MODULE_SECTION, &bytes[span(unchecked_range)]);
-                skip = 1;
             }
             Payload::ComponentSection {
                 unchecked_range, ..
@@ -174,37 +159,12 @@ fn emit_body(bytes: &[u8], scope: usize, scopes: &[Scope], copies: &Copies) -> R
                 child += 1;
                 let inner = emit_body(&bytes[span(unchecked_range)], id, scopes, copies)?;
                 raw(&mut out, COMPONENT_SECTION, &inner);
-                skip = 1;
             }
             Payload::ComponentAliasSection(reader) => {
-                let items = reader
-                    .clone()
-                    .into_iter_with_offsets()
-                    .map(|r| r.map(|(offset, _)| offset as usize))
-                    .collect::<Result<Vec<_>, _>>()?;
-                split(
-                    &mut out,
-                    bytes,
-                    6,
-                    &items,
-                    reader.range().end as usize,
-                    &here,
-                );
+                split(&mut out, bytes, 6, item_spans(&reader)?, &here)
             }
             Payload::ComponentImportSection(reader) => {
-                let items = reader
-                    .clone()
-                    .into_iter_with_offsets()
-                    .map(|r| r.map(|(offset, _)| offset as usize))
-                    .collect::<Result<Vec<_>, _>>()?;
-                split(
-                    &mut out,
-                    bytes,
-                    10,
-                    &items,
-                    reader.range().end as usize,
-                    &here,
-                );
+                split(&mut out, bytes, 10, item_spans(&reader)?, &here)
             }
             other => {
                 let (id, range) = other
@@ -217,14 +177,31 @@ fn emit_body(bytes: &[u8], scope: usize, scopes: &[Scope], copies: &Copies) -> R
     Ok(out.finish())
 }
 
-/// A section `id` whose items start at `starts` (the last ends at `end`), with each item
-/// that `copy` names replaced by its definition.
+/// Where each item of a section lies in the body's bytes.
+fn item_spans<'a, T>(
+    reader: &wasmparser::SectionLimited<'a, T>,
+) -> Result<Vec<std::ops::Range<usize>>>
+where
+    T: wasmparser::FromReader<'a>,
+{
+    let end = reader.range().end;
+    let starts = reader
+        .clone()
+        .into_iter_with_offsets()
+        .map(|r| r.map(|(offset, _)| offset))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((0..starts.len())
+        .map(|i| span(starts[i]..starts.get(i + 1).copied().unwrap_or(end)))
+        .collect())
+}
+
+/// A section `id` whose items lie at `items`, with each item that `copy` names replaced by
+/// its definition.
 fn split<'c>(
     out: &mut wasm_encoder::Component,
     bytes: &[u8],
     id: u8,
-    starts: &[usize],
-    end: usize,
+    items: Vec<std::ops::Range<usize>>,
     copy: &dyn Fn(u32) -> Option<&'c (Sort, Vec<u8>)>,
 ) {
     let mut pending: Vec<&[u8]> = Vec::new();
@@ -239,8 +216,7 @@ fn split<'c>(
         }
         raw(out, id, &data);
     };
-    for (i, start) in starts.iter().enumerate() {
-        let stop = starts.get(i + 1).copied().unwrap_or(end);
+    for (i, span) in items.into_iter().enumerate() {
         match copy(i as u32) {
             Some((sort, definition)) => {
                 flush(out, &mut pending);
@@ -250,7 +226,7 @@ fn split<'c>(
                 };
                 raw(out, section, definition);
             }
-            None => pending.push(&bytes[*start..stop]),
+            None => pending.push(&bytes[span]),
         }
     }
     flush(out, &mut pending);
