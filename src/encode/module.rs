@@ -49,7 +49,7 @@ pub struct ModuleEdit<'e> {
     /// Function index replacements in element segments and constant expressions.
     pub redirect: HashMap<u32, u32>,
     /// Replaces every active data segment; passive ones are kept unless dropped.
-    pub active_data: Option<Vec<DataSegment>>,
+    pub active_data: Option<Vec<DataSegment<'e>>>,
     /// Memories with 64-bit addresses, by absolute index: their segments' offsets are i64.
     pub memory64: BTreeSet<u32>,
     /// Tables with 64-bit indices, by absolute index: their segments' offsets are i64.
@@ -241,7 +241,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                 SectionId::Export => self.emit(id, self.extra_exports(ExportSection::new())),
                 SectionId::Element => self.emit(id, self.extra_elems(ElementSection::new())),
                 SectionId::Code => self.emit(id, self.extra_code(CodeSection::new())),
-                SectionId::Data => self.emit(id, self.extra_data(DataSection::new())),
+                SectionId::Data => self.emit_data(DataSection::new()),
                 _ => {}
             }
         }
@@ -425,7 +425,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                         DataKind::Active { .. } => {}
                     }
                 }
-                self.emit(SectionId::Data, self.extra_data(s));
+                self.emit_data(s);
             }
             other => {
                 if let Some((id, range)) = other.as_section() {

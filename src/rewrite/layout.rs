@@ -18,8 +18,8 @@ pub const DEFAULT_MAX_GAP: u64 = 8;
 /// Upper bound for the segments of one memory.
 pub const MAX_SEGMENTS: usize = 10_000;
 
-/// Segments for `memory` covering every non-zero run.
-pub fn layout(memory: u32, runs: &[(u64, Vec<u8>)], max_gap: u64) -> Vec<DataSegment> {
+/// Segments for `memory` covering every non-zero run; they borrow the runs' bytes.
+pub fn layout(memory: u32, runs: &[(u64, Vec<u8>)], max_gap: u64) -> Vec<DataSegment<'_>> {
     let mut gap = max_gap;
     if merged_count(runs, gap) > MAX_SEGMENTS {
         // Merge the smallest gaps first until the cap holds.
@@ -36,13 +36,15 @@ pub fn layout(memory: u32, runs: &[(u64, Vec<u8>)], max_gap: u64) -> Vec<DataSeg
     for (offset, bytes) in runs {
         match out.last_mut() {
             Some(last) if offset - end <= gap => {
-                last.bytes.resize((offset - last.offset as u64) as usize, 0);
-                last.bytes.extend_from_slice(bytes);
+                let at = (offset - last.offset as u64) as u32;
+                last.pieces.push((at, bytes));
+                last.len = at + bytes.len() as u32;
             }
             _ => out.push(DataSegment {
                 memory,
                 offset: *offset as u32,
-                bytes: bytes.clone(),
+                len: bytes.len() as u32,
+                pieces: vec![(0, bytes)],
             }),
         }
         end = offset + bytes.len() as u64;
@@ -83,11 +85,12 @@ mod tests {
 
     #[test]
     fn merges_short_gaps_and_keeps_bytes() {
-        let segs = layout(0, &runs(&[(0, 4), (10, 2), (100, 1)]), 8);
+        let r = runs(&[(0, 4), (10, 2), (100, 1)]);
+        let segs = layout(0, &r, 8);
         assert_eq!(segs.len(), 2);
         assert_eq!(segs[0].offset, 0);
-        assert_eq!(segs[0].bytes, [7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 7, 7]);
-        assert_eq!((segs[1].offset, segs[1].bytes.len()), (100, 1));
+        assert_eq!(segs[0].bytes(), [7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 7, 7]);
+        assert_eq!((segs[1].offset, segs[1].bytes().len()), (100, 1));
     }
 
     #[test]
@@ -95,11 +98,12 @@ mod tests {
         let many: Vec<(u64, usize)> = (0..30_000u64)
             .map(|i| (i * 100 + (i % 7) * 10, 1))
             .collect();
-        let segs = layout(0, &runs(&many), 8);
+        let r = runs(&many);
+        let segs = layout(0, &r, 8);
         assert!(segs.len() <= MAX_SEGMENTS, "{} segments", segs.len());
         let total: usize = segs
             .iter()
-            .map(|s| s.bytes.iter().filter(|b| **b != 0).count())
+            .map(|s| s.bytes().iter().filter(|b| **b != 0).count())
             .sum();
         assert_eq!(total, 30_000, "every non-zero byte is still covered");
     }
@@ -107,26 +111,29 @@ mod tests {
     #[test]
     fn a_gap_of_exactly_max_gap_merges() {
         // 4 bytes at 0, then 8 zero bytes, then 2 bytes at 12.
-        let segs = layout(3, &runs(&[(0, 4), (12, 2)]), 8);
+        let r = runs(&[(0, 4), (12, 2)]);
+        let segs = layout(3, &r, 8);
         assert_eq!(segs.len(), 1);
         assert_eq!((segs[0].memory, segs[0].offset), (3, 0));
-        assert_eq!(segs[0].bytes, [7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0, 7, 7]);
+        assert_eq!(segs[0].bytes(), [7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0, 7, 7]);
     }
 
     #[test]
     fn a_gap_of_max_gap_plus_one_splits() {
-        let segs = layout(3, &runs(&[(0, 4), (13, 2)]), 8);
+        let r = runs(&[(0, 4), (13, 2)]);
+        let segs = layout(3, &r, 8);
         assert_eq!(segs.len(), 2);
-        assert_eq!((segs[0].offset, &segs[0].bytes[..]), (0, &[7u8; 4][..]));
+        assert_eq!((segs[0].offset, &segs[0].bytes()[..]), (0, &[7u8; 4][..]));
         assert_eq!((segs[1].memory, segs[1].offset), (3, 13));
-        assert_eq!(segs[1].bytes, [7, 7]);
+        assert_eq!(segs[1].bytes(), [7, 7]);
     }
 
     #[test]
     fn a_zero_max_gap_still_merges_adjacent_runs() {
-        let segs = layout(0, &runs(&[(0, 2), (2, 2), (5, 1)]), 0);
+        let r = runs(&[(0, 2), (2, 2), (5, 1)]);
+        let segs = layout(0, &r, 0);
         assert_eq!(segs.len(), 2);
-        assert_eq!(segs[0].bytes, [7, 7, 7, 7]);
+        assert_eq!(segs[0].bytes(), [7, 7, 7, 7]);
         assert_eq!(segs[1].offset, 5);
     }
 
@@ -177,7 +184,7 @@ mod tests {
         let size = |gap| -> usize {
             layout(0, &heap, gap)
                 .iter()
-                .map(|s| s.bytes.len() + 3 + leb(s.offset as u64) + leb(s.bytes.len() as u64))
+                .map(|s| s.bytes().len() + 3 + leb(s.offset as u64) + leb(s.bytes().len() as u64))
                 .sum()
         };
         let sizes: Vec<(u64, usize)> = [0, 2, 4, 6, 8, 10, 12, 16, 24, 32, 64]

@@ -5,15 +5,116 @@ use super::Editor;
 use anyhow::Result;
 use std::collections::HashMap;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
-use wasm_encoder::{ConstExpr, DataSection, ElementSection, Elements, RefType};
+use wasm_encoder::{ConstExpr, DataSection, ElementSection, Elements, Encode, RefType};
 use wasmparser::{ElementItems, ElementKind};
 
-/// An active data segment with a constant offset.
+/// An active data segment with a constant offset, over bytes borrowed from the snapshot:
+/// each piece starts at its offset within the segment, zeros fill the gaps between, and
+/// the encoder writes the pieces straight into the module, with no copy of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataSegment {
+pub struct DataSegment<'a> {
     pub memory: u32,
     pub offset: u32,
-    pub bytes: Vec<u8>,
+    /// The segment's length in bytes.
+    pub len: u32,
+    /// (offset within the segment, bytes), in order, not overlapping.
+    pub pieces: Vec<(u32, &'a [u8])>,
+}
+
+#[cfg(test)]
+impl DataSegment<'_> {
+    /// The segment's bytes, zeros included.
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut out = vec![0; self.len as usize];
+        for (at, piece) in &self.pieces {
+            out[*at as usize..*at as usize + piece.len()].copy_from_slice(piece);
+        }
+        out
+    }
+}
+
+/// The data section of an edited module: the kept segments, then compsnap's, which are
+/// written into the module's bytes piece by piece.
+pub(super) struct DataOut<'s, 'a> {
+    kept: DataSection,
+    added: &'s [DataSegment<'a>],
+    memory64: &'s std::collections::BTreeSet<u32>,
+}
+
+impl DataOut<'_, '_> {
+    /// A segment's bytes before its data: flags (and memory), offset, length.
+    fn header(&self, segment: &DataSegment) -> Vec<u8> {
+        let mut h = Vec::new();
+        match segment.memory {
+            0 => h.push(0x00),
+            m => {
+                h.push(0x02);
+                m.encode(&mut h);
+            }
+        }
+        match self.memory64.contains(&segment.memory) {
+            true => ConstExpr::i64_const(segment.offset as i64),
+            false => ConstExpr::i32_const(segment.offset as i32),
+        }
+        .encode(&mut h);
+        segment.len.encode(&mut h);
+        h
+    }
+}
+
+impl Encode for DataOut<'_, '_> {
+    fn encode(&self, sink: &mut Vec<u8>) {
+        // The kept segments as `DataSection` encodes them: size, count, entries.
+        let mut kept = Vec::new();
+        self.kept.encode(&mut kept);
+        let mut rest = &kept[..];
+        let _size = read_leb(&mut rest);
+        let _count = read_leb(&mut rest);
+        let headers: Vec<Vec<u8>> = self.added.iter().map(|s| self.header(s)).collect();
+        let count = self.kept.len() + self.added.len() as u32;
+        let mut count_bytes = Vec::new();
+        count.encode(&mut count_bytes);
+        let size = count_bytes.len()
+            + rest.len()
+            + (headers.iter().zip(self.added))
+                .map(|(h, s)| h.len() + s.len as usize)
+                .sum::<usize>();
+        (size as u32).encode(sink);
+        sink.reserve(size);
+        sink.extend_from_slice(&count_bytes);
+        sink.extend_from_slice(rest);
+        for (header, segment) in headers.iter().zip(self.added) {
+            sink.extend_from_slice(header);
+            let mut at = 0;
+            for (start, piece) in &segment.pieces {
+                sink.resize(sink.len() + (*start - at) as usize, 0);
+                sink.extend_from_slice(piece);
+                at = start + piece.len() as u32;
+            }
+            sink.resize(sink.len() + (segment.len - at) as usize, 0);
+        }
+    }
+}
+
+impl wasm_encoder::Section for DataOut<'_, '_> {
+    fn id(&self) -> u8 {
+        wasm_encoder::SectionId::Data as u8
+    }
+}
+
+/// Reads one unsigned LEB128 number off the front of `bytes`.
+fn read_leb(bytes: &mut &[u8]) -> u64 {
+    let mut value = 0u64;
+    let mut shift = 0;
+    while let Some((&b, rest)) = bytes.split_first() {
+        *bytes = rest;
+        value |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    value
 }
 
 /// An element segment compsnap writes.
@@ -35,7 +136,7 @@ pub enum ElemSegment {
     Declared(Vec<u32>),
 }
 
-impl Editor<'_, '_> {
+impl<'e> Editor<'_, 'e> {
     /// Re-encodes element segment `index`, replacing, emptying or redirecting it.
     pub(super) fn element(
         &mut self,
@@ -130,15 +231,18 @@ impl Editor<'_, '_> {
         }
     }
 
-    pub(super) fn extra_data(&self, mut s: DataSection) -> DataSection {
-        for segment in self.edit.active_data.iter().flatten() {
-            let offset = match self.edit.memory64.contains(&segment.memory) {
-                true => ConstExpr::i64_const(segment.offset as i64),
-                false => ConstExpr::i32_const(segment.offset as i32),
-            };
-            s.active(segment.memory, &offset, segment.bytes.iter().copied());
-        }
-        s
+    /// Writes the data section: `kept`, then every segment compsnap writes.
+    pub(super) fn emit_data(&mut self, kept: DataSection) {
+        self.pending.remove(&(
+            super::rank(wasm_encoder::SectionId::Data),
+            wasm_encoder::SectionId::Data,
+        ));
+        let section = DataOut {
+            kept,
+            added: self.edit.active_data.as_deref().unwrap_or(&[]),
+            memory64: &self.edit.memory64,
+        };
+        self.out.section(&section);
     }
 }
 
