@@ -455,7 +455,7 @@ impl Snapshotter {
             max_gap: self.max_gap,
         };
         let rewritten = match model.kind {
-            InputKind::Component => rewrite::rewrite(&model, &snapshot, &init, opts)?,
+            InputKind::Component => rewrite::rewrite(&model, snapshot, &init, opts)?,
             InputKind::Module => {
                 // The reactor's `_initialize` has run, as the init has (see `run_module`).
                 let info = &model.root().modules[0];

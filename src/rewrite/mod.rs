@@ -91,9 +91,11 @@ pub struct Rewritten {
     pub sharing: Sharing,
 }
 
+/// Rewrites the component from `snapshot`, which it drops as soon as every module is
+/// encoded: the component is assembled without the guest's state alongside.
 pub fn rewrite(
     model: &Model,
-    snapshot: &Snapshot,
+    snapshot: Snapshot,
     init: &InitFunc,
     opts: RewriteOptions,
 ) -> Result<Rewritten> {
@@ -107,7 +109,8 @@ pub fn rewrite(
         true => None,
         false => Some(init),
     };
-    let edit = node_edit(model, 0, snapshot, opts, remove, &mut out)?;
+    let edit = node_edit(model, 0, &snapshot, opts, remove, &mut out)?;
+    drop(snapshot);
     out.bytes = edit_tree(model.bytes, &edit)?;
     Ok(out)
 }
