@@ -13,15 +13,15 @@
 //! and every later function index moves down by one.
 
 use super::builder::BodyBuilder;
-use crate::model::{IndexCounts, Scope};
+use crate::model::{IndexCounts, Scope, Site, Sort};
 use crate::protocol::SINK_IMPORT;
 use anyhow::{anyhow, Result};
 use std::collections::{HashMap, HashSet};
 use wasm_encoder::reencode::{component_utils, Reencode, ReencodeComponent};
 use wasm_encoder::{
-    Component, ComponentExportKind, ComponentImportSection, ComponentInstanceSection,
-    ComponentSectionId, ComponentTypeRef, ComponentTypeSection, ComponentValType, ExportKind,
-    InstanceSection, ModuleArg, PrimitiveValType, RawSection,
+    Component, ComponentAliasSection, ComponentExportKind, ComponentImportSection,
+    ComponentInstanceSection, ComponentSectionId, ComponentTypeRef, ComponentTypeSection,
+    ComponentValType, ExportKind, InstanceSection, ModuleArg, PrimitiveValType, RawSection,
 };
 use wasmparser::{Parser, Payload};
 
@@ -74,6 +74,9 @@ pub struct BodyEdit<'a> {
     /// definition's entry: an instantiation of one names the version of the definition.
     module_definitions: HashMap<u32, u32>,
     component_definitions: HashMap<u32, u32>,
+    /// Imports and aliases (by where they sit in the input body) replaced with a module or
+    /// component definition, which takes their index (see `model::inline`).
+    pub replace_sites: HashMap<Site, (Sort, Vec<u8>)>,
 }
 
 impl<'a> BodyEdit<'a> {
@@ -123,6 +126,7 @@ impl<'a> BodyEdit<'a> {
             strip_ascription: None,
             module_definitions: HashMap::new(),
             component_definitions: HashMap::new(),
+            replace_sites: HashMap::new(),
         }
     }
 
@@ -214,6 +218,7 @@ fn encode_body(bytes: &[u8], edit: &BodyEdit, outer: &[Option<Shifts>]) -> Resul
         error: None,
         removed_export: false,
         removed_item: false,
+        section: 0,
     };
     let mut component = Component::new();
     if edit.sink {
@@ -280,9 +285,63 @@ struct BodyEncoder<'e, 'a> {
     /// The edit's export removal and instance item removal happened.
     removed_export: bool,
     removed_item: bool,
+    /// The position of the current section among the input body's sections, from 1.
+    section: u32,
 }
 
 impl BodyEncoder<'_, '_> {
+    /// Re-encodes a section of the body item by item (`add`), emitting instead, for each item
+    /// in [`BodyEdit::replace_sites`], the definition that replaces it.
+    fn replacing<'r, T, S>(
+        &mut self,
+        component: &mut Component,
+        reader: wasmparser::SectionLimited<'r, T>,
+        mut add: impl FnMut(
+            &mut Self,
+            &mut S,
+            T,
+        )
+            -> Result<(), wasm_encoder::reencode::Error<std::convert::Infallible>>,
+    ) -> Result<(), wasm_encoder::reencode::Error<std::convert::Infallible>>
+    where
+        T: wasmparser::FromReader<'r>,
+        S: Default + wasm_encoder::ComponentSection,
+    {
+        let mut section = S::default();
+        let mut pending = false;
+        for (item, entry) in reader.into_iter().enumerate() {
+            let entry = entry?;
+            let site = Site {
+                section: self.section,
+                item: item as u32,
+            };
+            match self.edit.replace_sites.get(&site) {
+                Some((sort, definition)) => {
+                    if pending {
+                        component.section(&std::mem::take(&mut section));
+                        pending = false;
+                    }
+                    let id = match sort {
+                        Sort::Module => ComponentSectionId::CoreModule,
+                        Sort::Component => ComponentSectionId::Component,
+                    };
+                    component.section(&RawSection {
+                        id: id as u8,
+                        data: definition,
+                    });
+                }
+                None => {
+                    add(self, &mut section, entry)?;
+                    pending = true;
+                }
+            }
+        }
+        if pending {
+            component.section(&section);
+        }
+        Ok(())
+    }
+
     fn at_body(&self) -> bool {
         self.frames.len() == self.body
     }
@@ -578,6 +637,36 @@ impl ReencodeComponent for BodyEncoder<'_, '_> {
         payload: Payload<'_>,
         whole: &[u8],
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        if self.at_body() && !matches!(payload, Payload::Version { .. } | Payload::End(_)) {
+            self.section += 1;
+        }
+        if self.at_body() && !self.edit.replace_sites.is_empty() {
+            match payload {
+                Payload::ComponentAliasSection(reader) => {
+                    return self.replacing(
+                        component,
+                        reader,
+                        |s, section: &mut ComponentAliasSection, alias| {
+                            let alias = s.component_alias(alias)?;
+                            section.alias(alias);
+                            Ok(())
+                        },
+                    );
+                }
+                Payload::ComponentImportSection(reader) => {
+                    return self.replacing(
+                        component,
+                        reader,
+                        |s, section: &mut ComponentImportSection, import| {
+                            let ty = s.component_type_ref(import.ty)?;
+                            section.import(import.name, ty);
+                            Ok(())
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
         if self.at_body() {
             match payload {
                 Payload::InstanceSection(reader) => {

@@ -13,18 +13,21 @@
 //! The definition is found by following the instantiation tree: an import through the
 //! arguments of the instantiation that gave it, an outer alias to the enclosing
 //! definition, an instance export into the definition that made the instance. A scope
-//! instantiated several times must get the same definition each time (one copy serves all).
+//! instantiated several times with the same definitions gets one copy; one given different
+//! definitions at different places gets a version per distinct set (`specialize`).
 //! Components are copied only when they name nothing outside themselves (no escaping
 //! `alias outer`), which is what a copy could change.
 
 mod copy;
 mod follow;
+mod specialize;
 
 use super::parse::build_node;
 use super::{walk, Node, Scope, Site, Sort};
 use anyhow::{bail, Context, Result};
 use copy::{deeper, escaping_alias, levels_between};
 use follow::{parent_nodes, Def, Tree};
+use specialize::Sites;
 use std::collections::HashMap;
 use wasm_encoder::RawSection;
 use wasmparser::Payload;
@@ -42,11 +45,13 @@ pub(super) fn inline(bytes: &[u8]) -> Result<Vec<u8>> {
             let scopes: Vec<Scope> = scopes.into_iter().map(|s| s.expect("walked")).collect();
             let mut nodes = Vec::new();
             build_node(&scopes, 0, "root".into(), None, &mut nodes, &mut 0);
-            let copies = plan(&scopes, &nodes)?;
-            if copies.is_empty() {
-                return Ok(current);
+            match plan(&scopes, &nodes)? {
+                Plan::Done => return Ok(current),
+                Plan::Copies(copies) => emit_body(&current, 0, &scopes, &copies)?,
+                Plan::Specialize(scope, found) => {
+                    specialize::versions(&current, &scopes, &nodes, scope, &found)?
+                }
             }
-            emit_body(&current, 0, &scopes, &copies)?
         };
         current = next;
     }
@@ -54,9 +59,20 @@ pub(super) fn inline(bytes: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Per scope, the definitions to copy in place of its imports and aliases.
-type Copies = HashMap<usize, HashMap<Site, (Sort, Vec<u8>)>>;
+type Copies = HashMap<usize, Sites>;
 
-fn plan(scopes: &[Scope], nodes: &[Node]) -> Result<Copies> {
+/// What one round of inlining does.
+enum Plan {
+    /// Nothing is left to copy.
+    Done,
+    /// Each scope gets one copy of each definition it instantiates.
+    Copies(Copies),
+    /// This scope is instantiated with different definitions at different places: it gets
+    /// one version per distinct set (each instantiation's node → its copies).
+    Specialize(usize, Vec<(usize, Sites)>),
+}
+
+fn plan(scopes: &[Scope], nodes: &[Node]) -> Result<Plan> {
     let parents = parent_nodes(nodes);
     let t = Tree {
         scopes,
@@ -65,11 +81,14 @@ fn plan(scopes: &[Scope], nodes: &[Node]) -> Result<Copies> {
     };
     let mut copies: Copies = HashMap::new();
     for (id, scope) in scopes.iter().enumerate() {
-        let instantiations: Vec<usize> =
-            (0..nodes.len()).filter(|n| nodes[*n].scope == id).collect();
-        for u in &scope.unresolved {
-            let mut found: Option<(Def, usize)> = None;
-            for &n in &instantiations {
+        if scope.unresolved.is_empty() {
+            continue;
+        }
+        // Per instantiation of the scope: the copy for each of its unresolved entries.
+        let mut found: Vec<(usize, Sites)> = Vec::new();
+        for n in (0..nodes.len()).filter(|n| nodes[*n].scope == id) {
+            let mut sites = HashMap::new();
+            for u in &scope.unresolved {
                 let def = t.resolve(id, Some(n), u.sort, u.index).with_context(|| {
                     format!(
                         "{}: following {} to its definition",
@@ -77,53 +96,61 @@ fn plan(scopes: &[Scope], nodes: &[Node]) -> Result<Copies> {
                         what(u.sort, u.index)
                     )
                 })?;
-                match found {
-                    None => found = Some((def, n)),
-                    Some((other, first)) if other != def => bail!(
-                        "{}: instantiates {}, which is a different definition in {} and in {}; \
-                         compsnap copies one definition into each component",
-                        u.site,
-                        what(u.sort, u.index),
-                        nodes[first].path,
-                        nodes[n].path
-                    ),
-                    Some(_) => {}
+                let entry = match u.sort {
+                    Sort::Module => scope.module_definition_index(u.index),
+                    Sort::Component => scope.component_definition_index(u.index),
+                };
+                let site = match u.sort {
+                    Sort::Module => scope.module_sites[entry as usize],
+                    Sort::Component => scope.component_sites[entry as usize],
                 }
+                .with_context(|| format!("bug: {} has no site", what(u.sort, entry)))?;
+                let bytes = definition_bytes(scopes, def, id, u)?;
+                sites.insert(site, (u.sort, bytes));
             }
-            let Some((def, _)) = found else { continue };
-            let entry = match u.sort {
-                Sort::Module => scope.module_definition_index(u.index),
-                Sort::Component => scope.component_definition_index(u.index),
-            };
-            let site = match u.sort {
-                Sort::Module => scope.module_sites[entry as usize],
-                Sort::Component => scope.component_sites[entry as usize],
-            }
-            .with_context(|| format!("bug: {} has no site", what(u.sort, entry)))?;
-            let bytes = match def {
-                Def::Module { scope, ordinal } => scopes[scope].modules[ordinal].bytes.to_vec(),
-                Def::Component { scope: d } => match escaping_alias(scopes[d].bytes)? {
-                    None => scopes[d].bytes.to_vec(),
-                    // Its outer aliases name items of the definitions around it: the copy,
-                    // nested deeper, counts the extra levels.
-                    Some(alias) => match levels_between(scopes, id, scopes[d].parent) {
-                        Some(delta) => deeper(scopes[d].bytes, delta)?,
-                        None => bail!(
-                            "{}: instantiates {}, defined at {}, which aliases items of the \
-                             components around it ({alias}), and they are not around {}; \
-                             compsnap cannot copy such a definition there",
-                            u.site,
-                            what(u.sort, u.index),
-                            scopes[d].path,
-                            scope.path
-                        ),
-                    },
-                },
-            };
-            copies.entry(id).or_default().insert(site, (u.sort, bytes));
+            found.push((n, sites));
         }
+        let Some((_, first)) = found.first() else {
+            continue;
+        };
+        if found.iter().any(|(_, sites)| sites != first) {
+            return Ok(Plan::Specialize(id, found));
+        }
+        copies.insert(id, found.swap_remove(0).1);
     }
-    Ok(copies)
+    Ok(match copies.is_empty() {
+        true => Plan::Done,
+        false => Plan::Copies(copies),
+    })
+}
+
+/// The bytes of `def` as a copy in scope `into`, for the unresolved instantiation `u`.
+fn definition_bytes(
+    scopes: &[Scope],
+    def: Def,
+    into: usize,
+    u: &super::Unresolved,
+) -> Result<Vec<u8>> {
+    Ok(match def {
+        Def::Module { scope, ordinal } => scopes[scope].modules[ordinal].bytes.to_vec(),
+        Def::Component { scope: d } => match escaping_alias(scopes[d].bytes)? {
+            None => scopes[d].bytes.to_vec(),
+            // Its outer aliases name items of the definitions around it: the copy, nested
+            // deeper, counts the extra levels.
+            Some(alias) => match levels_between(scopes, into, scopes[d].parent) {
+                Some(delta) => deeper(scopes[d].bytes, delta)?,
+                None => bail!(
+                    "{}: instantiates {}, defined at {}, which aliases items of the \
+                     components around it ({alias}), and they are not around {}; \
+                     compsnap cannot copy such a definition there",
+                    u.site,
+                    what(u.sort, u.index),
+                    scopes[d].path,
+                    scopes[into].path
+                ),
+            },
+        },
+    })
 }
 
 fn what(sort: Sort, index: u32) -> String {
