@@ -193,6 +193,44 @@ fn different_modules_for_one_import_give_two_versions() {
     assert_eq!(running.call("get2()"), "[U32(5)]");
 }
 
+/// The same, one level down: the component that imports the module is instantiated once in a
+/// component that is itself instantiated twice, with different modules. The middle component
+/// is split into two versions first, then each copy of the inner one gets its module.
+#[test]
+fn different_modules_two_levels_down_give_two_versions_of_each() {
+    let input = wat(&format!(
+        r#"(component
+  {MODULE}
+  (core module $other
+    (memory (export "mem") 1)
+    (global $g (mut i32) (i32.const 5))
+    (func (export "init") (global.set $g (i32.const 11)))
+    (func (export "get") (result i32) (global.get $g)))
+  (component $p
+    {MODULE_TYPE}
+    (import "m" (core module $pm (type $mt)))
+    (component $c
+      {MODULE_TYPE}
+      (import "m" (core module $im (type $mt)))
+      (core instance $i (instantiate $im))
+      {LIFTS})
+    (instance $inner (instantiate $c (with "m" (core module $pm))))
+    (alias export $inner "init" (func $init))
+    (alias export $inner "get" (func $get))
+    (export "init" (func $init))
+    (export "get" (func $get)))
+  (instance $cj (instantiate $p (with "m" (core module $other))))
+  (instance $ci (instantiate $p (with "m" (core module $m))))
+  (alias export $cj "get" (func $get2))
+  (export "get2" (func $get2))
+  {ROOT_EXPORTS})"#
+    ));
+    let out = check(&snapshotter("init"), &input, "init", &["get()", "get2()"]);
+    let mut running = common::Running::new(&out);
+    assert_eq!(running.call("get()"), "[U32(49)]");
+    assert_eq!(running.call("get2()"), "[U32(5)]");
+}
+
 /// The copied component names a type of the root through `alias outer`: in its copy, one
 /// level deeper, the alias counts one more level.
 #[test]

@@ -17,7 +17,7 @@ use common::{check, snapshotter, wat};
 use compsnap::internals::trees::generate;
 
 /// What a tree must show somewhere among the cases, so the generator keeps covering it.
-const FEATURES: [(&str, &str); 7] = [
+const FEATURES: [(&str, &str); 8] = [
     ("a module through alias outer", "(alias outer $root $cell"),
     ("a module import the parent gives", "(import \"cell\""),
     (
@@ -37,6 +37,7 @@ const FEATURES: [(&str, &str); 7] = [
         "(instance $i1 (instantiate $d0",
     ),
     ("calls between sibling components", "(with \"prev\""),
+    ("one import given different modules", "(core module $cellv"),
 ];
 
 fn run_cases(range: std::ops::Range<u64>) {

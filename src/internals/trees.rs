@@ -66,6 +66,13 @@ const CELL: &str = r#"(core module $cell
         (br_if $words (i32.lt_u (local.get $i) (i32.const 256))))
       (local.get $s)))"#;
 
+/// [`CELL`] with other constants, named `$cellv`: the same type, another module.
+fn variant_cell() -> String {
+    CELL.replacen("$cell", "$cellv", 1)
+        .replace("(i32.const 7)", "(i32.const 13)")
+        .replace("(i32.const 52)", "(i32.const 36)")
+}
+
 /// The core module type of [`CELL`], for imports of it.
 const CELL_TYPE: &str = r#"(export "mem" (memory 1)) (export "g" (global (mut i32))) (export "tab" (table 4 funcref)) (export "init" (func (param i32))) (export "read" (func (result i32)))"#;
 
@@ -234,6 +241,7 @@ impl Gen {
             false => None,
         };
         let mut n = 0;
+        let mut variant = false;
         for d in 0..1 + self.r.below(2) {
             // The first definition is instantiated first: it imports `prev` only when this
             // component has one to give it.
@@ -251,7 +259,19 @@ impl Gen {
             for _ in 0..1 + self.r.below(2) {
                 let mut with = String::new();
                 if imports_cell {
-                    let _ = write!(with, " (with \"cell\" (core module {cell}))");
+                    // Now and then another module for the same import: the definition then
+                    // needs one version per module.
+                    let given = match self.r.below(3) {
+                        0 => {
+                            if !variant {
+                                let _ = writeln!(body, "  {}", variant_cell());
+                                variant = true;
+                            }
+                            "$cellv"
+                        }
+                        _ => cell,
+                    };
+                    let _ = write!(with, " (with \"cell\" (core module {given}))");
                 }
                 if wants_prev {
                     match &last {

@@ -33,7 +33,7 @@ use wasm_encoder::RawSection;
 use wasmparser::Payload;
 
 /// Rounds of copying: a copied component may itself instantiate what it does not define.
-const MAX_ROUNDS: usize = 8;
+const MAX_ROUNDS: usize = 16;
 
 /// `bytes` with the definitions copied in (see the module docs).
 pub(super) fn inline(bytes: &[u8]) -> Result<Vec<u8>> {
