@@ -4,6 +4,7 @@
 //! prepended sink comes first and shifts the body's own types and functions.
 
 use super::*;
+use crate::model::Scope;
 use crate::model::{parse, Model};
 use wasmparser::{
     ComponentAlias, ComponentExternalKind, ComponentName, ComponentOuterAliasKind, Encoding,
