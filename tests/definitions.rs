@@ -164,6 +164,29 @@ fn a_nested_components_component_import_is_the_parents_definition() {
     ));
 }
 
+/// A module of [`MODULE`]'s type whose `get` answers 5 (its init is never called).
+const OTHER: &str = r#"(core module $other
+    (memory (export "mem") 1)
+    (global $g (mut i32) (i32.const 5))
+    (func (export "init") (global.set $g (i32.const 11)))
+    (func (export "get") (result i32) (global.get $g)))"#;
+
+/// The root's exports: [`ROOT_EXPORTS`] from `$ci`, and `get2` from `$cj`.
+const GET2: &str = r#"(alias export $cj "get" (func $get2))
+  (export "get2" (func $get2))
+  (alias export $ci "init" (func $init))
+  (alias export $ci "get" (func $get))
+  (export "init" (func $init))
+  (export "get" (func $get))"#;
+
+/// The snapshot answers as the original after init: 49 from `$ci`'s module, 5 from `$cj`'s.
+fn check_both(input: &[u8]) {
+    let out = check(&snapshotter("init"), input, "init", &["get()", "get2()"]);
+    let mut running = common::Running::new(&out);
+    assert_eq!(running.call("get()"), "[U32(49)]");
+    assert_eq!(running.call("get2()"), "[U32(5)]");
+}
+
 /// A component that imports a module and is instantiated with two different ones: it gets
 /// one version per module, each instantiation names its own, and both keep their state.
 #[test]
@@ -171,11 +194,7 @@ fn different_modules_for_one_import_give_two_versions() {
     let input = wat(&format!(
         r#"(component
   {MODULE}
-  (core module $other
-    (memory (export "mem") 1)
-    (global $g (mut i32) (i32.const 5))
-    (func (export "init") (global.set $g (i32.const 11)))
-    (func (export "get") (result i32) (global.get $g)))
+  {OTHER}
   (component $c
     {MODULE_TYPE}
     (import "m" (core module $im (type $mt)))
@@ -183,14 +202,9 @@ fn different_modules_for_one_import_give_two_versions() {
     {LIFTS})
   (instance $cj (instantiate $c (with "m" (core module $other))))
   (instance $ci (instantiate $c (with "m" (core module $m))))
-  (alias export $cj "get" (func $get2))
-  (export "get2" (func $get2))
-  {ROOT_EXPORTS})"#
+  {GET2})"#
     ));
-    let out = check(&snapshotter("init"), &input, "init", &["get()", "get2()"]);
-    let mut running = common::Running::new(&out);
-    assert_eq!(running.call("get()"), "[U32(49)]");
-    assert_eq!(running.call("get2()"), "[U32(5)]");
+    check_both(&input);
 }
 
 /// The same, one level down: the component that imports the module is instantiated once in a
@@ -201,11 +215,7 @@ fn different_modules_two_levels_down_give_two_versions_of_each() {
     let input = wat(&format!(
         r#"(component
   {MODULE}
-  (core module $other
-    (memory (export "mem") 1)
-    (global $g (mut i32) (i32.const 5))
-    (func (export "init") (global.set $g (i32.const 11)))
-    (func (export "get") (result i32) (global.get $g)))
+  {OTHER}
   (component $p
     {MODULE_TYPE}
     (import "m" (core module $pm (type $mt)))
@@ -221,14 +231,9 @@ fn different_modules_two_levels_down_give_two_versions_of_each() {
     (export "get" (func $get)))
   (instance $cj (instantiate $p (with "m" (core module $other))))
   (instance $ci (instantiate $p (with "m" (core module $m))))
-  (alias export $cj "get" (func $get2))
-  (export "get2" (func $get2))
-  {ROOT_EXPORTS})"#
+  {GET2})"#
     ));
-    let out = check(&snapshotter("init"), &input, "init", &["get()", "get2()"]);
-    let mut running = common::Running::new(&out);
-    assert_eq!(running.call("get()"), "[U32(49)]");
-    assert_eq!(running.call("get2()"), "[U32(5)]");
+    check_both(&input);
 }
 
 /// The copied component names a type of the root through `alias outer`: in its copy, one
