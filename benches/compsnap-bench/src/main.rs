@@ -157,6 +157,11 @@ fn main() -> Result<()> {
             table.note("tables", "error", format!("{e:#}"));
         }
     }
+    if only.as_ref().is_none_or(|o| "scale".contains(o.as_str())) {
+        if let Err(e) = memory_scaling(&mut table, quick) {
+            table.note("memories", "error", format!("{e:#}"));
+        }
+    }
     table.print();
     for s in skipped.iter().chain(&core_skipped) {
         println!("\nskipped: {s}");
@@ -411,7 +416,11 @@ fn status_kb(field: &str) -> Result<f64> {
 fn table_scaling(table: &mut Table, quick: bool) -> Result<()> {
     let runs = if quick { 20 } else { 200 };
     let mut base = None;
-    for slots in [1_000u32, 10_000, 100_000] {
+    let sizes: &[u32] = match quick {
+        true => &[1_000, 10_000, 100_000],
+        false => &[1_000, 10_000, 100_000, 1_000_000],
+    };
+    for &slots in sizes {
         let input = Input {
             name: format!("table {slots} slots"),
             bytes: wat::parse_str(inputs::table_component(slots))?,
@@ -421,7 +430,8 @@ fn table_scaling(table: &mut Table, quick: bool) -> Result<()> {
         };
         let mut snap = compsnap::Snapshotter::new();
         snap.init_func("init");
-        let output = snap.snapshot(&input.bytes)?;
+        let (t_snap, output) = timed(1, || snap.snapshot(&input.bytes))?;
+        table.note(&input.name, "growth: snapshot time", ms(t_snap));
         for lazy in [true, false] {
             let engine = peers::engine(lazy);
             let compiled = wasmtime::component::Component::new(&engine, &output)
@@ -471,6 +481,57 @@ fn table_scaling(table: &mut Table, quick: bool) -> Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// Snapshot and instantiation time of memories an init fills, 1 MiB to 1000 MiB, as a growth
+/// table; the 1000 MiB snapshot should take at most 2.2 times the 500 MiB one (linear). A
+/// full 1 GiB cannot be a row: its data segments make a module larger than the 1 GiB
+/// wasmparser (and so Wasmtime) accepts, which compsnap's validation of its output refuses.
+fn memory_scaling(table: &mut Table, quick: bool) -> Result<()> {
+    let sizes: &[u32] = match quick {
+        true => &[1, 16, 64],
+        false => &[1, 64, 500, 1000],
+    };
+    let mut snaps = Vec::new();
+    for &mib in sizes {
+        let name = format!("memory {mib} MiB (scale)");
+        let bytes = wat::parse_str(inputs::memory_component(mib))?;
+        let mut snap = compsnap::Snapshotter::new();
+        snap.init_func("init").max_memory(2 << 30);
+        let (t_snap, output) = timed(if mib >= 500 { 1 } else { 3 }, || snap.snapshot(&bytes))?;
+        let input = Input {
+            name: name.clone(),
+            bytes,
+            setup: Default::default(),
+            call: "check()".into(),
+            reps: 1,
+        };
+        let engine = peers::engine(true);
+        let compiled =
+            wasmtime::component::Component::new(&engine, &output).map_err(|e| anyhow!("{e}"))?;
+        let pre = peers::prepare(&engine, &compiled, &input.setup)?;
+        let inst = median(
+            (0..20)
+                .map(|_| peers::instantiate(&engine, &pre, &input))
+                .collect::<Result<Vec<_>>>()?,
+        );
+        table.note(
+            &name,
+            "growth: snapshot time, instantiate time",
+            format!("{}, {}", ms(t_snap), ms(inst)),
+        );
+        snaps.push((mib, t_snap));
+    }
+    if let [.., (a, ta), (b, tb)] = snaps[..] {
+        table.ratio(
+            &format!("memory {b} MiB vs {a} MiB (scale)"),
+            "snapshot time ratio (linear is the size ratio)",
+            ratio(tb, ta),
+            (b == 2 * a).then_some(2.2),
+            format!("{} / {}", ms(tb), ms(ta)),
+        );
     }
     Ok(())
 }
