@@ -84,8 +84,8 @@ pub(super) fn walk_body<'a>(
 }
 
 /// The top-level sections of a component body, numbered from 1, with the contents of
-/// nested modules and components skipped (their headers are sections of the body): how
-/// every reader of component bodies goes through one.
+/// nested modules and components skipped (their headers are sections of the body): the
+/// numbering of [`Site`](super::Site)s, which `encode::tree` counts the same way.
 pub(super) fn sections(bytes: &[u8]) -> impl Iterator<Item = Result<(u32, Payload<'_>)>> {
     let mut skip = 0usize;
     let mut section = 0u32;

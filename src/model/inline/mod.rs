@@ -15,22 +15,22 @@
 //! definition, an instance export into the definition that made the instance. A scope
 //! instantiated several times with the same definitions gets one copy; one given different
 //! definitions at different places gets a version per distinct set (`specialize`).
-//! Components are copied only when they name nothing outside themselves (no escaping
-//! `alias outer`), which is what a copy could change.
+//! A copied component whose `alias outer`s leave it has them re-pointed for its new depth
+//! (`copy`). The copies are written by `encode::tree`, which replaces each import or alias
+//! at its [`Site`](super::Site) with the definition.
 
 mod copy;
 mod follow;
 mod specialize;
 
 use super::parse::build_node;
-use super::{walk, Node, Scope, Site, Sort};
+use super::{walk, Node, Scope, Sort};
+use crate::encode::tree::{edit_tree, BodyEdit};
 use anyhow::{bail, Context, Result};
 use copy::{deeper, escaping_alias, levels_between};
 use follow::{parent_nodes, Def, Tree};
 use specialize::Sites;
 use std::collections::HashMap;
-use wasm_encoder::RawSection;
-use wasmparser::Payload;
 
 /// Rounds of copying: a copied component may itself instantiate what it does not define.
 const MAX_ROUNDS: usize = 16;
@@ -47,7 +47,7 @@ pub(super) fn inline(bytes: &[u8]) -> Result<Vec<u8>> {
             build_node(&scopes, 0, "root".into(), None, &mut nodes, &mut 0);
             match plan(&scopes, &nodes)? {
                 Plan::Done => return Ok(current),
-                Plan::Copies(copies) => emit_body(&current, 0, &scopes, &copies)?,
+                Plan::Copies(copies) => edit_tree(&current, &copies_edit(&scopes, 0, &copies))?,
                 Plan::Specialize(scope, found) => {
                     specialize::versions(&current, &scopes, &nodes, scope, &found)?
                 }
@@ -160,122 +160,24 @@ fn what(sort: Sort, index: u32) -> String {
     }
 }
 
-/// Section ids of the component binary format.
-const CORE_MODULE_SECTION: u8 = 1;
-const COMPONENT_SECTION: u8 = 4;
-
-/// Re-emits body `scope` (its bytes `bytes`) with its copies and its nested definitions'
-/// copies; every other section is copied byte for byte.
-fn emit_body(bytes: &[u8], scope: usize, scopes: &[Scope], copies: &Copies) -> Result<Vec<u8>> {
-    let mut out = wasm_encoder::Component::new();
-    let mine = copies.get(&scope);
-    let mut child = 0usize;
-    for item in walk::sections(bytes) {
-        let (section, payload) = item?;
-        let here = |item: u32| mine.and_then(|m| m.get(&Site { section, item }));
-        match payload {
-            Payload::ModuleSection {
-                unchecked_range, ..
-            } => {
-                raw(&mut out, CORE_MODULE_SECTION, &bytes[span(unchecked_range)]);
-            }
-            Payload::ComponentSection {
-                unchecked_range, ..
-            } => {
-                let id = scopes[scope].components[child].1;
-                child += 1;
-                let inner = emit_body(&bytes[span(unchecked_range)], id, scopes, copies)?;
-                raw(&mut out, COMPONENT_SECTION, &inner);
-            }
-            Payload::ComponentAliasSection(reader) => {
-                split(&mut out, bytes, 6, item_spans(&reader)?, &here)
-            }
-            Payload::ComponentImportSection(reader) => {
-                split(&mut out, bytes, 10, item_spans(&reader)?, &here)
-            }
-            other => {
-                let (id, range) = other
-                    .as_section()
-                    .context("bug: a component payload that is not a section")?;
-                raw(&mut out, id, &bytes[span(range)]);
-            }
+/// The edit of body `scope` that replaces each of its copied imports and aliases with the
+/// definition, and of every definition nested in it that holds copies; `encode::tree`
+/// carries it out, as it does the versions of `specialize`.
+fn copies_edit<'a>(scopes: &[Scope], scope: usize, copies: &Copies) -> BodyEdit<'a> {
+    let mut edit = BodyEdit::new(&scopes[scope]);
+    if let Some(sites) = copies.get(&scope) {
+        edit.replace_sites = sites.clone();
+    }
+    for (ordinal, (_, child)) in scopes[scope].components.iter().enumerate() {
+        if holds_copies(scopes, *child, copies) {
+            edit.components[ordinal].1 = vec![copies_edit(scopes, *child, copies)];
         }
     }
-    Ok(out.finish())
+    edit
 }
 
-/// Where each item of a section lies in the body's bytes.
-fn item_spans<'a, T>(
-    reader: &wasmparser::SectionLimited<'a, T>,
-) -> Result<Vec<std::ops::Range<usize>>>
-where
-    T: wasmparser::FromReader<'a>,
-{
-    let end = reader.range().end;
-    let starts = reader
-        .clone()
-        .into_iter_with_offsets()
-        .map(|r| r.map(|(offset, _)| offset))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((0..starts.len())
-        .map(|i| span(starts[i]..starts.get(i + 1).copied().unwrap_or(end)))
-        .collect())
-}
-
-/// A section `id` whose items lie at `items`, with each item that `copy` names replaced by
-/// its definition.
-fn split<'c>(
-    out: &mut wasm_encoder::Component,
-    bytes: &[u8],
-    id: u8,
-    items: Vec<std::ops::Range<usize>>,
-    copy: &dyn Fn(u32) -> Option<&'c (Sort, Vec<u8>)>,
-) {
-    let mut pending: Vec<&[u8]> = Vec::new();
-    let flush = |out: &mut wasm_encoder::Component, pending: &mut Vec<&[u8]>| {
-        if pending.is_empty() {
-            return;
-        }
-        let mut data = Vec::new();
-        leb(&mut data, pending.len() as u64);
-        for item in pending.drain(..) {
-            data.extend_from_slice(item);
-        }
-        raw(out, id, &data);
-    };
-    for (i, span) in items.into_iter().enumerate() {
-        match copy(i as u32) {
-            Some((sort, definition)) => {
-                flush(out, &mut pending);
-                let section = match sort {
-                    Sort::Module => CORE_MODULE_SECTION,
-                    Sort::Component => COMPONENT_SECTION,
-                };
-                raw(out, section, definition);
-            }
-            None => pending.push(&bytes[span]),
-        }
-    }
-    flush(out, &mut pending);
-}
-
-fn span<T: TryInto<usize>>(range: std::ops::Range<T>) -> std::ops::Range<usize> {
-    let at = |v: T| v.try_into().unwrap_or(usize::MAX);
-    at(range.start)..at(range.end)
-}
-
-fn raw(out: &mut wasm_encoder::Component, id: u8, data: &[u8]) {
-    out.section(&RawSection { id, data });
-}
-
-fn leb(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+/// Whether `scope` or a definition nested in it has copies.
+fn holds_copies(scopes: &[Scope], scope: usize, copies: &Copies) -> bool {
+    copies.contains_key(&scope)
+        || (scopes[scope].components.iter()).any(|(_, child)| holds_copies(scopes, *child, copies))
 }
