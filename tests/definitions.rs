@@ -23,6 +23,18 @@ const MODULE_TYPE: &str = r#"
       (export "init" (func))
       (export "get" (func (result i32)))))"#;
 
+/// `$c`: a component that imports a module of [`MODULE_TYPE`] as "m", instantiates it and
+/// lifts its `init` and `get`.
+fn importer() -> String {
+    format!(
+        r#"(component $c
+    {MODULE_TYPE}
+    (import "m" (core module $im (type $mt)))
+    (core instance $i (instantiate $im))
+    {LIFTS})"#
+    )
+}
+
 /// Lifts `init` and `get` of core instance `$i`.
 const LIFTS: &str = r#"
     (func (export "init") (canon lift (core func $i "init")))
@@ -92,13 +104,10 @@ fn a_nested_components_module_import_is_the_parents_definition() {
     snapshot_checks(&format!(
         r#"(component
   {MODULE}
-  (component $c
-    {MODULE_TYPE}
-    (import "m" (core module $im (type $mt)))
-    (core instance $i (instantiate $im))
-    {LIFTS})
+  {importer}
   (instance $ci (instantiate $c (with "m" (core module $m))))
-  {ROOT_EXPORTS})"#
+  {ROOT_EXPORTS})"#,
+        importer = importer()
     ));
 }
 
@@ -195,14 +204,11 @@ fn different_modules_for_one_import_give_two_versions() {
         r#"(component
   {MODULE}
   {OTHER}
-  (component $c
-    {MODULE_TYPE}
-    (import "m" (core module $im (type $mt)))
-    (core instance $i (instantiate $im))
-    {LIFTS})
+  {importer}
   (instance $cj (instantiate $c (with "m" (core module $other))))
   (instance $ci (instantiate $c (with "m" (core module $m))))
-  {GET2})"#
+  {GET2})"#,
+        importer = importer()
     ));
     check_both(&input);
 }
@@ -219,11 +225,7 @@ fn different_modules_two_levels_down_give_two_versions_of_each() {
   (component $p
     {MODULE_TYPE}
     (import "m" (core module $pm (type $mt)))
-    (component $c
-      {MODULE_TYPE}
-      (import "m" (core module $im (type $mt)))
-      (core instance $i (instantiate $im))
-      {LIFTS})
+    {importer}
     (instance $inner (instantiate $c (with "m" (core module $pm))))
     (alias export $inner "init" (func $init))
     (alias export $inner "get" (func $get))
@@ -231,7 +233,8 @@ fn different_modules_two_levels_down_give_two_versions_of_each() {
     (export "get" (func $get)))
   (instance $cj (instantiate $p (with "m" (core module $other))))
   (instance $ci (instantiate $p (with "m" (core module $m))))
-  {GET2})"#
+  {GET2})"#,
+        importer = importer()
     ));
     check_both(&input);
 }

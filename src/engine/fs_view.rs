@@ -277,10 +277,7 @@ pub(crate) fn add_to_core_linker<H: FsViewHost>(
                 let errno = trampoline(&mut caller)?
                     .filestat
                     .call(&mut caller, (fd, buf))?;
-                if errno == 0 {
-                    fix_filestat(&mut caller, buf as u32 as usize)?;
-                }
-                Ok(errno)
+                fix_filestat(&mut caller, errno, buf)
             },
         )
         .map_err(wrap)?;
@@ -297,10 +294,7 @@ pub(crate) fn add_to_core_linker<H: FsViewHost>(
                 let errno = trampoline(&mut caller)?
                     .path_filestat
                     .call(&mut caller, (fd, flags, path, len, buf))?;
-                if errno == 0 {
-                    fix_filestat(&mut caller, buf as u32 as usize)?;
-                }
-                Ok(errno)
+                fix_filestat(&mut caller, errno, buf)
             },
         )
         .map_err(wrap)?;
@@ -383,11 +377,17 @@ fn guest_memory<H>(caller: &mut wasmtime::Caller<'_, H>) -> wasmtime::Result<was
         .ok_or_else(|| wasmtime::Error::msg("WASI preview 1 needs a memory exported as `memory`"))
 }
 
-/// Rewrites the times and `ino` of the `filestat` Wasmtime wrote at `at`.
+/// After a `*filestat_get` that returned `errno`: when it succeeded, rewrites the times and
+/// `ino` of the `filestat` Wasmtime wrote at `buf`. Returns `errno`.
 fn fix_filestat<H: FsViewHost>(
     caller: &mut wasmtime::Caller<'_, H>,
-    at: usize,
-) -> wasmtime::Result<()> {
+    errno: i32,
+    buf: i32,
+) -> wasmtime::Result<i32> {
+    if errno != 0 {
+        return Ok(errno);
+    }
+    let at = buf as u32 as usize;
     let memory = guest_memory(caller)?;
     let (data, host) = memory.data_and_store_mut(&mut *caller);
     let stat = data
@@ -401,7 +401,7 @@ fn fix_filestat<H: FsViewHost>(
         let time = view.nanos(field(stat, at));
         stat[at..at + 8].copy_from_slice(&time.to_le_bytes());
     }
-    Ok(())
+    Ok(errno)
 }
 
 /// One entry of a preview 1 directory listing.

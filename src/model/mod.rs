@@ -337,13 +337,13 @@ impl Scope<'_> {
 
     /// The ordinal of the module definition that module-space entry `index` is (through
     /// exports of it), if this body defines it.
-    pub fn defined_module(&self, mut index: u32) -> Option<usize> {
-        loop {
-            match self.module_space.get(index as usize)? {
-                ModuleOrigin::Defined(ordinal) => return Some(*ordinal),
-                ModuleOrigin::Export(i) => index = *i,
-                _ => return None,
-            }
+    pub fn defined_module(&self, index: u32) -> Option<usize> {
+        match self
+            .module_space
+            .get(self.module_definition_index(index) as usize)?
+        {
+            ModuleOrigin::Defined(ordinal) => Some(*ordinal),
+            _ => None,
         }
     }
 
@@ -357,13 +357,13 @@ impl Scope<'_> {
 
     /// The scope of the nested definition that component-space entry `index` is (through
     /// exports of it), if this body defines it.
-    pub fn defined_component(&self, mut index: u32) -> Option<usize> {
-        loop {
-            match self.component_space.get(index as usize)? {
-                ComponentOrigin::Defined(scope) => return Some(*scope),
-                ComponentOrigin::Export(i) => index = *i,
-                _ => return None,
-            }
+    pub fn defined_component(&self, index: u32) -> Option<usize> {
+        match self
+            .component_space
+            .get(self.component_definition_index(index) as usize)?
+        {
+            ComponentOrigin::Defined(scope) => Some(*scope),
+            _ => None,
         }
     }
 
@@ -398,22 +398,16 @@ impl Scope<'_> {
                     return Ok(LocatedInstance::FromExports { entry: *entry })
                 }
                 Some(InstanceOrigin::Instantiated { component, .. }) => {
-                    let mut c = *component;
-                    loop {
-                        match self.component_space.get(c as usize) {
-                            Some(ComponentOrigin::Export(i)) => c = *i,
-                            Some(ComponentOrigin::Defined(scope)) => {
-                                return Ok(LocatedInstance::Instantiated {
-                                    instance: index,
-                                    scope: *scope,
-                                })
-                            }
-                            _ => bail!(
-                                "{path}: `{iface}` is an instance of a component whose code is \
-                                 not in this scope"
-                            ),
-                        }
-                    }
+                    let Some(scope) = self.defined_component(*component) else {
+                        bail!(
+                            "{path}: `{iface}` is an instance of a component whose code is not \
+                             in this scope"
+                        );
+                    };
+                    return Ok(LocatedInstance::Instantiated {
+                        instance: index,
+                        scope,
+                    });
                 }
                 _ => bail!(
                     "{path}: `{iface}` is an imported or aliased instance; its functions cannot \
