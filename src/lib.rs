@@ -20,7 +20,8 @@
 //!
 //! - `model/`: validates the input and builds its scopes (component bodies with their index
 //!   spaces), its instantiation tree with a DFS id per core instance, and what each module
-//!   holds. `model/walk.rs` is the only reader of component bodies.
+//!   holds. `model/walk.rs` is the only reader that builds index spaces from component
+//!   bodies.
 //! - `instrument/`: adds state exports, probe prologues, shims and drop tracking to every
 //!   instantiated module (`module.rs`), and an accessor per scope (`accessor.rs`, `probe.rs`)
 //!   that streams state to the host.
