@@ -10,7 +10,7 @@ use crate::engine::{
 use crate::model::{self, InitFunc, InputKind, Model};
 use crate::output::validate;
 use crate::protocol::{CoreInstrumented, TreePlan};
-use crate::rewrite::{self, CoreExports, RewriteOptions, Sharing, TableReport, DEFAULT_MAX_GAP};
+use crate::rewrite::{self, CoreExports, RewriteOptions, Sharing, TableReport};
 use crate::snapshot::{Collector, Snapshot};
 use crate::{instrument, read_input, DEFAULT_INIT_FUNC};
 use anyhow::{bail, Context, Result};
@@ -24,7 +24,7 @@ pub struct Snapshotter {
     init_func: String,
     keep_init_func: bool,
     run: RunOptions,
-    max_gap: u64,
+    max_gap: Option<u64>,
     verbose: bool,
     progress: bool,
     /// `(dst, src)` export renamings of a core module input.
@@ -50,7 +50,7 @@ impl Snapshotter {
                 fast_compile: true,
                 ..RunOptions::default()
             },
-            max_gap: DEFAULT_MAX_GAP,
+            max_gap: None,
             verbose: false,
             progress: false,
             renames: Vec::new(),
@@ -158,9 +158,11 @@ impl Snapshotter {
         self
     }
 
-    /// Zero gaps up to this many bytes stay inside one data segment.
+    /// Zero gaps up to this many bytes stay inside one data segment. By default a gap splits
+    /// a segment exactly when the new segment's header is shorter than the gap, which gives
+    /// the smallest output.
     pub fn max_data_gap(&mut self, bytes: u64) -> &mut Self {
-        self.max_gap = bytes;
+        self.max_gap = Some(bytes);
         self
     }
 

@@ -3,7 +3,7 @@
 
 use crate::model::{self, InitFunc};
 use crate::output::validate;
-use crate::rewrite::{self, RewriteOptions, DEFAULT_MAX_GAP};
+use crate::rewrite::{self, RewriteOptions};
 use crate::snapshot::Snapshot;
 use crate::{instrument, read_input};
 use anyhow::Result;
@@ -54,7 +54,7 @@ pub fn offline_pipeline(component: &[u8], state_seed: &[u8]) -> Result<Vec<u8>> 
     };
     let opts = RewriteOptions {
         keep_init_func: true,
-        max_gap: DEFAULT_MAX_GAP,
+        max_gap: None,
     };
     let out = rewrite::rewrite(&model, snapshot, &init, opts)?.bytes;
     if let Err(e) = validate(&out) {

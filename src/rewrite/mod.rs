@@ -20,8 +20,6 @@ mod names;
 mod restore;
 mod tables;
 
-pub use layout::DEFAULT_MAX_GAP;
-
 use crate::encode::module::ElemSegment;
 use crate::encode::module::{edit_module, ModuleEdit};
 use crate::encode::tree::{edit_tree, BodyEdit, ExportRemoval};
@@ -29,7 +27,7 @@ use crate::model::{InitFunc, LocatedInstance, Model, Node, Scope};
 use crate::protocol::restore_export;
 use crate::snapshot::{GlobalValue, InstanceState, Snapshot};
 use anyhow::{bail, Context, Result};
-use layout::layout;
+use layout::{layout, MAX_SEGMENTS};
 use names::FuncNames;
 use restore::RestorePlan;
 use tables::add_export;
@@ -40,8 +38,9 @@ use wasm_encoder::{ConstExpr, ExportKind};
 #[derive(Debug, Clone, Copy)]
 pub struct RewriteOptions {
     pub keep_init_func: bool,
-    /// See [`DEFAULT_MAX_GAP`].
-    pub max_gap: u64,
+    /// The longest zero gap kept inside a data segment; `None` splits where a segment
+    /// header is shorter than the gap (see `layout`).
+    pub max_gap: Option<u64>,
 }
 
 /// Per table, how its slots were written; reported by `-v`.
@@ -346,9 +345,12 @@ fn rewrite_scope(
             .filter(|(_, t)| t.table64)
             .map(|(i, _)| i as u32)
             .collect();
+        let cap = MAX_SEGMENTS / state.memories.len().max(1);
         for memory in &state.memories {
             edit.memory_mins.insert(memory.index, memory.pages());
-            segments.extend(layout(memory.index, &memory.runs, opts.max_gap));
+            let memory64 = edit.memory64.contains(&memory.index);
+            let runs = &memory.runs;
+            segments.extend(layout(memory.index, memory64, runs, opts.max_gap, cap));
         }
         edit.active_data = Some(segments);
         edit.active_elems.get_or_insert_with(Vec::new);

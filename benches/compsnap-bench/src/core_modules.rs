@@ -175,11 +175,16 @@ pub fn bench(table: &mut Table, input: &CoreInput, quick: bool) -> Result<()> {
             return Ok(());
         }
     };
+    if let Ok(dir) = std::env::var("COMPSNAP_BENCH_KEEP") {
+        let stem: String = name.chars().filter(|c| c.is_alphanumeric()).collect();
+        std::fs::write(format!("{dir}/{stem}.wizer.wasm"), &theirs)?;
+        std::fs::write(format!("{dir}/{stem}.compsnap.wasm"), &ours)?;
+    }
     table.ratio(
         name,
         "snapshot / wasmtime-wizer",
         ratio(t_compsnap, t_wizer),
-        Some(1.0),
+        Some(0.8),
         format!("{} / {}", ms(t_compsnap), ms(t_wizer)),
     );
     table.ratio(

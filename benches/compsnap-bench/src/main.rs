@@ -185,7 +185,7 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
         name,
         "snapshot / (Wasmtime compile + init)",
         ratio(t_cold, t_compile_init),
-        Some(1.15),
+        Some(1.10),
         format!("{} / {}", ms(t_cold), ms(t_compile_init)),
     );
 
@@ -255,7 +255,7 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
                 name,
                 "snapshot / wasmtime-wizer",
                 ratio(t_cold, t_wizer),
-                Some(1.0),
+                Some(0.8),
                 format!("{} / {}", ms(t_cold), ms(t_wizer)),
             );
             let warm_target = name.contains("componentize-py").then_some(0.25);

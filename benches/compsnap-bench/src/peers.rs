@@ -33,7 +33,9 @@ pub fn engine(lazy_tables: bool) -> Engine {
 }
 
 /// WASI as the setup gives it: env, stdin and preopens (preview 2 or preview 1 is built
-/// from it).
+/// from it). The preopens are read-only, as compsnap gives them: an init that may write
+/// leaves files behind (componentize-py writes `__pycache__`), which changes what every later
+/// run of the same input sees.
 pub fn wasi(setup: &Setup) -> Result<wasmtime_wasi::WasiCtxBuilder> {
     let mut wasi = WasiCtx::builder();
     for (k, v) in &setup.env {
@@ -43,7 +45,7 @@ pub fn wasi(setup: &Setup) -> Result<wasmtime_wasi::WasiCtxBuilder> {
         wasi.stdin(MemoryInputPipe::new(stdin.clone()));
     }
     for (host, guest) in &setup.dirs {
-        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
+        wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
             .map_err(|e| anyhow!("preopen {}: {e}", host.display()))?;
     }
     Ok(wasi)
