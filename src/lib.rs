@@ -29,7 +29,8 @@
 //! - `snapshot/`: decodes the stream into plain data.
 //! - `rewrite/`: writes the state into the original bytes: data segments (`layout.rs`), table
 //!   writers (`tables.rs`), the restore module (`restore.rs`).
-//! - `output.rs`: validation and atomic writes.
+//! - `output.rs`: the output's validation and atomic writes; `validate.rs` validates inputs
+//!   and outputs with function bodies spread over every core.
 //!
 //! `protocol.rs` is the contract between the instrumented component and the host (reserved
 //! names, slot codes, the plan); `encode/` is the only code that writes Wasm bytes (module
@@ -52,7 +53,8 @@
 //! # Layers
 //!
 //! Dependencies point one way (`../shared/tools/modcycles.py src` finds no circle):
-//! `protocol` and `output` use nothing of the crate; `model` uses `protocol`; `encode` uses
+//! `protocol` and `validate` use nothing of the crate, `output` only `validate`; `model` uses
+//! `protocol` and `validate`; `encode` uses
 //! `model`; `instrument` uses `encode`; `snapshot` uses `model`; `rewrite` uses `encode` and
 //! `snapshot`; `engine` uses `model` and `snapshot`, never `instrument` or `rewrite`;
 //! `snapshotter` runs them all; `tools` use `model` and the `Snapshotter`. Only `engine` uses
@@ -82,6 +84,7 @@ pub mod snapshot;
 #[cfg(feature = "engine")]
 mod snapshotter;
 mod tools;
+mod validate;
 
 #[cfg(feature = "engine")]
 pub use engine::call::call;

@@ -5,12 +5,9 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
 
-/// Validates `bytes` as a component with every feature compsnap may emit.
+/// Validates `bytes` as a component or module with every feature compsnap may emit.
 pub fn validate(bytes: &[u8]) -> Result<()> {
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(bytes)
-        .map(|_| ())
-        .map_err(|e| anyhow!("{e}"))
+    crate::validate::validate(bytes).map(|_| ())
 }
 
 /// Writes `bytes` to a temporary file next to `path`, then renames it over `path`. On any

@@ -15,10 +15,14 @@ use wasm_encoder::{
     ExportSection, Function, FunctionSection, GlobalSection, GlobalType, MemorySection, MemoryType,
     Module, RawSection, SectionId, TableSection,
 };
-use wasmparser::{DataKind, FunctionBody, Parser, Payload};
+use wasmparser::{BinaryReader, CodeSectionReader, DataKind, FunctionBody, Parser, Payload};
 
-/// Rewrites one function body; `None` keeps the original bytes.
-pub type BodyEdit<'e> = dyn FnMut(u32, &FunctionBody) -> Result<Option<Function>> + 'e;
+/// Rewrites one function body (given its function index); `None` keeps the original bytes.
+/// Bodies are independent, so a large code section is edited on every core.
+pub type BodyEdit<'e> = dyn Fn(u32, &FunctionBody) -> Result<Option<Function>> + Sync + 'e;
+
+/// Below this many bytes of code, threads cost more than they save.
+const PARALLEL_CODE_BYTES: usize = 1 << 20;
 
 /// What to change in a module. `Default` changes nothing; [`ModuleEdit::appending_to`] also
 /// knows where appended functions, globals and memories land.
@@ -166,7 +170,6 @@ struct Editor<'b, 'e> {
     /// Sections (by rank) that still have to be written, because the module lacks them.
     pending: BTreeSet<(u8, SectionId)>,
     imports: Imports,
-    code: Option<(CodeSection, u32, u32)>, // section, remaining bodies, next function index
     has_data_count: bool,
 }
 
@@ -208,7 +211,6 @@ impl<'b, 'e> Editor<'b, 'e> {
             re: RoundtripReencoder,
             pending,
             imports: Imports::default(),
-            code: None,
             has_data_count: false,
         }
     }
@@ -371,37 +373,18 @@ impl<'b, 'e> Editor<'b, 'e> {
                 }
             }
             Payload::CodeSectionStart {
-                count,
                 unchecked_range: range,
                 ..
             } => {
                 if e.body_edit.is_none() && e.extra_funcs.is_empty() {
                     self.raw(SectionId::Code, range);
                 } else {
-                    self.code = Some((CodeSection::new(), count, self.imports.funcs));
-                    if count == 0 {
-                        self.finish_code();
-                    }
+                    let section = self.edited_code(range)?;
+                    self.emit(SectionId::Code, self.extra_code(section));
                 }
             }
-            Payload::CodeSectionEntry(body) => {
-                let Some((section, remaining, index)) = self.code.as_mut() else {
-                    return Ok(());
-                };
-                let edited = match self.edit.body_edit.as_mut() {
-                    Some(f) => f(*index, &body).with_context(|| format!("function {index}"))?,
-                    None => None,
-                };
-                match edited {
-                    Some(function) => section.function(&function),
-                    None => section.raw(&self.bytes[usize_range(body.range())]),
-                };
-                *index += 1;
-                *remaining -= 1;
-                if *remaining == 0 {
-                    self.finish_code();
-                }
-            }
+            // The code section was read whole at its start.
+            Payload::CodeSectionEntry(_) => {}
             Payload::DataSection(reader)
                 if e.active_data.is_some() || !e.dropped_data.is_empty() =>
             {
@@ -436,10 +419,37 @@ impl<'b, 'e> Editor<'b, 'e> {
         Ok(())
     }
 
-    fn finish_code(&mut self) {
-        if let Some((section, _, _)) = self.code.take() {
-            self.emit(SectionId::Code, self.extra_code(section));
+    /// The module's code section (at `range`) with every body the edit rewrites rewritten.
+    fn edited_code(&self, range: std::ops::Range<u64>) -> Result<CodeSection> {
+        let bytes = &self.bytes[usize_range(range.clone())];
+        let reader = BinaryReader::new(bytes, range.start);
+        let bodies = CodeSectionReader::new(reader)?
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        let first = self.imports.funcs;
+        let edited: Vec<Option<Function>> = match self.edit.body_edit.as_deref() {
+            None => bodies.iter().map(|_| None).collect(),
+            Some(f) => {
+                let edit = |i: usize, body: &FunctionBody| {
+                    let index = first + i as u32;
+                    f(index, body).with_context(|| format!("function {index}"))
+                };
+                match bytes.len() < PARALLEL_CODE_BYTES {
+                    true => (bodies.iter().enumerate())
+                        .map(|(i, b)| edit(i, b))
+                        .collect::<Result<_>>()?,
+                    false => parallel_map(&bodies, edit)?,
+                }
+            }
+        };
+        let mut section = CodeSection::new();
+        for (body, edited) in bodies.iter().zip(edited) {
+            match edited {
+                Some(function) => section.function(&function),
+                None => section.raw(&self.bytes[usize_range(body.range())]),
+            };
         }
+        Ok(section)
     }
 
     // Each `extra_*` appends the edit's new entries to a section of that kind.
@@ -490,6 +500,33 @@ impl<'b, 'e> Editor<'b, 'e> {
             data: &self.bytes[usize_range(range)],
         });
     }
+}
+
+/// `f(index, item)` for every item, in contiguous runs on every core; the results in order,
+/// or the first item's error.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(usize, &T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let run = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = (items.chunks(run).enumerate())
+            .map(|(c, chunk)| {
+                scope.spawn(move || {
+                    (chunk.iter().enumerate())
+                        .map(|(i, item)| f(c * run + i, item))
+                        .collect::<Result<Vec<R>>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for handle in handles {
+            out.extend(handle.join().expect("a code-editing thread panicked")?);
+        }
+        Ok(out)
+    })
 }
 
 fn usize_range(range: std::ops::Range<u64>) -> std::ops::Range<usize> {

@@ -6,7 +6,7 @@ use super::{
     Scope, Sort,
 };
 use anyhow::{bail, Context, Result};
-use wasmparser::{ExternalKind, Parser, Validator, WasmFeatures};
+use wasmparser::{ExternalKind, Parser};
 
 /// The component instantiates a module or component its scope does not define: [`parse`]
 /// refuses it, [`parse_inlining`] copies the definitions in first.
@@ -45,9 +45,7 @@ pub fn parse(bytes: &[u8]) -> Result<Model<'_>> {
              version)"
         );
     }
-    let types = Validator::new_with_features(WasmFeatures::all())
-        .validate_all(bytes)
-        .context("input component does not validate")?;
+    let types = crate::validate::validate(bytes).context("input component does not validate")?;
     let types = types.as_ref();
     let mut scopes = Vec::new();
     walk::walk_body(bytes, "root".into(), None, &mut scopes)?;
@@ -114,9 +112,7 @@ pub fn parse(bytes: &[u8]) -> Result<Model<'_>> {
 /// instance, whose function imports the host provides. What the host owns (imported
 /// memories, tables and mutable globals) cannot be snapshotted and is refused.
 fn parse_core(bytes: &[u8]) -> Result<Model<'_>> {
-    Validator::new_with_features(WasmFeatures::all())
-        .validate_all(bytes)
-        .context("input module does not validate")?;
+    crate::validate::validate(bytes).context("input module does not validate")?;
     let path = "module".to_string();
     let info = parse_module(0, bytes).with_context(|| path.clone())?;
     let mut globals = info.globals.iter();
