@@ -3,7 +3,7 @@
 //! call with its own Wizer against compsnap as its `wizerBin`.
 
 use crate::inputs::Setup;
-use crate::{ms, ratio, timed, Table};
+use crate::{ms, ratio, timed_pair, Table};
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -138,26 +138,37 @@ fn wizer(input: &CoreInput) -> Result<Vec<u8>> {
         .map_err(|e| anyhow!("{}", format!("{e:#}").lines().next().unwrap_or("")))
 }
 
-/// The median time to instantiate `bytes` (compiled once), with WASI preview 1.
-fn instantiate(bytes: &[u8], reps: usize) -> Result<Duration> {
+/// The median times to instantiate `a` and `b` (each compiled once), with WASI preview 1,
+/// alternately, each going first every other time.
+fn instantiate_pair(a: &[u8], b: &[u8], reps: usize) -> Result<(Duration, Duration)> {
     let engine = Engine::default();
-    let module = Module::new(&engine, bytes).map_err(|e| anyhow!("{e}"))?;
-    let mut linker = Linker::<WasiP1Ctx>::new(&engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c| c).map_err(|e| anyhow!("{e}"))?;
-    linker
-        .define_unknown_imports_as_traps(&module)
-        .map_err(|e| anyhow!("{e}"))?;
-    let pre: InstancePre<WasiP1Ctx> = linker
-        .instantiate_pre(&module)
-        .map_err(|e| anyhow!("{e}"))?;
-    let mut times = Vec::new();
-    for _ in 0..reps.max(1) {
+    let pre = |bytes: &[u8]| -> Result<InstancePre<WasiP1Ctx>> {
+        let module = Module::new(&engine, bytes).map_err(|e| anyhow!("{e}"))?;
+        let mut linker = Linker::<WasiP1Ctx>::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c| c).map_err(|e| anyhow!("{e}"))?;
+        linker
+            .define_unknown_imports_as_traps(&module)
+            .map_err(|e| anyhow!("{e}"))?;
+        linker.instantiate_pre(&module).map_err(|e| anyhow!("{e}"))
+    };
+    let (pa, pb) = (pre(a)?, pre(b)?);
+    let once = |pre: &InstancePre<WasiP1Ctx>| -> Result<Duration> {
         let mut store = Store::new(&engine, WasiCtx::builder().build_p1());
         let t = Instant::now();
         pre.instantiate(&mut store).map_err(|e| anyhow!("{e}"))?;
-        times.push(t.elapsed());
+        Ok(t.elapsed())
+    };
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for i in 0..reps.max(1) {
+        if i % 2 == 0 {
+            ta.push(once(&pa)?);
+            tb.push(once(&pb)?);
+        } else {
+            tb.push(once(&pb)?);
+            ta.push(once(&pa)?);
+        }
     }
-    Ok(crate::median(times))
+    Ok((crate::median(ta), crate::median(tb)))
 }
 
 /// Snapshot time, output size and the output's instantiation time, compsnap over
@@ -167,14 +178,13 @@ pub fn bench(table: &mut Table, input: &CoreInput, quick: bool) -> Result<()> {
     let reps = if quick { 1 } else { input.reps };
     let mut snap = input.setup.snapshotter();
     snap.inherit_stdio(false);
-    let (t_compsnap, ours) = timed(reps, || snap.snapshot(&input.bytes))?;
-    let (t_wizer, theirs) = match timed(reps, || wizer(input)) {
-        Ok(r) => r,
-        Err(e) => {
-            table.note(name, "wasmtime-wizer", format!("refuses: {e:#}"));
-            return Ok(());
-        }
-    };
+    if let Err(e) = wizer(input) {
+        table.note(name, "wasmtime-wizer", format!("refuses: {e:#}"));
+        return Ok(());
+    }
+    // Alternately, so that the machine's drift weighs on both sides alike.
+    let (t_compsnap, ours, t_wizer, theirs) =
+        timed_pair(reps, || snap.snapshot(&input.bytes), || wizer(input))?;
     if let Ok(dir) = std::env::var("COMPSNAP_BENCH_KEEP") {
         let stem: String = name.chars().filter(|c| c.is_alphanumeric()).collect();
         std::fs::write(format!("{dir}/{stem}.wizer.wasm"), &theirs)?;
@@ -195,7 +205,7 @@ pub fn bench(table: &mut Table, input: &CoreInput, quick: bool) -> Result<()> {
         format!("{} / {} bytes", ours.len(), theirs.len()),
     );
     let n = if quick { 20 } else { 200 };
-    let (i_ours, i_theirs) = (instantiate(&ours, n)?, instantiate(&theirs, n)?);
+    let (i_ours, i_theirs) = instantiate_pair(&ours, &theirs, n)?;
     table.ratio(
         name,
         "instantiate: snapshot / wasmtime-wizer's",

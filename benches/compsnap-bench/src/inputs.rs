@@ -104,7 +104,15 @@ pub fn all(quick: bool) -> (Vec<Input>, Vec<String>) {
 /// An init that fills `mib` MiB of memory with a pattern (every byte non-zero); `check` reads
 /// a few words back.
 pub fn memory_component(mib: u32) -> String {
+    memory_component_filled(mib, false)
+}
+
+/// [`memory_component`], or with `half` the init writes zeros over the second half of every
+/// 64 KiB page: a 1 GiB memory whose data still fits in a module (wasmparser takes modules
+/// of up to 1 GiB).
+pub fn memory_component_filled(mib: u32, half: bool) -> String {
     let pages = mib * 16;
+    let mask = if half { 0x8000 } else { 0 };
     format!(
         r#"(component
   (core module $m
@@ -113,7 +121,10 @@ pub fn memory_component(mib: u32) -> String {
       (drop (memory.grow (i32.const {grow})))
       (loop $l
         (i64.store (local.get $p)
-          (i64.or (i64.extend_i32_u (local.get $p)) (i64.const 0x0101010101010101)))
+          (select
+            (i64.const 0)
+            (i64.or (i64.extend_i32_u (local.get $p)) (i64.const 0x0101010101010101))
+            (i32.and (local.get $p) (i32.const {mask}))))
         (local.set $p (i32.add (local.get $p) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $p) (i32.const {bytes})))))
     (func (export "check") (result i64)
@@ -159,6 +170,17 @@ pub fn table_component(slots: u32) -> String {
            (canon lift (core func $i "call-all"))))"#
     );
     wat
+}
+
+/// [`table_component`] with its table declared at `slots` and no init run: the same
+/// component with an empty table of the snapshot's size, which is what instantiating a table
+/// that large costs Wasmtime itself.
+pub fn empty_table_component(slots: u32) -> String {
+    table_component(slots).replacen(
+        "(table $tab 0 funcref)",
+        &format!("(table $tab {slots} funcref)"),
+        1,
+    )
 }
 
 /// tests/c/registry.c, built the way tests/c_registry.rs builds it.

@@ -95,6 +95,27 @@ pub(crate) fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<
     Ok((median(times), last.expect("at least one run")))
 }
 
+/// `f` and `g` run alternately, `reps` times each, so that the machine's drift weighs on both
+/// sides of their ratio alike: the median time of each and the last result of each.
+pub(crate) fn timed_pair<A, B>(
+    reps: usize,
+    mut f: impl FnMut() -> Result<A>,
+    mut g: impl FnMut() -> Result<B>,
+) -> Result<(Duration, A, Duration, B)> {
+    let (mut tf, mut tg) = (Vec::new(), Vec::new());
+    let (mut a, mut b) = (None, None);
+    for _ in 0..reps.max(1) {
+        let t = Instant::now();
+        a = Some(f()?);
+        tf.push(t.elapsed());
+        let t = Instant::now();
+        b = Some(g()?);
+        tg.push(t.elapsed());
+    }
+    let (a, b) = (a.expect("one run"), b.expect("one run"));
+    Ok((median(tf), a, median(tg), b))
+}
+
 pub(crate) fn ms(d: Duration) -> String {
     match d.as_secs_f64() {
         s if s >= 1.0 => format!("{s:.2} s"),
@@ -180,7 +201,21 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     let (t_base, base) = timed(reps, || peers::baseline(input)).context("plain Wasmtime run")?;
     let t_compile_init = base.compile + base.start;
     let _ = t_base;
-    let (t_cold, output) = timed(reps, || snap.snapshot(&input.bytes)).context("compsnap")?;
+    // Against wasmtime-wizer, when it accepts the input, run alternately with it.
+    let (t_cold, output, wizer) = match peers::wizer(input, true) {
+        Ok(_) => {
+            let (t, output, t_wizer, wizer_out) = timed_pair(
+                reps,
+                || snap.snapshot(&input.bytes).context("compsnap"),
+                || peers::wizer(input, true),
+            )?;
+            (t, output, Ok((t_wizer, wizer_out)))
+        }
+        Err(e) => {
+            let (t, output) = timed(reps, || snap.snapshot(&input.bytes)).context("compsnap")?;
+            (t, output, Err(e))
+        }
+    };
     table.ratio(
         name,
         "snapshot / (Wasmtime compile + init)",
@@ -241,7 +276,7 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
 
     // wasmtime-wizer on the same input.
     let mut wizer_accepts = false;
-    match timed(reps, || peers::wizer(input, true)) {
+    match wizer {
         Ok((t_wizer, wizer_out)) => {
             wizer_accepts = true;
             // Like for like: both keep the init export.
@@ -275,9 +310,15 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
                 .map_err(|e| anyhow!("compiling wasmtime-wizer's output: {e:?}"))?;
             let wizer_pre = peers::prepare(&engine, &wizer_compiled, &input.setup)?;
             let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-            for _ in 0..runs.max(20) {
-                ours.push(peers::instantiate(&engine, &pre, input)?);
-                theirs.push(peers::instantiate(&engine, &wizer_pre, input)?);
+            // Alternately, each going first every other time.
+            for i in 0..runs.max(20) {
+                if i % 2 == 0 {
+                    ours.push(peers::instantiate(&engine, &pre, input)?);
+                    theirs.push(peers::instantiate(&engine, &wizer_pre, input)?);
+                } else {
+                    theirs.push(peers::instantiate(&engine, &wizer_pre, input)?);
+                    ours.push(peers::instantiate(&engine, &pre, input)?);
+                }
             }
             let (ours, theirs) = (median(ours), median(theirs));
             table.ratio(
@@ -310,7 +351,7 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     let _ = std::fs::remove_dir_all(&cache);
 
     // Peak memory, in child processes so that earlier runs do not count.
-    match rss(index, "compsnap", quick) {
+    match rss(&index.to_string(), "compsnap", quick) {
         Ok([base, hwm, guest, input_len]) => {
             // The process's own footprint (code, Wasmtime, the inputs) is not the job's;
             // the target is about large guests, where it is noise.
@@ -329,12 +370,12 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
                 ),
             );
             if wizer_accepts {
-                match rss(index, "wizer", quick) {
+                match rss(&index.to_string(), "wizer", quick) {
                     Ok([wbase, whwm, ..]) => table.ratio(
                         name,
                         "peak RSS above start: compsnap / wasmtime-wizer",
                         (hwm - base) / (whwm - wbase),
-                        None,
+                        Some(1.0),
                         format!("{:.1} / {:.1} MB", (hwm - base) / 1e6, (whwm - wbase) / 1e6),
                     ),
                     Err(e) => table.note(name, "peak RSS, wasmtime-wizer", format!("{e:#}")),
@@ -346,10 +387,11 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     Ok(())
 }
 
-/// Runs `compsnap-bench rss INDEX TOOL` and reads its four numbers.
-fn rss(index: usize, tool: &str, quick: bool) -> Result<[f64; 4]> {
+/// Runs `compsnap-bench rss INPUT TOOL` (an index into `inputs::all`, or `scale:MIB`) and
+/// reads its four numbers.
+fn rss(input: &str, tool: &str, quick: bool) -> Result<[f64; 4]> {
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.arg("rss").arg(index.to_string()).arg(tool);
+    cmd.arg("rss").arg(input).arg(tool);
     if quick {
         cmd.arg("--quick");
     }
@@ -360,21 +402,32 @@ fn rss(index: usize, tool: &str, quick: bool) -> Result<[f64; 4]> {
         .filter_map(|w| w.parse().ok())
         .collect();
     nums.try_into().map_err(|_| {
-        anyhow!(
-            "child failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // A panicking peer prints its backtrace too: the message is enough for the table.
+        let message: Vec<&str> = stderr
+            .lines()
+            .take_while(|l| !l.starts_with("Stack backtrace") && !l.starts_with("stack backtrace"))
+            .collect();
+        anyhow!("child failed: {}", message.join(" ").trim())
     })
 }
 
-/// `compsnap-bench rss INDEX TOOL [--quick]`: one cold snapshot by compsnap or
+/// `compsnap-bench rss INPUT TOOL [--quick]`: one cold snapshot by compsnap or
 /// wasmtime-wizer; prints the resident size before it, the peak, the guest's memory after
 /// init and the input size, in bytes.
 fn rss_child(args: &[String]) -> Result<()> {
-    let index: usize = args.first().context("rss INDEX")?.parse()?;
     let quick = args.iter().any(|a| a == "--quick");
-    let (inputs, _) = inputs::all(quick);
-    let input = inputs.get(index).context("no such input")?;
+    let input = match args.first().map(String::as_str) {
+        // `rss scale:MIB TOOL`: the scale rows' half-filled memory.
+        Some(scale) if scale.starts_with("scale:") => scale_input(scale[6..].parse()?)?,
+        _ => {
+            let index: usize = args.first().context("rss INDEX")?.parse()?;
+            let (mut inputs, _) = inputs::all(quick);
+            anyhow::ensure!(index < inputs.len(), "no such input");
+            inputs.swap_remove(index)
+        }
+    };
+    let input = &input;
     let base = status_kb("VmRSS")?;
     let guest = match args.get(1).map(String::as_str) {
         Some("wizer") => {
@@ -382,10 +435,9 @@ fn rss_child(args: &[String]) -> Result<()> {
             0
         }
         _ => {
-            let (_, stats) = input
-                .setup
-                .snapshotter()
-                .snapshot_with_stats(&input.bytes)?;
+            let mut snap = input.setup.snapshotter();
+            snap.max_memory(2 << 30);
+            let (_, stats) = snap.snapshot_with_stats(&input.bytes)?;
             stats.guest_memory
         }
     };
@@ -410,7 +462,8 @@ fn status_kb(field: &str) -> Result<f64> {
         .with_context(|| format!("{field} in /proc/self/status"))
 }
 
-/// The table is an image: instantiating a snapshot costs the same at 1 000 and 100 000
+/// The table is an image: instantiating a snapshot costs what instantiating an empty table of
+/// the same size costs (Wasmtime allocates every slot either way), from 1 000 to 1 000 000
 /// slots. And what Wasmtime's lazy table initialization trades: instantiation against the
 /// first indirect call through each slot.
 fn table_scaling(table: &mut Table, quick: bool) -> Result<()> {
@@ -456,16 +509,39 @@ fn table_scaling(table: &mut Table, quick: bool) -> Result<()> {
             let (first, steady) = (median(first), median(steady));
             let mode = if lazy { "lazy on" } else { "lazy off" };
             if lazy {
-                match base {
-                    None => base = Some(inst),
-                    Some(b) => table.ratio(
-                        &input.name,
-                        "instantiate / at 1 000 slots (flat: the table is an image)",
-                        ratio(inst, b),
-                        Some(2.0),
-                        format!("{} / {}", ms(inst), ms(b)),
-                    ),
+                // Wasmtime allocates (and zeroes) every slot at instantiation, image or not:
+                // the image is flat if the table costs no more than an empty one.
+                let empty = wat::parse_str(inputs::empty_table_component(slots))?;
+                let empty = wasmtime::component::Component::new(&engine, &empty)
+                    .map_err(|e| anyhow!("{e}"))?;
+                let empty_pre = peers::prepare(&engine, &empty, &input.setup)?;
+                let mut times = Vec::new();
+                for _ in 0..runs {
+                    times.push(peers::instantiate(&engine, &empty_pre, &input)?);
                 }
+                let empty = median(times);
+                table.note(
+                    &input.name,
+                    "growth: instantiate time, and of an empty table of this size",
+                    format!("{}, {}", ms(inst), ms(empty)),
+                );
+                table.ratio(
+                    &input.name,
+                    "instantiate / instantiate an empty table of this size",
+                    ratio(inst, empty),
+                    Some(1.1),
+                    format!("{} / {}", ms(inst), ms(empty)),
+                );
+                if let Some(b) = base {
+                    table.ratio(
+                        &input.name,
+                        "instantiate / at 1 000 slots",
+                        ratio(inst, b),
+                        None,
+                        format!("{} / {}", ms(inst), ms(b)),
+                    );
+                }
+                base.get_or_insert(inst);
             }
             if slots == 100_000 {
                 let rate = |d: Duration| slots as f64 / d.as_secs_f64() / 1e6;
@@ -485,29 +561,37 @@ fn table_scaling(table: &mut Table, quick: bool) -> Result<()> {
     Ok(())
 }
 
-/// Snapshot and instantiation time of memories an init fills, 1 MiB to 1000 MiB, as a growth
-/// table; the 1000 MiB snapshot should take at most 2.2 times the 500 MiB one (linear). A
-/// full 1 GiB cannot be a row: its data segments make a module larger than the 1 GiB
-/// wasmparser (and so Wasmtime) accepts, which compsnap's validation of its output refuses.
+/// The scale rows' input: an init that writes `mib` MiB, every second 32 KiB with zeros.
+fn scale_input(mib: u32) -> Result<Input> {
+    Ok(Input {
+        name: format!("memory {mib} MiB, half non-zero (scale)"),
+        bytes: wat::parse_str(inputs::memory_component_filled(mib, true))?,
+        setup: inputs::Setup {
+            init: "init".into(),
+            ..Default::default()
+        },
+        call: "check()".into(),
+        reps: 1,
+    })
+}
+
+/// Snapshot and instantiation time of memories of 1 MiB to 1 GiB an init writes, as a growth
+/// table; the 1024 MiB snapshot should take at most 2.2 times the 512 MiB one (linear), and
+/// peak memory stay within 1.5 times the guest's. The init writes zeros over half of every
+/// page: a memory of 1 GiB of non-zero bytes cannot be snapshotted by any tool, as its data
+/// segments make a module larger than the 1 GiB wasmparser (and so Wasmtime) accepts.
 fn memory_scaling(table: &mut Table, quick: bool) -> Result<()> {
     let sizes: &[u32] = match quick {
-        true => &[1, 16, 64],
-        false => &[1, 64, 500, 1000],
+        true => &[1, 16, 32],
+        false => &[1, 64, 512, 1024],
     };
     let mut snaps = Vec::new();
     for &mib in sizes {
-        let name = format!("memory {mib} MiB (scale)");
-        let bytes = wat::parse_str(inputs::memory_component(mib))?;
-        let mut snap = compsnap::Snapshotter::new();
-        snap.init_func("init").max_memory(2 << 30);
-        let (t_snap, output) = timed(if mib >= 500 { 1 } else { 3 }, || snap.snapshot(&bytes))?;
-        let input = Input {
-            name: name.clone(),
-            bytes,
-            setup: Default::default(),
-            call: "check()".into(),
-            reps: 1,
-        };
+        let input = scale_input(mib)?;
+        let mut snap = input.setup.snapshotter();
+        snap.max_memory(2 << 30);
+        let reps = if mib >= 512 { 1 } else { 3 };
+        let (t_snap, output) = timed(reps, || snap.snapshot(&input.bytes))?;
         let engine = peers::engine(true);
         let compiled =
             wasmtime::component::Component::new(&engine, &output).map_err(|e| anyhow!("{e}"))?;
@@ -517,8 +601,9 @@ fn memory_scaling(table: &mut Table, quick: bool) -> Result<()> {
                 .map(|_| peers::instantiate(&engine, &pre, &input))
                 .collect::<Result<Vec<_>>>()?,
         );
+        drop((compiled, output));
         table.note(
-            &name,
+            &input.name,
             "growth: snapshot time, instantiate time",
             format!("{}, {}", ms(t_snap), ms(inst)),
         );
@@ -532,6 +617,35 @@ fn memory_scaling(table: &mut Table, quick: bool) -> Result<()> {
             (b == 2 * a).then_some(2.2),
             format!("{} / {}", ms(tb), ms(ta)),
         );
+        let name = format!("memory {b} MiB, half non-zero (scale)");
+        match rss(&format!("scale:{b}"), "compsnap", quick) {
+            Ok([base, hwm, guest, input_len]) => {
+                table.ratio(
+                    &name,
+                    "peak RSS above start / (guest memory + input)",
+                    (hwm - base) / (guest + input_len),
+                    Some(1.5),
+                    format!(
+                        "({:.1} - {:.1}) MB / ({:.1} + {:.1}) MB",
+                        hwm / 1e6,
+                        base / 1e6,
+                        guest / 1e6,
+                        input_len / 1e6
+                    ),
+                );
+                match rss(&format!("scale:{b}"), "wizer", quick) {
+                    Ok([wbase, whwm, ..]) => table.ratio(
+                        &name,
+                        "peak RSS above start: compsnap / wasmtime-wizer",
+                        (hwm - base) / (whwm - wbase),
+                        Some(1.0),
+                        format!("{:.1} / {:.1} MB", (hwm - base) / 1e6, (whwm - wbase) / 1e6),
+                    ),
+                    Err(e) => table.note(&name, "peak RSS, wasmtime-wizer", format!("{e:#}")),
+                }
+            }
+            Err(e) => table.note(&name, "peak RSS", format!("{e:#}")),
+        }
     }
     Ok(())
 }
