@@ -590,7 +590,7 @@ fn memory_scaling(table: &mut Table, quick: bool) -> Result<()> {
         let input = scale_input(mib)?;
         let mut snap = input.setup.snapshotter();
         snap.max_memory(2 << 30);
-        let reps = if mib >= 512 { 1 } else { 3 };
+        let reps = 3;
         let (t_snap, output) = timed(reps, || snap.snapshot(&input.bytes))?;
         let engine = peers::engine(true);
         let compiled =
