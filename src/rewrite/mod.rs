@@ -9,8 +9,8 @@
 //! - tables get the snapshot size as minimum, and every slot is written exactly once, by the
 //!   first writer that can name its function: the table's owner (function-index segments at
 //!   constant offsets, first in the section, which Wasmtime folds into a precomputed table
-//!   image; imported functions fold too), else an instance that imports the table, else the
-//!   restore module (see `restore`);
+//!   image; imported functions fold too), else an instance that imports the table (one that
+//!   imports the function first), else the restore module (see `restore`);
 //! - passive segments dropped during init become empty; start functions go.
 //!
 //! The init export goes unless it is kept.

@@ -3,7 +3,9 @@
 //! Each slot is written exactly once, by the first writer that can name its function: the
 //! table's owner (function-index segments at constant offsets, first in the section, which
 //! Wasmtime folds into a precomputed table image; imported functions fold too), else an
-//! instance that imports the table, else the restore module (see `restore`).
+//! instance that imports the table (one that imports the function first: Wasmtime made that
+//! funcref when it linked the import, where an instance's own function costs a funcref made
+//! at instantiation), else the restore module (see `restore`).
 
 use super::layout::runs;
 use super::names::FuncNames;
@@ -63,10 +65,15 @@ pub(super) fn write_tables(
                     continue;
                 }
                 report.by_others += 1;
-                let importer = names
-                    .table_importers(owner, table.index)
-                    .iter()
-                    .find_map(|&(w, t)| names.name(w, src).map(|f| (w, t, f)));
+                // An importer that names the function by one of its own imports writes a
+                // funcref Wasmtime already made when it linked that import; one that names its
+                // own function makes Wasmtime create the funcref at instantiation.
+                let importers = names.table_importers(owner, table.index);
+                let named = |&(w, t): &(u32, u32)| names.name(w, src).map(|f| (w, t, f));
+                let by_import =
+                    |&(w, _, f): &(u32, u32, u32)| f < model.module_of(w).imported_funcs;
+                let importer = (importers.iter().filter_map(named).find(by_import))
+                    .or_else(|| importers.iter().find_map(named));
                 match importer {
                     Some((w, t, f)) => writes.entry((w, t)).or_default().push((slot, f)),
                     None => {
