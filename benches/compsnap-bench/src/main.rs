@@ -350,41 +350,60 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
 
     let _ = std::fs::remove_dir_all(&cache);
 
-    // Peak memory, in child processes so that earlier runs do not count.
-    match rss(&index.to_string(), "compsnap", quick) {
-        Ok([base, hwm, guest, input_len]) => {
-            // The process's own footprint (code, Wasmtime, the inputs) is not the job's;
-            // the target is about large guests, where it is noise.
-            let large = guest + input_len >= 4e6;
-            table.ratio(
-                name,
-                "peak RSS above start / (guest memory + input)",
-                (hwm - base) / (guest + input_len),
-                large.then_some(1.5),
-                format!(
-                    "({:.1} - {:.1}) MB / ({:.1} + {:.1}) MB",
-                    hwm / 1e6,
-                    base / 1e6,
-                    guest / 1e6,
-                    input_len / 1e6
-                ),
-            );
-            if wizer_accepts {
-                match rss(&index.to_string(), "wizer", quick) {
-                    Ok([wbase, whwm, ..]) => table.ratio(
-                        name,
-                        "peak RSS above start: compsnap / wasmtime-wizer",
-                        (hwm - base) / (whwm - wbase),
-                        Some(1.0),
-                        format!("{:.1} / {:.1} MB", (hwm - base) / 1e6, (whwm - wbase) / 1e6),
-                    ),
-                    Err(e) => table.note(name, "peak RSS, wasmtime-wizer", format!("{e:#}")),
-                }
-            }
-        }
-        Err(e) => table.note(name, "peak RSS", format!("{e:#}")),
-    }
+    // Peak memory, in child processes so that earlier runs do not count. The process's own
+    // footprint (code, Wasmtime, the inputs) is not the job's; the target is about large
+    // guests, where it is noise.
+    rss_rows(
+        table,
+        name,
+        &index.to_string(),
+        wizer_accepts,
+        quick,
+        |guest| (guest >= 4e6).then_some(1.5),
+    );
     Ok(())
+}
+
+/// The peak RSS rows of one input (`rss`'s INPUT): compsnap's over the guest memory and
+/// input, with the target `target(guest + input)` gives, and against wasmtime-wizer's when it
+/// accepts the input.
+fn rss_rows(
+    table: &mut Table,
+    name: &str,
+    input: &str,
+    wizer: bool,
+    quick: bool,
+    target: impl Fn(f64) -> Option<f64>,
+) {
+    let [base, hwm, guest, input_len] = match rss(input, "compsnap", quick) {
+        Ok(numbers) => numbers,
+        Err(e) => return table.note(name, "peak RSS", format!("{e:#}")),
+    };
+    table.ratio(
+        name,
+        "peak RSS above start / (guest memory + input)",
+        (hwm - base) / (guest + input_len),
+        target(guest + input_len),
+        format!(
+            "({:.1} - {:.1}) MB / ({:.1} + {:.1}) MB",
+            hwm / 1e6,
+            base / 1e6,
+            guest / 1e6,
+            input_len / 1e6
+        ),
+    );
+    if wizer {
+        match rss(input, "wizer", quick) {
+            Ok([wbase, whwm, ..]) => table.ratio(
+                name,
+                "peak RSS above start: compsnap / wasmtime-wizer",
+                (hwm - base) / (whwm - wbase),
+                Some(1.0),
+                format!("{:.1} / {:.1} MB", (hwm - base) / 1e6, (whwm - wbase) / 1e6),
+            ),
+            Err(e) => table.note(name, "peak RSS, wasmtime-wizer", format!("{e:#}")),
+        }
+    }
 }
 
 /// Runs `compsnap-bench rss INPUT TOOL` (an index into `inputs::all`, or `scale:MIB`) and
@@ -618,34 +637,9 @@ fn memory_scaling(table: &mut Table, quick: bool) -> Result<()> {
             format!("{} / {}", ms(tb), ms(ta)),
         );
         let name = format!("memory {b} MiB, half non-zero (scale)");
-        match rss(&format!("scale:{b}"), "compsnap", quick) {
-            Ok([base, hwm, guest, input_len]) => {
-                table.ratio(
-                    &name,
-                    "peak RSS above start / (guest memory + input)",
-                    (hwm - base) / (guest + input_len),
-                    Some(1.5),
-                    format!(
-                        "({:.1} - {:.1}) MB / ({:.1} + {:.1}) MB",
-                        hwm / 1e6,
-                        base / 1e6,
-                        guest / 1e6,
-                        input_len / 1e6
-                    ),
-                );
-                match rss(&format!("scale:{b}"), "wizer", quick) {
-                    Ok([wbase, whwm, ..]) => table.ratio(
-                        &name,
-                        "peak RSS above start: compsnap / wasmtime-wizer",
-                        (hwm - base) / (whwm - wbase),
-                        Some(1.0),
-                        format!("{:.1} / {:.1} MB", (hwm - base) / 1e6, (whwm - wbase) / 1e6),
-                    ),
-                    Err(e) => table.note(&name, "peak RSS, wasmtime-wizer", format!("{e:#}")),
-                }
-            }
-            Err(e) => table.note(&name, "peak RSS", format!("{e:#}")),
-        }
+        rss_rows(table, &name, &format!("scale:{b}"), true, quick, |_| {
+            Some(1.5)
+        });
     }
     Ok(())
 }
