@@ -541,3 +541,28 @@ fn has_passive(reader: &wasmparser::DataSectionReader<'_>) -> Result<bool> {
     }
     Ok(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parallel_map;
+
+    #[test]
+    fn parallel_map_keeps_the_order_and_reports_the_first_error() {
+        let items: Vec<u32> = (0..1001).collect();
+        let doubled = parallel_map(&items, |i, x| Ok((i, x * 2))).unwrap();
+        assert_eq!(doubled.len(), items.len());
+        assert!(doubled
+            .iter()
+            .enumerate()
+            .all(|(i, &(j, y))| i == j && y == 2 * i as u32));
+        // Failures in both halves: the earlier item's is the one reported.
+        let failed = parallel_map(&items, |i, _| match i {
+            700 | 30 | 999 => anyhow::bail!("item {i}"),
+            _ => Ok(()),
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "item 30");
+        assert!(parallel_map(&Vec::<u32>::new(), |_, _| Ok(()))
+            .unwrap()
+            .is_empty());
+    }
+}
