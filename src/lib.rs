@@ -30,7 +30,8 @@
 //! - `rewrite/`: writes the state into the original bytes: data segments (`layout.rs`), table
 //!   writers (`tables.rs`), the restore module (`restore.rs`).
 //! - `output.rs`: the output's validation and atomic writes; `validate.rs` validates inputs
-//!   and outputs with function bodies spread over every core.
+//!   and outputs; `parallel.rs` spreads function bodies over every core for both validation
+//!   and instrumentation.
 //!
 //! `protocol.rs` is the contract between the instrumented component and the host (reserved
 //! names, slot codes, the plan); `encode/` is the only code that writes Wasm bytes (module
@@ -53,9 +54,9 @@
 //! # Layers
 //!
 //! Dependencies point one way (`../shared/tools/modcycles.py src` finds no circle):
-//! `protocol` and `validate` use nothing of the crate, `output` only `validate`; `model` uses
-//! `protocol` and `validate`; `encode` uses
-//! `model`; `instrument` uses `encode`; `snapshot` uses `model`; `rewrite` uses `encode` and
+//! `protocol` and `parallel` use nothing of the crate, `validate` only `parallel`, `output`
+//! only `validate`; `model` uses `protocol` and `validate`; `encode` uses `model` and
+//! `parallel`; `instrument` uses `encode`; `snapshot` uses `model`; `rewrite` uses `encode` and
 //! `snapshot`; `engine` uses `model` and `snapshot`, never `instrument` or `rewrite`;
 //! `snapshotter` runs them all; `tools` use `model` and the `Snapshotter`. Only `engine` uses
 //! Wasmtime (it re-exports the `Store` and `Linker` that `Snapshotter::snapshot_with` takes).
@@ -76,6 +77,7 @@ mod instrument;
 pub mod internals;
 mod model;
 mod output;
+mod parallel;
 mod protocol;
 mod rewrite;
 pub mod snapshot;

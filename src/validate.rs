@@ -2,18 +2,16 @@
 //!
 //! Function bodies are most of the work on a large module (a 10 MB engine has thousands), and
 //! each is validated on its own once the module's sections are read, so they are spread over
-//! every core. The error reported is the one sequential validation reports: the first
-//! invalid function's.
+//! every core (`parallel`). The error reported is the one sequential validation reports: the
+//! first invalid function's.
 
+use crate::parallel::map_runs;
 use anyhow::{anyhow, Result};
 use wasmparser::types::Types;
 use wasmparser::{
     FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, ValidPayload, Validator,
     ValidatorResources, WasmFeatures,
 };
-
-/// Below this many bytes of function bodies, threads cost more than they save.
-const PARALLEL_BODY_BYTES: usize = 1 << 20;
 
 type Body<'a> = (FuncToValidate<ValidatorResources>, FunctionBody<'a>);
 
@@ -34,61 +32,21 @@ pub fn validate(bytes: &[u8]) -> Result<Types> {
     root.ok_or_else(|| anyhow!("unexpected end of the binary"))
 }
 
+/// Every body, on every core (see `parallel`): the error is the first invalid body's.
 fn validate_bodies(bodies: Vec<Body>) -> Result<()> {
-    let size: usize = bodies.iter().map(|(_, b)| body_len(b)).sum();
-    let threads = match size < PARALLEL_BODY_BYTES {
-        true => 1,
-        false => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    if threads <= 1 {
-        return validate_run(bodies).map_err(|(_, e)| e);
-    }
-    // Contiguous runs of about equal size, so that the first error stays the first.
-    let mut runs: Vec<Vec<Body>> = vec![Vec::new()];
-    let mut filled = 0;
-    for body in bodies {
-        filled += body_len(&body.1);
-        runs.last_mut().expect("one run").push(body);
-        if filled >= size.div_ceil(threads) {
-            runs.push(Vec::new());
-            filled = 0;
-        }
-    }
-    let mut first: Option<(usize, anyhow::Error)> = None;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .into_iter()
-            .map(|run| scope.spawn(move || validate_run(run)))
-            .collect();
-        for handle in handles {
-            if let Err((at, e)) = handle.join().expect("validation thread panicked") {
-                if first.as_ref().is_none_or(|(f, _)| at < *f) {
-                    first = Some((at, e));
-                }
-            }
-        }
-    });
-    match first {
-        Some((_, e)) => Err(e),
-        None => Ok(()),
-    }
-}
-
-fn body_len(body: &FunctionBody) -> usize {
-    (body.range().end - body.range().start) as usize
-}
-
-/// Validates bodies in order; on failure, the failing body's offset and the error.
-fn validate_run(bodies: Vec<Body>) -> Result<(), (usize, anyhow::Error)> {
-    let mut allocations = FuncValidatorAllocations::default();
-    for (func, body) in bodies {
-        let mut validator = func.into_validator(allocations);
-        if let Err(e) = validator.validate(&body) {
-            return Err((body.range().start as usize, anyhow!("{e}")));
-        }
-        allocations = validator.into_allocations();
-    }
-    Ok(())
+    let size = |(_, body): &Body| (body.range().end - body.range().start) as usize;
+    map_runs(
+        bodies,
+        size,
+        FuncValidatorAllocations::default,
+        |allocations, _, (func, body)| {
+            let mut validator = func.into_validator(std::mem::take(allocations));
+            validator.validate(&body).map_err(|e| anyhow!("{e}"))?;
+            *allocations = validator.into_allocations();
+            Ok(())
+        },
+    )
+    .map(|_| ())
 }
 
 #[cfg(test)]
@@ -114,7 +72,10 @@ mod tests {
     #[test]
     fn parallel_validation_reports_the_first_invalid_function() {
         let good = module(2_000, &[]);
-        assert!(good.len() > PARALLEL_BODY_BYTES, "the parallel path runs");
+        assert!(
+            good.len() > 1 << 20,
+            "big enough to be validated in parallel"
+        );
         validate(&good).unwrap();
         let sequential = |bytes: &[u8]| {
             Validator::new_with_features(WasmFeatures::all())

@@ -7,6 +7,7 @@
 //! active segment, so it cannot stop Wasmtime from folding the active ones into an image.
 //! Sections the edit does not touch are copied byte for byte.
 
+use crate::parallel::map_runs;
 use anyhow::{Context, Result};
 use std::collections::{BTreeSet, HashMap};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
@@ -20,9 +21,6 @@ use wasmparser::{BinaryReader, CodeSectionReader, DataKind, FunctionBody, Parser
 /// Rewrites one function body (given its function index); `None` keeps the original bytes.
 /// Bodies are independent, so a large code section is edited on every core.
 pub type BodyEdit<'e> = dyn Fn(u32, &FunctionBody) -> Result<Option<Function>> + Sync + 'e;
-
-/// Below this many bytes of code, threads cost more than they save.
-const PARALLEL_CODE_BYTES: usize = 1 << 20;
 
 /// What to change in a module. `Default` changes nothing; [`ModuleEdit::appending_to`] also
 /// knows where appended functions, globals and memories land.
@@ -426,27 +424,26 @@ impl<'b, 'e> Editor<'b, 'e> {
         let bodies = CodeSectionReader::new(reader)?
             .into_iter()
             .collect::<Result<Vec<_>, _>>()?;
+        let ranges: Vec<_> = bodies.iter().map(|b| usize_range(b.range())).collect();
         let first = self.imports.funcs;
+        // Bodies are independent: edited on every core (see `parallel`).
         let edited: Vec<Option<Function>> = match self.edit.body_edit.as_deref() {
-            None => bodies.iter().map(|_| None).collect(),
-            Some(f) => {
-                let edit = |i: usize, body: &FunctionBody| {
+            None => ranges.iter().map(|_| None).collect(),
+            Some(f) => map_runs(
+                bodies,
+                |body| (body.range().end - body.range().start) as usize,
+                || (),
+                |_, i, body| {
                     let index = first + i as u32;
-                    f(index, body).with_context(|| format!("function {index}"))
-                };
-                match bytes.len() < PARALLEL_CODE_BYTES {
-                    true => (bodies.iter().enumerate())
-                        .map(|(i, b)| edit(i, b))
-                        .collect::<Result<_>>()?,
-                    false => parallel_map(&bodies, edit)?,
-                }
-            }
+                    f(index, &body).with_context(|| format!("function {index}"))
+                },
+            )?,
         };
         let mut section = CodeSection::new();
-        for (body, edited) in bodies.iter().zip(edited) {
+        for (range, edited) in ranges.into_iter().zip(edited) {
             match edited {
                 Some(function) => section.function(&function),
-                None => section.raw(&self.bytes[usize_range(body.range())]),
+                None => section.raw(&self.bytes[range]),
             };
         }
         Ok(section)
@@ -502,33 +499,6 @@ impl<'b, 'e> Editor<'b, 'e> {
     }
 }
 
-/// `f(index, item)` for every item, in contiguous runs on every core; the results in order,
-/// or the first item's error.
-fn parallel_map<T: Sync, R: Send>(
-    items: &[T],
-    f: impl Fn(usize, &T) -> Result<R> + Sync,
-) -> Result<Vec<R>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let run = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let f = &f;
-        let handles: Vec<_> = (items.chunks(run).enumerate())
-            .map(|(c, chunk)| {
-                scope.spawn(move || {
-                    (chunk.iter().enumerate())
-                        .map(|(i, item)| f(c * run + i, item))
-                        .collect::<Result<Vec<R>>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for handle in handles {
-            out.extend(handle.join().expect("a code-editing thread panicked")?);
-        }
-        Ok(out)
-    })
-}
-
 fn usize_range(range: std::ops::Range<u64>) -> std::ops::Range<usize> {
     range.start as usize..range.end as usize
 }
@@ -540,29 +510,4 @@ fn has_passive(reader: &wasmparser::DataSectionReader<'_>) -> Result<bool> {
         }
     }
     Ok(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parallel_map;
-
-    #[test]
-    fn parallel_map_keeps_the_order_and_reports_the_first_error() {
-        let items: Vec<u32> = (0..1001).collect();
-        let doubled = parallel_map(&items, |i, x| Ok((i, x * 2))).unwrap();
-        assert_eq!(doubled.len(), items.len());
-        assert!(doubled
-            .iter()
-            .enumerate()
-            .all(|(i, &(j, y))| i == j && y == 2 * i as u32));
-        // Failures in both halves: the earlier item's is the one reported.
-        let failed = parallel_map(&items, |i, _| match i {
-            700 | 30 | 999 => anyhow::bail!("item {i}"),
-            _ => Ok(()),
-        });
-        assert_eq!(failed.unwrap_err().to_string(), "item 30");
-        assert!(parallel_map(&Vec::<u32>::new(), |_, _| Ok(()))
-            .unwrap()
-            .is_empty());
-    }
 }
