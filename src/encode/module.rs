@@ -153,7 +153,7 @@ fn section_id(id: u8) -> Option<SectionId> {
 mod segments;
 
 use segments::redirected_const;
-pub use segments::{DataSegment, ElemSegment};
+pub use segments::{header_len, DataSegment, ElemSegment};
 
 /// Applies `edit` to `bytes` and returns the new module.
 pub fn edit_module(bytes: &[u8], edit: ModuleEdit<'_>) -> Result<Vec<u8>> {

@@ -12,7 +12,7 @@
 //! pipelines. The segment count is capped, merging where it costs fewest bytes, so that a
 //! pathological heap cannot produce a module that is slow to validate and compile.
 
-use crate::encode::module::DataSegment;
+use crate::encode::module::{header_len, DataSegment};
 
 /// Upper bound for the active segments of one module (split evenly between its memories):
 /// half of the 100 000 a module may have (wasmparser's limit), so that kept passive segments
@@ -76,39 +76,6 @@ pub fn layout(
         }
     }
     out
-}
-
-/// The encoded size of an active segment's header (what `DataOut` writes before its bytes)
-/// at `offset`, `len` bytes long.
-fn header_len(memory: u32, memory64: bool, offset: u64, len: usize) -> u64 {
-    let flags = match memory {
-        0 => 1,
-        m => 1 + uleb_len(m as u64),
-    };
-    // The offset is a signed immediate: an i32 offset of 2^31 or more is negative.
-    let value = match memory64 {
-        true => offset as i64,
-        false => offset as u32 as i32 as i64,
-    };
-    flags + 1 + sleb_len(value) + 1 + uleb_len(len as u64)
-}
-
-fn uleb_len(mut v: u64) -> u64 {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
-}
-
-fn sleb_len(mut v: i64) -> u64 {
-    let mut n = 1;
-    while !(-64..64).contains(&v) {
-        v >>= 7;
-        n += 1;
-    }
-    n
 }
 
 /// Consecutive slots, split at gaps; `slots` is sorted by slot.
@@ -286,7 +253,7 @@ mod tests {
         let size = |gap| -> u64 {
             layout(0, false, &heap, gap, MAX_SEGMENTS)
                 .iter()
-                .map(|s| s.len as u64 + encoded_header(0, false, s.offset as u64, s.len as usize))
+                .map(|s| s.len as u64 + header_len(0, false, s.offset as u64, s.len as usize))
                 .sum::<u64>()
         };
         let sizes: Vec<(u64, u64)> = [0, 2, 4, 6, 8, 10, 12, 16, 24, 32, 64]
@@ -297,49 +264,5 @@ mod tests {
         let default = size(None);
         eprintln!("gap threshold → encoded bytes: {sizes:?}; default {default}");
         assert!(default <= best.1, "default {default} vs best {best:?}");
-    }
-
-    /// A segment header's size as wasm-encoder writes it.
-    fn encoded_header(memory: u32, memory64: bool, offset: u64, len: usize) -> u64 {
-        use wasm_encoder::{ConstExpr, DataSection, Encode};
-        let offset = match memory64 {
-            true => ConstExpr::i64_const(offset as i64),
-            false => ConstExpr::i32_const(offset as u32 as i32),
-        };
-        let mut section = DataSection::new();
-        section.active(memory, &offset, std::iter::repeat_n(7u8, len));
-        let mut bytes = Vec::new();
-        section.encode(&mut bytes);
-        // Section size, then a count of 1, then the segment.
-        let size_len = bytes.iter().position(|b| b & 0x80 == 0).unwrap() + 1;
-        (bytes.len() - size_len - 1 - len) as u64
-    }
-
-    #[test]
-    fn header_len_is_what_the_encoder_writes() {
-        for memory in [0, 1, 200] {
-            for memory64 in [false, true] {
-                for offset in [
-                    0,
-                    63,
-                    64,
-                    8191,
-                    8192,
-                    1 << 20,
-                    1 << 27,
-                    (1 << 31) - 1,
-                    1 << 31,
-                    u32::MAX as u64,
-                ] {
-                    for len in [1, 127, 128, 20_000] {
-                        assert_eq!(
-                            header_len(memory, memory64, offset, len),
-                            encoded_header(memory, memory64, offset, len),
-                            "memory {memory} (64-bit: {memory64}), offset {offset}, len {len}"
-                        );
-                    }
-                }
-            }
-        }
     }
 }

@@ -41,25 +41,56 @@ pub(super) struct DataOut<'s, 'a> {
     memory64: &'s std::collections::BTreeSet<u32>,
 }
 
-impl DataOut<'_, '_> {
-    /// A segment's bytes before its data: flags (and memory), offset, length.
-    fn header(&self, segment: &DataSegment) -> Vec<u8> {
-        let mut h = Vec::new();
-        match segment.memory {
-            0 => h.push(0x00),
-            m => {
-                h.push(0x02);
-                m.encode(&mut h);
-            }
+/// An active segment's bytes before its data: flags (and memory), offset, length.
+fn header(memory: u32, memory64: bool, offset: u32, len: u32) -> Vec<u8> {
+    let mut h = Vec::new();
+    match memory {
+        0 => h.push(0x00),
+        m => {
+            h.push(0x02);
+            m.encode(&mut h);
         }
-        match self.memory64.contains(&segment.memory) {
-            true => ConstExpr::i64_const(segment.offset as i64),
-            false => ConstExpr::i32_const(segment.offset as i32),
-        }
-        .encode(&mut h);
-        segment.len.encode(&mut h);
-        h
     }
+    match memory64 {
+        true => ConstExpr::i64_const(offset as i64),
+        false => ConstExpr::i32_const(offset as i32),
+    }
+    .encode(&mut h);
+    len.encode(&mut h);
+    h
+}
+
+/// The size of [`header`] without encoding it: the layout asks for every zero gap whether a
+/// new segment would cost less than the gap.
+pub fn header_len(memory: u32, memory64: bool, offset: u64, len: usize) -> u64 {
+    let flags = match memory {
+        0 => 1,
+        m => 1 + uleb_len(m as u64),
+    };
+    // The offset is a signed immediate: an i32 offset of 2^31 or more is negative.
+    let value = match memory64 {
+        true => offset as i64,
+        false => offset as u32 as i32 as i64,
+    };
+    flags + 1 + sleb_len(value) + 1 + uleb_len(len as u64)
+}
+
+fn uleb_len(mut v: u64) -> u64 {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+fn sleb_len(mut v: i64) -> u64 {
+    let mut n = 1;
+    while !(-64..64).contains(&v) {
+        v >>= 7;
+        n += 1;
+    }
+    n
 }
 
 impl Encode for DataOut<'_, '_> {
@@ -70,7 +101,9 @@ impl Encode for DataOut<'_, '_> {
         let mut rest = &kept[..];
         let _size = read_leb(&mut rest);
         let _count = read_leb(&mut rest);
-        let headers: Vec<Vec<u8>> = self.added.iter().map(|s| self.header(s)).collect();
+        let headers: Vec<Vec<u8>> = (self.added.iter())
+            .map(|s| header(s.memory, self.memory64.contains(&s.memory), s.offset, s.len))
+            .collect();
         let count = self.kept.len() + self.added.len() as u32;
         let mut count_bytes = Vec::new();
         count.encode(&mut count_bytes);
@@ -269,4 +302,37 @@ pub(super) fn redirected_const(
         ops.push(re.instruction(op)?);
     }
     Ok(ConstExpr::extended(ops))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{header, header_len};
+
+    #[test]
+    fn header_len_is_the_size_of_the_header_written() {
+        let offsets = [
+            0,
+            63,
+            64,
+            8191,
+            8192,
+            1 << 20,
+            1 << 27,
+            (1 << 31) - 1,
+            1 << 31,
+        ];
+        for memory in [0, 1, 200] {
+            for memory64 in [false, true] {
+                for offset in offsets.into_iter().chain([u32::MAX]) {
+                    for len in [1, 127, 128, 20_000] {
+                        assert_eq!(
+                            header_len(memory, memory64, offset as u64, len as usize),
+                            header(memory, memory64, offset, len).len() as u64,
+                            "memory {memory} (64-bit: {memory64}), offset {offset}, len {len}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
