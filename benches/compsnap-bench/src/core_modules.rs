@@ -139,7 +139,7 @@ fn wizer(input: &CoreInput) -> Result<Vec<u8>> {
 }
 
 /// The median times to instantiate `a` and `b` (each compiled once), with WASI preview 1,
-/// alternately, each going first every other time.
+/// [`crate::alternately`].
 fn instantiate_pair(a: &[u8], b: &[u8], reps: usize) -> Result<(Duration, Duration)> {
     let engine = Engine::default();
     let pre = |bytes: &[u8]| -> Result<InstancePre<WasiP1Ctx>> {
@@ -158,16 +158,7 @@ fn instantiate_pair(a: &[u8], b: &[u8], reps: usize) -> Result<(Duration, Durati
         pre.instantiate(&mut store).map_err(|e| anyhow!("{e}"))?;
         Ok(t.elapsed())
     };
-    let (mut ta, mut tb) = (Vec::new(), Vec::new());
-    for i in 0..reps.max(1) {
-        if i % 2 == 0 {
-            ta.push(once(&pa)?);
-            tb.push(once(&pb)?);
-        } else {
-            tb.push(once(&pb)?);
-            ta.push(once(&pa)?);
-        }
-    }
+    let (ta, tb) = crate::alternately(reps, || once(&pa), || once(&pb))?;
     Ok((crate::median(ta), crate::median(tb)))
 }
 

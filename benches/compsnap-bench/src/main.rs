@@ -95,25 +95,42 @@ pub(crate) fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<
     Ok((median(times), last.expect("at least one run")))
 }
 
-/// `f` and `g` run alternately, `reps` times each, so that the machine's drift weighs on both
-/// sides of their ratio alike: the median time of each and the last result of each.
+/// `f` and `g`, `reps` times each, alternately and each going first every other time, so
+/// that the machine's drift weighs on both sides of their ratio alike: their results.
+pub(crate) fn alternately<A, B>(
+    reps: usize,
+    mut f: impl FnMut() -> Result<A>,
+    mut g: impl FnMut() -> Result<B>,
+) -> Result<(Vec<A>, Vec<B>)> {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for i in 0..reps.max(1) {
+        if i % 2 == 0 {
+            a.push(f()?);
+            b.push(g()?);
+        } else {
+            b.push(g()?);
+            a.push(f()?);
+        }
+    }
+    Ok((a, b))
+}
+
+/// [`alternately`], timed: the median time of each, and the last result of each.
 pub(crate) fn timed_pair<A, B>(
     reps: usize,
     mut f: impl FnMut() -> Result<A>,
     mut g: impl FnMut() -> Result<B>,
 ) -> Result<(Duration, A, Duration, B)> {
-    let (mut tf, mut tg) = (Vec::new(), Vec::new());
-    let (mut a, mut b) = (None, None);
-    for _ in 0..reps.max(1) {
-        let t = Instant::now();
-        a = Some(f()?);
-        tf.push(t.elapsed());
-        let t = Instant::now();
-        b = Some(g()?);
-        tg.push(t.elapsed());
-    }
-    let (a, b) = (a.expect("one run"), b.expect("one run"));
-    Ok((median(tf), a, median(tg), b))
+    let (a, b) = alternately(reps, || timed(1, &mut f), || timed(1, &mut g))?;
+    let (ta, a) = median_and_last(a);
+    let (tb, b) = median_and_last(b);
+    Ok((ta, a, tb, b))
+}
+
+fn median_and_last<T>(runs: Vec<(Duration, T)>) -> (Duration, T) {
+    let median = median(runs.iter().map(|(t, _)| *t).collect());
+    let last = runs.into_iter().last().expect("one run").1;
+    (median, last)
 }
 
 pub(crate) fn ms(d: Duration) -> String {
@@ -309,17 +326,11 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
             let wizer_compiled = wasmtime::component::Component::new(&engine, &wizer_out)
                 .map_err(|e| anyhow!("compiling wasmtime-wizer's output: {e:?}"))?;
             let wizer_pre = peers::prepare(&engine, &wizer_compiled, &input.setup)?;
-            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-            // Alternately, each going first every other time.
-            for i in 0..runs.max(20) {
-                if i % 2 == 0 {
-                    ours.push(peers::instantiate(&engine, &pre, input)?);
-                    theirs.push(peers::instantiate(&engine, &wizer_pre, input)?);
-                } else {
-                    theirs.push(peers::instantiate(&engine, &wizer_pre, input)?);
-                    ours.push(peers::instantiate(&engine, &pre, input)?);
-                }
-            }
+            let (ours, theirs) = alternately(
+                runs.max(20),
+                || peers::instantiate(&engine, &pre, input),
+                || peers::instantiate(&engine, &wizer_pre, input),
+            )?;
             let (ours, theirs) = (median(ours), median(theirs));
             table.ratio(
                 name,
