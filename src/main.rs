@@ -82,7 +82,8 @@ struct InitOptions {
     host_world: bool,
 
     /// Compile the init's code with Cranelift's optimizations. By default it is compiled
-    /// without them, which is faster end to end unless the init computes for many seconds.
+    /// without them, which is faster end to end unless the init computes for many seconds,
+    /// but takes more memory while compiling.
     #[arg(long)]
     optimize_init: bool,
 
