@@ -268,11 +268,10 @@ fn run_wizer(dialect: compsnap::wizer::Dialect, args: &[String]) -> Result<()> {
     cmd.check_features(&input)?;
     let mut snap = cmd.snapshotter.clone();
     snap.cache_max(cache_max(None)?).cache_dir(cache_dir());
-    let output = snap.snapshot(&input)?;
     match &cmd.output {
-        Some(path) => compsnap::write_atomically(path, &output),
+        Some(path) => snap.snapshot_to_file(&input, path).map(|_| ()),
         None => std::io::stdout()
-            .write_all(&output)
+            .write_all(&snap.snapshot(&input)?)
             .context("writing the output to stdout"),
     }
 }
@@ -403,15 +402,13 @@ fn run(cli: Cli) -> Result<()> {
     let snap = snapshotter(&cli.opts)?;
     let input =
         std::fs::read(&cli.input).with_context(|| format!("reading {}", cli.input.display()))?;
-    let output = snap
-        .snapshot(&input)
+    snap.snapshot_to_file(&input, &cli.output)
         .with_context(|| format!("{}", cli.input.display()))?;
-    compsnap::write_atomically(&cli.output, &output)?;
     if cli.opts.verbose {
+        let written = std::fs::metadata(&cli.output).map_or(0, |m| m.len());
         eprintln!(
-            "compsnap: wrote {} ({} bytes, input {} bytes)",
+            "compsnap: wrote {} ({written} bytes, input {} bytes)",
             cli.output.display(),
-            output.len(),
             input.len()
         );
     }

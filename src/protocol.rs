@@ -85,6 +85,11 @@ pub enum Record {
         memory: u32,
         /// The drop-tracking memory rather than a memory of the module.
         drops: bool,
+        /// The host reads the chunks in the memory itself, so they stay readable after the
+        /// dump. Otherwise (a 64-bit memory in a component: the canonical ABI lifts lists
+        /// from 32-bit memories only) each chunk is copied through the accessor's scratch
+        /// memory, which the next chunk overwrites.
+        in_place: bool,
     },
     /// Mutable numeric globals, 16 bytes each, little-endian.
     Globals {

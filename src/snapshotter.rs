@@ -5,16 +5,16 @@
 use crate::engine::compile::{Cache, DEFAULT_CACHE_MAX};
 use crate::engine::progress::Progress;
 use crate::engine::{
-    self, compile, host, run, run_module, Linker, RunOptions, RunTimings, Store, World,
+    self, compile, host, run, run_module, Dumped, Linker, RunOptions, Store, World,
 };
 use crate::model::{self, InitFunc, InputKind, Model};
-use crate::output::validate;
+use crate::output::{validate, Staged};
 use crate::protocol::{CoreInstrumented, TreePlan};
 use crate::rewrite::{self, CoreExports, RewriteOptions, Sharing, TableReport};
-use crate::snapshot::{Collector, Snapshot};
+use crate::snapshot::Snapshot;
 use crate::{instrument, read_input, DEFAULT_INIT_FUNC};
 use anyhow::{bail, Context, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -223,33 +223,55 @@ impl Snapshotter {
     /// [`Snapshotter::snapshot`], also returning where the time went and how each table was
     /// written.
     pub fn snapshot_with_stats(&self, component: &[u8]) -> Result<(Vec<u8>, Stats)> {
+        let mut out = Destination::Bytes(Vec::new());
+        let stats = self.snapshot_into(component, &mut out)?;
+        match out {
+            Destination::Bytes(bytes) => Ok((bytes, stats)),
+            Destination::File(..) => bail!("bug: the output went to a file"),
+        }
+    }
+
+    /// Pre-initializes `component` and writes the result to `path`, atomically and only once
+    /// it validates. The guest's memory goes from the guest straight into the file, so this
+    /// takes less memory than [`Snapshotter::snapshot`], which holds the output in memory
+    /// while the guest lives.
+    pub fn snapshot_to_file(&self, component: &[u8], path: &Path) -> Result<Stats> {
+        let mut out = Destination::File(path.to_path_buf(), None);
+        let stats = self.snapshot_into(component, &mut out)?;
+        match out {
+            Destination::File(_, Some(staged)) => staged.commit()?,
+            _ => bail!("bug: no output was written"),
+        }
+        Ok(stats)
+    }
+
+    fn snapshot_into(&self, component: &[u8], out: &mut Destination) -> Result<Stats> {
         let mut stats = Stats::default();
         let t = Instant::now();
         let engine = engine::engine(&self.run)?;
         self.stage(&mut stats, "engine", t.elapsed(), String::new());
-        let out =
-            self.pipeline(
-                component,
-                &mut stats,
-                |instrumented, init, opts| match instrumented {
-                    Instrumented::Component(bytes, plan) => {
-                        run::run(&engine, bytes, Some(init), plan.clone(), opts)
-                    }
-                    Instrumented::Module(module) => {
-                        let (collector, timings, _) =
-                            run_module::run_core(&engine, module, Some(&init.func), opts, &[])?;
-                        Ok((collector, timings))
-                    }
-                },
-            )?;
-        Ok((out, stats))
+        self.pipeline(
+            component,
+            &mut stats,
+            out,
+            |instrumented, init, opts, then| match instrumented {
+                Instrumented::Component(bytes, plan) => {
+                    run::run(&engine, bytes, Some(init), plan.clone(), opts, then)
+                }
+                Instrumented::Module(module) => {
+                    run_module::run_core(&engine, module, Some(&init.func), opts, &[], then)
+                        .map(|_| ())
+                }
+            },
+        )?;
+        Ok(stats)
     }
 
     /// The core state of every instance of `component` right after instantiation, and after
     /// the init function when `run_init` is set: what [`Snapshotter::snapshot`] bakes in.
     /// Comparing `state(original, true)` with `state(snapshot, false)` checks a snapshot
     /// byte for byte.
-    pub fn state(&self, component: &[u8], run_init: bool) -> Result<Snapshot> {
+    pub fn state(&self, component: &[u8], run_init: bool) -> Result<Snapshot<'static>> {
         let bytes = read_input(component)?;
         Ok(self.observe(&bytes, run_init, &[])?.0)
     }
@@ -262,7 +284,7 @@ impl Snapshotter {
         bytes: &[u8],
         run_init: bool,
         calls: &[String],
-    ) -> Result<(Snapshot, Vec<String>)> {
+    ) -> Result<(Snapshot<'static>, Vec<String>)> {
         let engine = &engine::engine(&self.run)?;
         let mut inlined = None;
         let model = model::parse_inlining(bytes, &mut inlined)?;
@@ -273,9 +295,11 @@ impl Snapshotter {
         if let InputKind::Module = model.kind {
             let module = instrument::instrument_core(&model)?;
             let init = init.as_ref().map(|i| i.func.as_str());
-            let (collector, _, outcomes) =
-                run_module::run_core(engine, &module, init, &self.run, calls)?;
-            return Ok((collector.finish(&model, &module.plan)?, outcomes));
+            let finish = |d: Dumped<'_>| {
+                let snapshot = d.collector.finish(&model, &module.plan, &d.views)?;
+                Ok(snapshot.into_owned())
+            };
+            return run_module::run_core(engine, &module, init, &self.run, calls, finish);
         }
         let core_init = init.as_ref().and_then(|i| i.core.as_ref());
         let (instrumented, plan) = instrument::instrument(&model, core_init)?;
@@ -283,7 +307,7 @@ impl Snapshotter {
         let (component, _) =
             compile::compile_cached(engine, &instrumented, self.run.cache.as_ref())?;
         let (mut linker, mut store) = host::host(engine, &component, &self.run)?;
-        let (collector, _, instance) = run::run_instance(
+        let (collector, lists, _, instance) = run::run_instance(
             &mut store,
             &mut linker,
             &component,
@@ -292,13 +316,15 @@ impl Snapshotter {
             &self.run,
             true,
         )?;
+        let views = run::views(&store, &lists);
+        let snapshot = collector.finish(&model, &plan, &views)?.into_owned();
         let mut outcomes = Vec::new();
         for call in calls {
             outcomes.push(engine::call::outcome(engine::call::call(
                 &mut store, &instance, call,
             )?));
         }
-        Ok((collector.finish(&model, &plan)?, outcomes))
+        Ok((snapshot, outcomes))
     }
 
     /// Instantiates `bytes` (a component or core module, binary or WAT) on the host the init
@@ -342,32 +368,50 @@ impl Snapshotter {
         linker: &mut Linker<T>,
     ) -> Result<Vec<u8>> {
         let mut stats = Stats::default();
-        self.pipeline(component, &mut stats, |instrumented, init, opts| {
-            let Instrumented::Component(instrumented, plan) = instrumented else {
-                bail!(
-                    "snapshot_with runs components; a core module runs on compsnap's own host \
+        let mut out = Destination::Bytes(Vec::new());
+        self.pipeline(
+            component,
+            &mut stats,
+            &mut out,
+            |instrumented, init, opts, then| {
+                let Instrumented::Component(instrumented, plan) = instrumented else {
+                    bail!(
+                        "snapshot_with runs components; a core module runs on compsnap's own host \
                      (Snapshotter::snapshot)"
-                );
-            };
-            let plan = plan.clone();
-            let t = Instant::now();
-            let (compiled, cached) =
-                compile::compile_cached(store.engine(), instrumented, opts.cache.as_ref())?;
-            let compile = t.elapsed();
-            let (collector, mut timings, _) =
-                run::run_instance(store, linker, &compiled, Some(init), plan, opts, false)?;
-            timings.compile = compile;
-            timings.cached = cached;
-            Ok((collector, timings))
-        })
+                    );
+                };
+                let plan = plan.clone();
+                let t = Instant::now();
+                let (compiled, cached) =
+                    compile::compile_cached(store.engine(), instrumented, opts.cache.as_ref())?;
+                let compile = t.elapsed();
+                let (collector, lists, mut timings, _) =
+                    run::run_instance(store, linker, &compiled, Some(init), plan, opts, false)?;
+                timings.compile = compile;
+                timings.cached = cached;
+                then(Dumped {
+                    collector,
+                    views: run::views(store, &lists),
+                    timings,
+                })
+            },
+        )?;
+        match out {
+            Destination::Bytes(bytes) => Ok(bytes),
+            Destination::File(..) => bail!("bug: the output went to a file"),
+        }
     }
 
+    /// Every stage; `run` runs the instrumented input and calls `then` with its state while
+    /// the guest lives, which rewrites and writes the output to `out`. The output is validated
+    /// once `run` returns, when the guest is gone.
     fn pipeline(
         &self,
         input: &[u8],
         stats: &mut Stats,
-        run: impl FnOnce(&Instrumented, &InitFunc, &RunOptions) -> Result<(Collector, RunTimings)>,
-    ) -> Result<Vec<u8>> {
+        out: &mut Destination,
+        run: impl FnOnce(&Instrumented, &InitFunc, &RunOptions, Then<'_>) -> Result<()>,
+    ) -> Result<()> {
         let mut opts = self.run.clone();
         // The verbose log already tells the stages apart; the two would garble each other.
         let progress = (self.progress && !self.verbose).then(|| Arc::new(Progress::start()));
@@ -406,8 +450,58 @@ impl Snapshotter {
                 init.spec
             );
         }
-        let (collector, timings) = run(&instrumented, &init, &opts)?;
-        step("rewriting");
+        let mut tables = Vec::new();
+        let mut then = |dumped: Dumped<'_>| -> Result<()> {
+            step("rewriting");
+            tables = self.rewrite(&model, &init, &instrumented, dumped, stats, out)?;
+            Ok(())
+        };
+        run(&instrumented, &init, &opts, &mut then)?;
+        drop(instrumented);
+
+        step("validating");
+        let t = Instant::now();
+        let bug = "bug: the snapshotted component does not validate, so it was not written";
+        match out {
+            Destination::Bytes(bytes) => checked_output(bytes)?,
+            Destination::File(_, Some(staged)) => validate(&staged.read()?).context(bug)?,
+            Destination::File(_, None) => bail!("bug: no output was written"),
+        }
+        self.stage(stats, "validate", t.elapsed(), String::new());
+        if self.verbose {
+            for r in &tables {
+                eprintln!(
+                    "compsnap: table {}, table {}: {} slots, {} null, {} folded into the \
+                     owner's image, {} written by other instances",
+                    model.describe(r.dfs),
+                    r.table,
+                    r.slots,
+                    r.nulls,
+                    r.folded,
+                    r.by_others
+                );
+            }
+        }
+        stats.tables = tables;
+        Ok(())
+    }
+
+    /// The stages that run while the guest lives: the state decoded into a snapshot that
+    /// borrows the guest's memory, the rewrite, and the output written to `out`.
+    fn rewrite(
+        &self,
+        model: &Model,
+        init: &InitFunc,
+        instrumented: &Instrumented,
+        dumped: Dumped<'_>,
+        stats: &mut Stats,
+        out: &mut Destination,
+    ) -> Result<Vec<TableReport>> {
+        let Dumped {
+            collector,
+            views,
+            timings,
+        } = dumped;
         let cached = match timings.cached {
             true => "loaded from the cache",
             false => "",
@@ -434,7 +528,7 @@ impl Snapshotter {
         );
 
         let t = Instant::now();
-        let snapshot = collector.finish(&model, instrumented.plan())?;
+        let snapshot = collector.finish(model, instrumented.plan(), &views)?;
         let (memories, bytes_nonzero) = snapshot
             .instances
             .iter()
@@ -457,7 +551,7 @@ impl Snapshotter {
             max_gap: self.max_gap,
         };
         let rewritten = match model.kind {
-            InputKind::Component => rewrite::rewrite(&model, snapshot, &init, opts)?,
+            InputKind::Component => rewrite::rewrite(model, &snapshot, init, opts)?,
             InputKind::Module => {
                 // The reactor's `_initialize` has run, as the init has (see `run_module`).
                 let info = &model.root().modules[0];
@@ -469,10 +563,9 @@ impl Snapshotter {
                     removed: init_export.into_iter().chain(reactor).collect(),
                     renamed: self.renames.clone(),
                 };
-                rewrite::rewrite_core(&model, &snapshot, opts, &exports)?
+                rewrite::rewrite_core(model, &snapshot, opts, &exports)?
             }
         };
-        let (out, tables) = (checked_output(rewritten.bytes)?, rewritten.tables);
         stats.sharing = rewritten.sharing;
         let shared = match stats.sharing.shared {
             0 => String::new(),
@@ -481,28 +574,26 @@ impl Snapshotter {
                 stats.sharing.bytes_saved
             ),
         };
+        let len = rewritten.rope.len();
         self.stage(
             stats,
             "rewrite",
             t.elapsed(),
-            format!("{} bytes{shared}", out.len()),
+            format!("{len} bytes{shared}"),
         );
-        if self.verbose {
-            for r in &tables {
-                eprintln!(
-                    "compsnap: table {}, table {}: {} slots, {} null, {} folded into the \
-                     owner's image, {} written by other instances",
-                    model.describe(r.dfs),
-                    r.table,
-                    r.slots,
-                    r.nulls,
-                    r.folded,
-                    r.by_others
-                );
+
+        let t = Instant::now();
+        match out {
+            Destination::Bytes(bytes) => *bytes = rewritten.rope.into_bytes(),
+            Destination::File(path, staged) => {
+                // Created only now: a run cut short leaves no temporary file behind.
+                staged
+                    .insert(Staged::create(path)?)
+                    .write(&rewritten.rope)?
             }
         }
-        stats.tables = tables;
-        Ok(out)
+        self.stage(stats, "write", t.elapsed(), String::new());
+        Ok(rewritten.tables)
     }
 
     fn stage(&self, stats: &mut Stats, name: &'static str, time: Duration, detail: String) {
@@ -531,7 +622,7 @@ pub struct Stats {
 
 impl Stats {
     /// The time spent in stage `name` (`parse`, `instrument`, `compile`, `instantiate`,
-    /// `init`, `dump`, `snapshot`, `rewrite`).
+    /// `init`, `dump`, `snapshot`, `rewrite`, `write`, `validate`).
     pub fn stage(&self, name: &str) -> Duration {
         self.stages
             .iter()
@@ -593,12 +684,21 @@ impl Instrumented {
     }
 }
 
-/// The rewritten component, if it validates: an output that does not is a compsnap bug, and
+/// Where the output goes: into memory, or into a file next to the output path, renamed
+/// over it once it validates.
+enum Destination {
+    Bytes(Vec<u8>),
+    File(PathBuf, Option<Staged>),
+}
+
+/// What a run calls with its dumped state, while the guest lives.
+type Then<'t> = &'t mut dyn FnMut(Dumped<'_>) -> Result<()>;
+
+/// Checks the rewritten component: an output that does not validate is a compsnap bug, and
 /// is never handed out (so never written).
-fn checked_output(bytes: Vec<u8>) -> Result<Vec<u8>> {
-    validate(&bytes)
-        .context("bug: the snapshotted component does not validate, so it was not written")?;
-    Ok(bytes)
+fn checked_output(bytes: &[u8]) -> Result<()> {
+    validate(bytes)
+        .context("bug: the snapshotted component does not validate, so it was not written")
 }
 
 #[cfg(test)]
@@ -607,10 +707,10 @@ mod tests {
     #[test]
     fn an_invalid_output_is_refused() {
         let good = wat::parse_str("(component)").unwrap();
-        assert_eq!(super::checked_output(good.clone()).unwrap(), good);
+        super::checked_output(&good).unwrap();
         let mut bad = good;
         bad.truncate(bad.len() - 1);
-        let err = super::checked_output(bad).unwrap_err();
+        let err = super::checked_output(&bad).unwrap_err();
         assert!(
             format!("{err:#}").contains("does not validate, so it was not written"),
             "{err:#}"

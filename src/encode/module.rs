@@ -7,14 +7,15 @@
 //! active segment, so it cannot stop Wasmtime from folding the active ones into an image.
 //! Sections the edit does not touch are copied byte for byte.
 
+use super::rope::Rope;
 use crate::parallel::map_runs;
 use anyhow::{Context, Result};
 use std::collections::{BTreeSet, HashMap};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
-    CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, ExportKind,
+    CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Encode, ExportKind,
     ExportSection, Function, FunctionSection, GlobalSection, GlobalType, MemorySection, MemoryType,
-    Module, RawSection, SectionId, TableSection,
+    SectionId, TableSection,
 };
 use wasmparser::{BinaryReader, CodeSectionReader, DataKind, FunctionBody, Parser, Payload};
 
@@ -155,15 +156,19 @@ mod segments;
 use segments::redirected_const;
 pub use segments::{header_len, DataSegment, ElemSegment};
 
-/// Applies `edit` to `bytes` and returns the new module.
-pub fn edit_module(bytes: &[u8], edit: ModuleEdit<'_>) -> Result<Vec<u8>> {
+/// Applies `edit` to `bytes` and returns the new module. Sections copied unchanged and the
+/// data segments' contents stay borrowed in the rope.
+pub fn edit_module<'e>(bytes: &'e [u8], edit: ModuleEdit<'e>) -> Result<Rope<'e>> {
     Editor::new(bytes, edit).run()
 }
 
-struct Editor<'b, 'e> {
-    bytes: &'b [u8],
+/// The 8 bytes every module starts with: magic and version 1.
+const MODULE_PREAMBLE: [u8; 8] = *b"\0asm\x01\0\0\0";
+
+struct Editor<'e> {
+    bytes: &'e [u8],
     edit: ModuleEdit<'e>,
-    out: Module,
+    out: Rope<'e>,
     re: RoundtripReencoder,
     /// Sections (by rank) that still have to be written, because the module lacks them.
     pending: BTreeSet<(u8, SectionId)>,
@@ -179,8 +184,8 @@ struct Imports {
     tables: u32,
 }
 
-impl<'b, 'e> Editor<'b, 'e> {
-    fn new(bytes: &'b [u8], edit: ModuleEdit<'e>) -> Self {
+impl<'e> Editor<'e> {
+    fn new(bytes: &'e [u8], edit: ModuleEdit<'e>) -> Self {
         let mut missing = Vec::new();
         if !edit.extra_funcs.is_empty() {
             missing.extend([SectionId::Function, SectionId::Code]);
@@ -205,7 +210,7 @@ impl<'b, 'e> Editor<'b, 'e> {
         Editor {
             bytes,
             edit,
-            out: Module::new(),
+            out: Rope::from(MODULE_PREAMBLE.to_vec()),
             re: RoundtripReencoder,
             pending,
             imports: Imports::default(),
@@ -213,7 +218,7 @@ impl<'b, 'e> Editor<'b, 'e> {
         }
     }
 
-    fn run(mut self) -> Result<Vec<u8>> {
+    fn run(mut self) -> Result<Rope<'e>> {
         for payload in Parser::new(0).parse_all(self.bytes) {
             let payload = payload?;
             if let Some(id) = payload.as_section().and_then(|(id, _)| section_id(id)) {
@@ -224,7 +229,7 @@ impl<'b, 'e> Editor<'b, 'e> {
             self.section(payload)?;
         }
         self.flush_pending_before(u8::MAX);
-        Ok(self.out.finish())
+        Ok(self.out)
     }
 
     /// Writes every missing section that belongs before a section of rank `next`.
@@ -250,7 +255,7 @@ impl<'b, 'e> Editor<'b, 'e> {
     /// Writes section `id`, which no longer needs to be added.
     fn emit(&mut self, id: SectionId, section: impl wasm_encoder::Section) {
         self.pending.remove(&(rank(id), id));
-        self.out.section(&section);
+        self.put(&section);
     }
 
     fn section(&mut self, payload: Payload<'_>) -> Result<()> {
@@ -293,7 +298,7 @@ impl<'b, 'e> Editor<'b, 'e> {
                         }
                     };
                 }
-                self.out.section(&s);
+                self.put(&s);
             }
             Payload::MemorySection(reader)
                 if !e.memory_mins.is_empty() || !e.extra_memories.is_empty() =>
@@ -360,14 +365,12 @@ impl<'b, 'e> Editor<'b, 'e> {
             }
             Payload::DataCountSection { count, range } => {
                 self.has_data_count = true;
-                match &e.active_data {
+                match e.active_data.as_ref().map(|added| added.len() as u32) {
                     None => self.raw(SectionId::DataCount, range),
                     // Every original segment keeps its index (see the data section below).
-                    Some(added) => {
-                        self.out.section(&DataCountSection {
-                            count: count + added.len() as u32,
-                        });
-                    }
+                    Some(added) => self.put(&DataCountSection {
+                        count: count + added,
+                    }),
                 }
             }
             Payload::CodeSectionStart {
@@ -490,12 +493,20 @@ impl<'b, 'e> Editor<'b, 'e> {
         self.raw_id(id as u8, range);
     }
 
-    /// Copies a section, custom ones included, byte for byte.
+    /// Copies a section, custom ones included, byte for byte: its contents stay borrowed.
     fn raw_id(&mut self, id: u8, range: std::ops::Range<u64>) {
-        self.out.section(&RawSection {
-            id,
-            data: &self.bytes[usize_range(range)],
-        });
+        let data = &self.bytes[usize_range(range)];
+        let tail = self.out.tail();
+        tail.push(id);
+        data.len().encode(tail);
+        self.out.borrow(data);
+    }
+
+    /// Appends `section`, encoded.
+    fn put(&mut self, section: &impl wasm_encoder::Section) {
+        let tail = self.out.tail();
+        tail.push(section.id());
+        section.encode(tail);
     }
 }
 

@@ -13,6 +13,7 @@
 //! and every later function index moves down by one.
 
 use super::builder::BodyBuilder;
+use super::rope::Rope;
 use crate::model::{IndexCounts, Site, Sort};
 use crate::protocol::SINK_IMPORT;
 use anyhow::{anyhow, Result};
@@ -21,7 +22,7 @@ use wasm_encoder::reencode::{component_utils, Reencode, ReencodeComponent};
 use wasm_encoder::{
     Component, ComponentAliasSection, ComponentExportKind, ComponentImportSection,
     ComponentInstanceSection, ComponentSectionId, ComponentTypeRef, ComponentTypeSection,
-    ComponentValType, ExportKind, InstanceSection, ModuleArg, PrimitiveValType, RawSection,
+    ComponentValType, Encode, ExportKind, InstanceSection, ModuleArg, PrimitiveValType, RawSection,
 };
 use wasmparser::{Parser, Payload};
 
@@ -97,13 +98,18 @@ fn shift(inserted: &[(u32, u32)], index: u32) -> u32 {
             .sum::<u32>()
 }
 
-/// Re-encodes a whole component (the root body) with `edit`.
-pub fn edit_tree(bytes: &[u8], edit: &BodyEdit) -> Result<Vec<u8>> {
+/// Re-encodes a whole component (the root body) with `edit`. The modules' ropes go into the
+/// result as they are, borrowed pieces included.
+pub fn edit_tree<'a>(bytes: &[u8], edit: &BodyEdit<'a>) -> Result<Rope<'a>> {
     encode_body(bytes, edit, &[])
 }
 
 /// Encodes one body; `outer` holds the shifts of the enclosing bodies, innermost last.
-fn encode_body(bytes: &[u8], edit: &BodyEdit, outer: &[Option<Shifts>]) -> Result<Vec<u8>> {
+fn encode_body<'a>(
+    bytes: &[u8],
+    edit: &BodyEdit<'a>,
+    outer: &[Option<Shifts>],
+) -> Result<Rope<'a>> {
     let mut frames: Vec<Option<Shifts>> = outer.to_vec();
     frames.push(Some(edit.shifts()));
     let mut encoder = BodyEncoder {
@@ -118,6 +124,7 @@ fn encode_body(bytes: &[u8], edit: &BodyEdit, outer: &[Option<Shifts>]) -> Resul
         removed_export: false,
         removed_item: false,
         section: 0,
+        out: Rope::from(Component::new().finish()),
     };
     let mut component = Component::new();
     if edit.sink {
@@ -165,7 +172,16 @@ fn encode_body(bytes: &[u8], edit: &BodyEdit, outer: &[Option<Shifts>]) -> Resul
             ));
         }
     }
-    Ok(component.finish())
+    let mut out = encoder.out;
+    out.extend(&sections(component));
+    Ok(out)
+}
+
+/// The sections `component` holds, without the preamble every component starts with.
+fn sections(component: Component) -> Vec<u8> {
+    let mut bytes = component.finish();
+    bytes.drain(..Component::new().as_slice().len());
+    bytes
 }
 
 struct BodyEncoder<'e, 'a> {
@@ -186,9 +202,23 @@ struct BodyEncoder<'e, 'a> {
     removed_item: bool,
     /// The position of the current section among the input body's sections, from 1.
     section: u32,
+    /// The body so far, up to the last section [`BodyEncoder::splice`] put in; `component`
+    /// holds what follows it.
+    out: Rope<'a>,
 }
 
-impl BodyEncoder<'_, '_> {
+impl<'a> BodyEncoder<'_, 'a> {
+    /// Appends the section `id` holding `contents`, after what `component` holds so far,
+    /// without copying the contents.
+    fn splice(&mut self, component: &mut Component, id: ComponentSectionId, contents: Rope<'a>) {
+        let done = std::mem::replace(component, Component::new());
+        let tail = self.out.tail();
+        tail.extend_from_slice(&sections(done));
+        tail.push(id as u8);
+        contents.len().encode(tail);
+        self.out.append(contents);
+    }
+
     /// Re-encodes a section of the body item by item (`add`), emitting instead, for each item
     /// in [`BodyEdit::replace_sites`], the definition that replaces it.
     fn replacing<'r, T, S>(
@@ -484,11 +514,8 @@ impl ReencodeComponent for BodyEncoder<'_, '_> {
         let versions = self.edit.modules.get(ordinal).map(|m| &m.1[..]);
         match versions {
             Some(versions) if !versions.is_empty() => {
-                for bytes in versions {
-                    component.section(&RawSection {
-                        id: ComponentSectionId::CoreModule as u8,
-                        data: bytes,
-                    });
+                for rope in versions {
+                    self.splice(component, ComponentSectionId::CoreModule, rope.clone());
                 }
             }
             _ => {
@@ -517,10 +544,7 @@ impl ReencodeComponent for BodyEncoder<'_, '_> {
         };
         for edit in versions {
             match encode_body(subcomponent, edit, &self.frames) {
-                Ok(bytes) => component.section(&RawSection {
-                    id: ComponentSectionId::Component as u8,
-                    data: &bytes,
-                }),
+                Ok(rope) => self.splice(component, ComponentSectionId::Component, rope),
                 Err(e) => {
                     self.error.get_or_insert(e);
                     return Ok(());

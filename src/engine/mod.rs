@@ -4,7 +4,8 @@
 //!   instrumented components;
 //! - [`host`]: compsnap's own host (WASI when allowed, traps for every other import, the
 //!   memory limit, deterministic clocks and randomness for `verify`);
-//! - [`run`]: instantiate, call the init, and stream every node's state to the sink;
+//! - [`run`]: instantiate, call the init, stream every node's state to the sink, and hand
+//!   it on while the guest lives ([`Dumped`]);
 //! - [`run_module`]: the same for a core module input, on Wasmtime's core API with WASI preview 1;
 //! - [`call`]: find an export and make a WAVE call; [`call_file`]: `compsnap call`;
 //! - [`progress`]: the progress line on a terminal.
@@ -128,6 +129,15 @@ pub struct RunTimings {
     pub init: Duration,
     /// Streaming all state out, including every table probe.
     pub dump: Duration,
+}
+
+/// A run's result once every node's state is dumped, handed on while the guest still lives:
+/// the collector, what each of its `put`s sent as the engine sees it now (the snapshot's
+/// memory runs are slices of these), and where the time went.
+pub struct Dumped<'g> {
+    pub collector: crate::snapshot::Collector,
+    pub views: Vec<&'g [u8]>,
+    pub timings: RunTimings,
 }
 
 /// The engine compsnap uses for its own runs.

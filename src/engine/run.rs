@@ -1,10 +1,11 @@
 //! Stage 3: run the instrumented component's init in Wasmtime, then stream every node's
-//! state out through the sink into a [`Collector`].
+//! state out through the sink into a [`Collector`], and hand it on with views of what the
+//! sink was sent, while the guest still lives ([`Dumped`]).
 
 use super::call::{export_func, wave_params};
 use super::compile::compile_cached;
 use super::host::{host, stub_unprovided_wasi, DeniedImport, MemoryLimitExceeded};
-use super::{RunOptions, RunTimings};
+use super::{Dumped, RunOptions, RunTimings};
 use crate::model::InitFunc;
 use crate::protocol::{TreePlan, CORE_INIT_EXPORT, SINK_IMPORT};
 use crate::snapshot::Collector;
@@ -14,31 +15,43 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{Component, Instance, Linker, Val, WasmList};
 use wasmtime::{Engine, Store, StoreContextMut, Trap};
 
-/// Runs init with compsnap's own host: WASI when allowed, trapping stubs for every other import.
-pub fn run(
+/// Runs init with compsnap's own host: WASI when allowed, trapping stubs for every other
+/// import. `then` gets the dumped state while the guest lives; the guest goes when it returns.
+pub fn run<R>(
     engine: &Engine,
     instrumented: &[u8],
     init: Option<&InitFunc>,
     plan: Arc<TreePlan>,
     opts: &RunOptions,
-) -> Result<(Collector, RunTimings)> {
+    then: impl FnOnce(Dumped<'_>) -> Result<R>,
+) -> Result<R> {
     opts.progress(|| format!("compiling {:.1} MB", instrumented.len() as f64 / 1e6));
     let t = Instant::now();
     let (component, cached) = compile_cached(engine, instrumented, opts.cache.as_ref())?;
     let compiled = t.elapsed();
     let (mut linker, mut store) = host(engine, &component, opts)?;
-    let (collector, mut timings, _) =
+    let (collector, lists, mut timings, _) =
         run_instance(&mut store, &mut linker, &component, init, plan, opts, true)?;
     store.data_mut().refuse_live_handles()?;
     timings.compile = compiled;
     timings.cached = cached;
-    Ok((collector, timings))
+    then(Dumped {
+        collector,
+        views: views(&store, &lists),
+        timings,
+    })
+}
+
+/// What each of the sink's `put`s sent, as the guest holds it now.
+pub(crate) fn views<'s, T: 'static>(store: &'s Store<T>, lists: &[WasmList<u8>]) -> Vec<&'s [u8]> {
+    lists.iter().map(|l| l.as_le_slice(store)).collect()
 }
 
 /// Instantiates `component` with `store` and `linker`, runs `init` and dumps every node's
-/// state; returns the instance too, which can still be called after the dump. Only the sink
-/// import is added to `linker`. `own_host` marks compsnap's own linker (from [`host`]),
-/// which may stub the WASI interfaces it does not provide.
+/// state; returns what each `put` sent (see [`views`]) and the instance too, which can still
+/// be called after the dump. Only the sink import is added to `linker`. `own_host` marks
+/// compsnap's own linker (from [`host`]), which may stub the WASI interfaces it does not
+/// provide.
 pub(crate) fn run_instance<T: 'static>(
     store: &mut Store<T>,
     linker: &mut Linker<T>,
@@ -47,10 +60,10 @@ pub(crate) fn run_instance<T: 'static>(
     plan: Arc<TreePlan>,
     opts: &RunOptions,
     own_host: bool,
-) -> Result<(Collector, RunTimings, Instance)> {
+) -> Result<(Collector, Vec<WasmList<u8>>, RunTimings, Instance)> {
     let mut timings = RunTimings::default();
-    let collector = Arc::new(Mutex::new(Collector::new(&plan)));
-    add_sink(linker, plan.clone(), collector.clone())?;
+    let sink = Arc::new(Mutex::new(Sink::new(Collector::new(&plan))));
+    add_sink(linker, plan.clone(), sink.clone())?;
     if own_host && opts.allow_wasi {
         stub_unprovided_wasi(linker, component, store.engine())?;
     }
@@ -99,8 +112,8 @@ pub(crate) fn run_instance<T: 'static>(
     for (i, func) in dumps.iter().enumerate() {
         // A poisoned collector makes the sink fail the call below; returning early here would
         // skip restoring the caller's hostcall fuel.
-        if let Ok(mut collector) = collector.lock() {
-            collector.begin(i);
+        if let Ok(mut sink) = sink.lock() {
+            sink.collector.begin(i);
         }
         if let Some(p) = &opts.progress {
             p.stage("reading state and probing tables");
@@ -114,48 +127,68 @@ pub(crate) fn run_instance<T: 'static>(
     store.set_hostcall_fuel(fuel);
     dumped.map_err(|e| anyhow!("reading the state after init failed: {e:#}"))?;
     timings.dump = t.elapsed();
-    Ok((take(collector)?, timings, instance))
+    let sink = take(sink)?;
+    Ok((sink.collector, sink.handles, timings, instance))
 }
 
-/// The collector back from the sink, once nothing else holds it.
-pub(super) fn take(collector: Arc<Mutex<Collector>>) -> Result<Collector> {
-    Arc::try_unwrap(collector)
+/// The sink's state: the collector, and per `put` a handle to read what it sent again.
+pub(super) struct Sink<H> {
+    pub(super) collector: Collector,
+    pub(super) handles: Vec<H>,
+}
+
+impl<H> Sink<H> {
+    pub(super) fn new(collector: Collector) -> Self {
+        Sink {
+            collector,
+            handles: Vec::new(),
+        }
+    }
+
+    /// Hands one `put(tag, bytes)` to the collector and keeps `handle` to its bytes.
+    pub(super) fn deliver(
+        sink: &Mutex<Self>,
+        plan: &TreePlan,
+        tag: u32,
+        bytes: &[u8],
+        handle: H,
+    ) -> wasmtime::Result<()> {
+        let mut sink = sink
+            .lock()
+            .map_err(|_| wasmtime::Error::msg("compsnap sink poisoned"))?;
+        sink.collector
+            .put(plan, tag, bytes)
+            .map_err(wasmtime::Error::from_anyhow)?;
+        sink.handles.push(handle);
+        Ok(())
+    }
+}
+
+/// The sink back, once nothing else holds it.
+pub(super) fn take<H>(sink: Arc<Mutex<Sink<H>>>) -> Result<Sink<H>> {
+    Arc::try_unwrap(sink)
         .map_err(|_| anyhow!("the sink is still referenced"))?
         .into_inner()
         .map_err(|_| anyhow!("the sink panicked"))
 }
 
-/// Hands one `put(tag, bytes)` to the collector.
-pub(super) fn deliver(
-    collector: &Mutex<Collector>,
-    plan: &TreePlan,
-    tag: u32,
-    bytes: &[u8],
-) -> wasmtime::Result<()> {
-    let mut collector = collector
-        .lock()
-        .map_err(|_| wasmtime::Error::msg("compsnap sink poisoned"))?;
-    collector
-        .put(plan, tag, bytes)
-        .map_err(wasmtime::Error::from_anyhow)
-}
-
 fn add_sink<T: 'static>(
     linker: &mut Linker<T>,
     plan: Arc<TreePlan>,
-    collector: Arc<Mutex<Collector>>,
+    sink: Arc<Mutex<Sink<WasmList<u8>>>>,
 ) -> Result<()> {
-    // Only a weak reference lives in the linker, so the collector can be taken back afterwards.
-    let weak = Arc::downgrade(&collector);
+    // Only a weak reference lives in the linker, so the sink can be taken back afterwards.
+    let weak = Arc::downgrade(&sink);
     linker
         .root()
         .func_wrap(
             SINK_IMPORT,
             move |store: StoreContextMut<'_, T>, (tag, data): (u32, WasmList<u8>)| {
-                let collector = weak
+                let sink = weak
                     .upgrade()
                     .ok_or_else(|| wasmtime::Error::msg("compsnap sink called after the run"))?;
-                deliver(&collector, &plan, tag, data.as_le_slice(&store))
+                let bytes = data.as_le_slice(&store);
+                Sink::deliver(&sink, &plan, tag, bytes, data)
             },
         )
         .map_err(|e| anyhow!("defining {SINK_IMPORT}: {e}"))

@@ -6,8 +6,8 @@
 use super::compile::compile_cached;
 use super::fs_view::{self, FsView, FsViewHost};
 use super::host::{refuse_live_handles, wasi_builder, DeniedImport, MemoryLimit};
-use super::run::{deliver, explain, take, Watchdog};
-use super::{RunOptions, RunTimings, World};
+use super::run::{explain, take, Sink, Watchdog};
+use super::{Dumped, RunOptions, RunTimings, World};
 use crate::protocol::{CoreBinding, CoreInstrumented, CORE_DUMP_EXPORT};
 use crate::snapshot::Collector;
 use anyhow::{anyhow, bail, Result};
@@ -36,15 +36,17 @@ impl FsViewHost for CoreHost {
 }
 
 /// Instantiates the instrumented module (its start function runs), calls the core function
-/// `init` (`[] -> []`), then links the accessor and streams the state into a collector;
-/// then makes `calls` on the same instance (their outcomes as `verify` prints them).
-pub fn run_core(
+/// `init` (`[] -> []`), then links the accessor and streams the state into a collector,
+/// which `then` gets while the guest lives; then makes `calls` on the same instance (their
+/// outcomes as `verify` prints them).
+pub fn run_core<R>(
     engine: &Engine,
     instrumented: &CoreInstrumented,
     init: Option<&str>,
     opts: &RunOptions,
     calls: &[String],
-) -> Result<(Collector, RunTimings, Vec<String>)> {
+    then: impl FnOnce(Dumped<'_>) -> Result<R>,
+) -> Result<(R, Vec<String>)> {
     let mut timings = RunTimings::default();
     opts.progress(|| format!("compiling {:.1} MB", instrumented.module.len() as f64 / 1e6));
     let t = Instant::now();
@@ -103,7 +105,7 @@ pub fn run_core(
     opts.progress(|| "reading state and probing tables".into());
     let t = Instant::now();
     let plan = Arc::new(instrumented.plan.clone());
-    let collector = Arc::new(Mutex::new(Collector::new(&plan)));
+    let sink = Arc::new(Mutex::new(Sink::new(Collector::new(&plan))));
     let accessor = Module::new(engine, &instrumented.accessor)
         .map_err(|e| anyhow!("instrumentation bug: the accessor does not compile: {e}"))?;
     let mut imports = Vec::new();
@@ -124,7 +126,7 @@ pub fn run_core(
                 }
                 .ok_or_else(|| anyhow!("instrumentation bug: no memory for `{name}`"))?;
 
-                Extern::Func(sink(&mut store, memory, plan.clone(), collector.clone()))
+                Extern::Func(put(&mut store, memory, plan.clone(), sink.clone()))
             }
             CoreBinding::Export(export) => instance
                 .get_export(&mut store, export)
@@ -135,21 +137,29 @@ pub fn run_core(
     let dump = Instance::new(&mut store, &accessor, &imports)
         .and_then(|a| a.get_typed_func::<(), ()>(&mut store, CORE_DUMP_EXPORT))
         .map_err(|e| anyhow!("instrumentation bug: linking the accessor: {e}"))?;
-    if let Ok(mut c) = collector.lock() {
-        c.begin(0);
+    if let Ok(mut sink) = sink.lock() {
+        sink.collector.begin(0);
     }
     dump.call(&mut store, ())
         .map_err(|e| anyhow!("reading the state after init failed: {e:#}"))?;
     timings.dump = t.elapsed();
+    let Sink { collector, handles } = take(sink)?;
+    let views = (handles.iter())
+        .map(|(memory, range)| &memory.data(&store)[range.clone()])
+        .collect();
+    let result = then(Dumped {
+        collector,
+        views,
+        timings,
+    })?;
     let mut outcomes = Vec::new();
     for call in calls {
         outcomes.push(super::call::outcome(super::call::call_core(
             &mut store, &instance, call,
         )?));
     }
-    drop(imports);
     drop(store);
-    Ok((take(collector)?, timings, outcomes))
+    Ok((result, outcomes))
 }
 
 /// compsnap's host for a core module: WASI preview 1 when allowed (with the options' env,
@@ -185,21 +195,31 @@ pub(crate) fn core_host(
     Ok((linker, store))
 }
 
-/// `put(tag, offset, len)` over `memory`: hands the bytes to the collector in place.
-fn sink(
+/// Where a `put`'s bytes are: a range of a memory of the store.
+type Chunk = (Memory, std::ops::Range<usize>);
+
+/// `put(tag, offset, len)` over `memory`: hands the bytes to the collector in place, and
+/// keeps where they are.
+fn put(
     store: &mut Store<CoreHost>,
     memory: Memory,
     plan: Arc<crate::protocol::TreePlan>,
-    collector: Arc<Mutex<Collector>>,
+    sink: Arc<Mutex<Sink<Chunk>>>,
 ) -> Func {
+    // Only a weak reference lives in the store, so the sink can be taken back afterwards.
+    let weak = Arc::downgrade(&sink);
     Func::wrap(
         store,
         move |caller: Caller<'_, CoreHost>, tag: u32, offset: u32, len: u32| {
-            let data = memory.data(&caller);
-            let bytes = data
-                .get(offset as usize..offset as usize + len as usize)
+            let sink = weak
+                .upgrade()
+                .ok_or_else(|| wasmtime::Error::msg("compsnap sink called after the run"))?;
+            let range = offset as usize..offset as usize + len as usize;
+            let bytes = memory
+                .data(&caller)
+                .get(range.clone())
                 .ok_or_else(|| wasmtime::Error::msg("compsnap sink: bytes out of bounds"))?;
-            deliver(&collector, &plan, tag, bytes)
+            Sink::deliver(&sink, &plan, tag, bytes, (memory, range))
         },
     )
 }

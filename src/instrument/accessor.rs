@@ -39,13 +39,12 @@ pub struct Accessor {
 }
 
 impl Accessor {
-    /// The accessor of `scope`. `lowered` says the sink reaches the host through the
-    /// canonical ABI (a component), which reads 32-bit memories only: a 64-bit memory is
-    /// then copied through the scratch memory, chunk by chunk. A core module's host reads
-    /// every memory itself.
-    pub fn build(scope: &Scope, plan: &Plan, lowered: bool) -> Result<Self> {
+    /// The accessor of `scope`. Each memory record says whether the host reads it in place
+    /// or the accessor copies it through the scratch memory, chunk by chunk (a 64-bit memory
+    /// in a component: the canonical ABI reads 32-bit memories only).
+    pub fn build(scope: &Scope, plan: &Plan) -> Result<Self> {
         Ok(Accessor {
-            module: AccessorModule::build(scope, plan, lowered)?,
+            module: AccessorModule::build(scope, plan)?,
         })
     }
 
@@ -126,7 +125,7 @@ struct AccessorModule {
 }
 
 impl AccessorModule {
-    fn build(model: &Scope, plan: &Plan, lowered: bool) -> Result<Self> {
+    fn build(model: &Scope, plan: &Plan) -> Result<Self> {
         let mut m = ModuleBuilder::new();
         let probes = plan
             .records
@@ -166,7 +165,12 @@ impl AccessorModule {
         let mut reach: Vec<Reach> = Vec::new();
         for (r, record) in plan.records.iter().enumerate() {
             match record {
-                Record::Memory { dfs, memory, drops } => {
+                Record::Memory {
+                    dfs,
+                    memory,
+                    drops,
+                    in_place,
+                } => {
                     let export = if *drops {
                         DROPS_EXPORT.to_string()
                     } else {
@@ -181,7 +185,7 @@ impl AccessorModule {
                         ..memory_type(0)
                     });
                     let memory = im.item(format!("m{r}"), memory_ty, *dfs, export);
-                    let via = (memory64 && lowered).then_some(scratch);
+                    let via = (!*in_place).then_some(scratch);
                     let put = match via {
                         Some(_) => {
                             scratch_pages = scratch_pages.max(COPY_PAGES as u64);

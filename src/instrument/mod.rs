@@ -40,7 +40,7 @@ pub fn instrument(model: &Model, core_init: Option<&CoreInit>) -> Result<(Vec<u8
     let live = live_scopes(model);
     let mut plans = vec![Plan::default(); model.scopes.len()];
     let edit = instrument_scope(model, 0, &live, &mut plans, core_init.cloned())?;
-    let bytes = edit_tree(model.bytes, &edit)?;
+    let bytes = edit_tree(model.bytes, &edit)?.into_bytes();
     // The root's dump exports, in pre-order, are those of the nodes with core instances.
     let nodes = model
         .nodes
@@ -69,10 +69,10 @@ pub fn instrument(model: &Model, core_init: Option<&CoreInit>) -> Result<(Vec<u8
 pub fn instrument_core(model: &Model) -> Result<CoreInstrumented> {
     let scope = &model.scopes[0];
     let instance = &scope.instances[0];
-    let (module, records) = module::instrument_module(instance, &scope.modules[0])
+    let (module, records) = module::instrument_module(instance, &scope.modules[0], false)
         .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
     let plan = Plan { records };
-    let (accessor, bindings) = accessor::Accessor::build(scope, &plan, false)?.into_core();
+    let (accessor, bindings) = accessor::Accessor::build(scope, &plan)?.into_core();
     let dumps = vec![Dump {
         node: 0,
         scope: 0,
@@ -139,9 +139,9 @@ fn instrument_scope<'a>(
         let first = &mut module_records[instance.module];
         if first.is_none() {
             let info = &scope.modules[instance.module];
-            let (bytes, instance_records) = module::instrument_module(instance, info)
+            let (bytes, instance_records) = module::instrument_module(instance, info, true)
                 .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
-            edit.modules[instance.module].1.push(bytes);
+            edit.modules[instance.module].1.push(bytes.into());
             *first = Some(instance_records);
         }
         let first = first.as_deref().unwrap_or_default();
@@ -181,7 +181,7 @@ fn instrument_scope<'a>(
     }
     let accessor = match scope.instances.is_empty() {
         true => None,
-        false => Some(accessor::Accessor::build(scope, &plan, true)?),
+        false => Some(accessor::Accessor::build(scope, &plan)?),
     };
     edit.append = Some(Box::new(move |body| {
         if let Some(init) = &core_init {

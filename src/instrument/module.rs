@@ -18,21 +18,24 @@ use wasm_encoder::{
 };
 use wasmparser::{FunctionBody, Operator};
 
+/// `lowered`: the accessor reaches the host through the canonical ABI (a component input).
 pub(super) fn instrument_module(
     instance: &CoreInstance,
     info: &ModuleInfo,
+    lowered: bool,
 ) -> Result<(Vec<u8>, Vec<Record>)> {
     let dfs = instance.dfs;
     let mut edit = ModuleEdit::appending_to(info);
     let mut records = Vec::new();
     let mut re = RoundtripReencoder;
 
-    for (index, _) in info.defined_memories() {
+    for (index, memory) in info.defined_memories() {
         edit.export(memory_export(index), ExportKind::Memory, index);
         records.push(Record::Memory {
             dfs,
             memory: index,
             drops: false,
+            in_place: !(lowered && memory.memory64),
         });
     }
     let mut numeric = Vec::new();
@@ -92,10 +95,12 @@ pub(super) fn instrument_module(
             page_size_log2: None,
         });
         edit.export(DROPS_EXPORT, ExportKind::Memory, memory);
+        // The instrumentation's own memory is 32-bit.
         records.push(Record::Memory {
             dfs,
             memory,
             drops: true,
+            in_place: true,
         });
         memory
     });
@@ -106,7 +111,7 @@ pub(super) fn instrument_module(
         let prologue = info.declared.contains(&func).then_some(&probe);
         edit_body(info, func, body, prologue, &redirect, drops)
     }));
-    Ok((edit_module(info.bytes, edit)?, records))
+    Ok((edit_module(info.bytes, edit)?.into_bytes(), records))
 }
 
 struct Probe {

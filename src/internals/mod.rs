@@ -56,7 +56,9 @@ pub fn offline_pipeline(component: &[u8], state_seed: &[u8]) -> Result<Vec<u8>> 
         keep_init_func: true,
         max_gap: None,
     };
-    let out = rewrite::rewrite(&model, snapshot, &init, opts)?.bytes;
+    let out = rewrite::rewrite(&model, &snapshot, &init, opts)?
+        .rope
+        .into_bytes();
     if let Err(e) = validate(&out) {
         panic!("bug: the rewritten component does not validate: {e:#}");
     }

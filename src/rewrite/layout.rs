@@ -13,6 +13,7 @@
 //! pathological heap cannot produce a module that is slow to validate and compile.
 
 use crate::encode::module::{header_len, DataSegment};
+use std::borrow::Cow;
 
 /// Upper bound for the active segments of one module (split evenly between its memories):
 /// half of the 100 000 a module may have (wasmparser's limit), so that kept passive segments
@@ -25,13 +26,13 @@ pub const MAX_SEGMENTS: usize = 50_000;
 /// Segments for `memory` (64-bit when `memory64`) covering every non-zero run; they borrow
 /// the runs' bytes. `max_gap` fixes the longest zero gap kept inside a segment; `None`
 /// splits wherever a segment header is shorter than the gap. At most `cap` segments.
-pub fn layout(
+pub fn layout<'a>(
     memory: u32,
     memory64: bool,
-    runs: &[(u64, Vec<u8>)],
+    runs: &'a [(u64, Cow<'_, [u8]>)],
     max_gap: Option<u64>,
     cap: usize,
-) -> Vec<DataSegment<'_>> {
+) -> Vec<DataSegment<'a>> {
     let gap = |i: usize| runs[i].0 - (runs[i - 1].0 + runs[i - 1].1.len() as u64);
     let mut split: Vec<bool> = (0..runs.len())
         .map(|i| {
@@ -95,8 +96,10 @@ pub(super) fn runs(slots: &[(u32, u32)]) -> Vec<&[(u32, u32)]> {
 mod tests {
     use super::*;
 
-    fn runs(spec: &[(u64, usize)]) -> Vec<(u64, Vec<u8>)> {
-        spec.iter().map(|&(o, n)| (o, vec![7u8; n])).collect()
+    fn runs(spec: &[(u64, usize)]) -> Vec<(u64, Cow<'static, [u8]>)> {
+        spec.iter()
+            .map(|&(o, n)| (o, vec![7u8; n].into()))
+            .collect()
     }
 
     #[test]
@@ -242,7 +245,7 @@ mod tests {
         let mut at = 0u64;
         for _ in 0..5_000 {
             let len = 1 + next() % 24;
-            heap.push((at, vec![1u8; len as usize]));
+            heap.push((at, Cow::from(vec![1u8; len as usize])));
             at += len
                 + if next() % 10 == 0 {
                     64 + next() % 4096

@@ -19,9 +19,12 @@ mod layout;
 mod names;
 mod restore;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 use crate::encode::module::ElemSegment;
 use crate::encode::module::{edit_module, ModuleEdit};
+use crate::encode::rope::Rope;
 use crate::encode::tree::{edit_tree, BodyEdit, ExportRemoval};
 use crate::model::{InitFunc, LocatedInstance, Model, Node, Scope};
 use crate::protocol::restore_export;
@@ -70,10 +73,10 @@ pub struct Sharing {
 }
 
 impl Sharing {
-    /// The version of `versions` that equals `bytes`, adding it when there is none; says
-    /// whether it was added.
-    fn share(&mut self, versions: &mut Vec<Vec<u8>>, bytes: Vec<u8>) -> (u32, bool) {
-        if let Some(v) = versions.iter().position(|v| *v == bytes) {
+    /// The version of `versions` that holds the bytes of `bytes`, adding it when there is
+    /// none; says whether it was added.
+    fn share<'a>(&mut self, versions: &mut Vec<Rope<'a>>, bytes: Rope<'a>) -> (u32, bool) {
+        if let Some(v) = versions.iter().position(|v| v.same_bytes(&bytes)) {
             self.shared += 1;
             self.bytes_saved += bytes.len();
             return (v as u32, false);
@@ -83,23 +86,23 @@ impl Sharing {
     }
 }
 
-/// The rewritten component, with a report per table and what sharing saved.
-pub struct Rewritten {
-    pub bytes: Vec<u8>,
+/// The rewritten component, with a report per table and what sharing saved. Its memory
+/// contents are still the snapshot's, borrowed.
+pub struct Rewritten<'s> {
+    pub rope: Rope<'s>,
     pub tables: Vec<TableReport>,
     pub sharing: Sharing,
 }
 
-/// Rewrites the component from `snapshot`, which it drops as soon as every module is
-/// encoded: the component is assembled without the guest's state alongside.
-pub fn rewrite(
-    model: &Model,
-    snapshot: Snapshot,
+/// Rewrites the component from `snapshot`, whose memory contents the result borrows.
+pub fn rewrite<'s>(
+    model: &'s Model,
+    snapshot: &'s Snapshot,
     init: &InitFunc,
     opts: RewriteOptions,
-) -> Result<Rewritten> {
+) -> Result<Rewritten<'s>> {
     let mut out = Rewritten {
-        bytes: Vec::new(),
+        rope: Rope::new(),
         tables: Vec::new(),
         sharing: Sharing::default(),
     };
@@ -108,9 +111,8 @@ pub fn rewrite(
         true => None,
         false => Some(init),
     };
-    let edit = node_edit(model, 0, &snapshot, opts, remove, &mut out)?;
-    drop(snapshot);
-    out.bytes = edit_tree(model.bytes, &edit)?;
+    let edit = node_edit(model, 0, snapshot, opts, remove, &mut out)?;
+    out.rope = edit_tree(model.bytes, &edit)?;
     Ok(out)
 }
 
@@ -125,12 +127,12 @@ pub struct CoreExports {
 }
 
 /// A core module input rewritten: its one instance's module.
-pub fn rewrite_core(
-    model: &Model,
-    snapshot: &Snapshot,
+pub fn rewrite_core<'s>(
+    model: &'s Model,
+    snapshot: &'s Snapshot,
     opts: RewriteOptions,
     exports: &CoreExports,
-) -> Result<Rewritten> {
+) -> Result<Rewritten<'s>> {
     let view = model.view(0);
     let states: Vec<&InstanceState> = snapshot.instances.iter().collect();
     let out = rewrite_scope(&view, &states, opts, Some(exports))?;
@@ -139,7 +141,7 @@ pub fn rewrite_core(
     }
     let mut modules = out.modules.into_iter();
     Ok(Rewritten {
-        bytes: modules.next().context("bug: no module rewritten")?,
+        rope: modules.next().context("bug: no module rewritten")?,
         tables: out.reports,
         sharing: Sharing::default(),
     })
@@ -172,7 +174,7 @@ fn export_removal(scope: &Scope, func: &str) -> Result<ExportRemoval> {
 fn node_edit<'a>(
     model: &'a Model,
     node: usize,
-    snapshot: &Snapshot,
+    snapshot: &'a Snapshot,
     opts: RewriteOptions,
     remove: Option<&InitFunc>,
     out: &mut Rewritten,
@@ -248,7 +250,7 @@ fn node_edit<'a>(
     for child in live_children.clone() {
         instantiations[ordinal_of(&model.nodes[child])?] += 1;
     }
-    let mut seen: Vec<Vec<Vec<u8>>> = vec![Vec::new(); scope.components.len()];
+    let mut seen: Vec<Vec<Rope>> = vec![Vec::new(); scope.components.len()];
     for child in live_children {
         let c = &model.nodes[child];
         let ordinal = ordinal_of(c)?;
@@ -308,19 +310,19 @@ fn remove_from_idle_child(
 }
 
 /// One node's rewritten modules (by local id), restore module and table reports (local ids).
-struct ScopeOutput {
-    modules: Vec<Vec<u8>>,
+struct ScopeOutput<'s> {
+    modules: Vec<Rope<'s>>,
     restore: Option<restore::Restore>,
     reports: Vec<TableReport>,
 }
 
 /// Rewrites the modules of one scope, viewed as one of its nodes, from its instances' states.
-fn rewrite_scope(
-    model: &Scope,
-    states: &[&InstanceState],
+fn rewrite_scope<'s>(
+    model: &Scope<'s>,
+    states: &[&'s InstanceState],
     opts: RewriteOptions,
     exports: Option<&CoreExports>,
-) -> Result<ScopeOutput> {
+) -> Result<ScopeOutput<'s>> {
     let names = FuncNames::new(model)?;
     let mut edits: Vec<ModuleEdit> = model
         .instances

@@ -1,6 +1,8 @@
 //! The host side of the sink: `put(tag, data)` calls decoded with the plan into a
-//! [`Snapshot`]. Each memory arrives as a view of the guest memory itself; only its non-zero
-//! runs are copied out, so a mostly empty heap costs little.
+//! [`Snapshot`]. Each memory arrives as a view of the guest memory itself, in chunks. Nothing
+//! of it is copied: the collector notes where its non-zero runs are, and
+//! [`Collector::finish`] hands them out as slices of the engine's views of the same chunks,
+//! which stay valid while the guest lives.
 
 use super::{keys, GlobalValue, InstanceState, MemoryState, Snapshot, TableState};
 use crate::model::{resolve, Model, ModuleInfo, Scope, Source};
@@ -9,6 +11,7 @@ use crate::protocol::{
     TOO_LARGE,
 };
 use anyhow::{bail, Context, Result};
+use std::borrow::Cow;
 use wasm_encoder::ValType;
 use wasmparser::ExternalKind;
 
@@ -21,14 +24,43 @@ pub struct Collector {
     /// Per dump of the plan, what each of its records received.
     dumps: Vec<Vec<Received>>,
     current: usize,
+    /// `put` calls so far: the next one's number.
+    puts: usize,
 }
 
 #[derive(Default)]
 enum Received {
     #[default]
     Nothing,
-    Memory(MemoryState),
+    Memory(MemoryRuns),
     Bytes(Vec<u8>),
+}
+
+/// A memory as it arrived: its size and where its non-zero runs are.
+struct MemoryRuns {
+    index: u32,
+    size: u64,
+    runs: Vec<Run>,
+}
+
+/// A non-zero run of a memory, at `at` in the memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Run {
+    at: u64,
+    bytes: RunBytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RunBytes {
+    /// Bytes `start..end` of what `put` number `put` sent, which the engine's view of that
+    /// `put` still shows.
+    InPlace {
+        put: usize,
+        start: usize,
+        end: usize,
+    },
+    /// A copy, made as it arrived: the bytes came through a buffer the next `put` reuses.
+    Copied(Vec<u8>),
 }
 
 impl Collector {
@@ -41,7 +73,11 @@ impl Collector {
                 records.iter().map(|_| Received::Nothing).collect()
             })
             .collect();
-        Collector { dumps, current: 0 }
+        Collector {
+            dumps,
+            current: 0,
+            puts: 0,
+        }
     }
 
     /// The following `put`s come from dump `index` of the plan.
@@ -49,8 +85,11 @@ impl Collector {
         self.current = index;
     }
 
-    /// One `put` from the accessor. Memory tags arrive in order, chunk after chunk.
+    /// One `put` from the accessor. Memory tags arrive in order, chunk after chunk. `data`
+    /// is only read here; [`Collector::finish`] is given it again, as the `put`'s view.
     pub fn put(&mut self, plan: &TreePlan, tag: u32, data: &[u8]) -> Result<()> {
+        let put = self.puts;
+        self.puts += 1;
         let (Some(dump), Some(received)) = (
             plan.dumps.get(self.current),
             self.dumps.get_mut(self.current),
@@ -75,16 +114,22 @@ impl Collector {
             bail!("accessor sent unknown tag {tag} (instrumentation bug)");
         };
         match record {
-            Record::Memory { memory, .. } => {
+            Record::Memory {
+                memory, in_place, ..
+            } => {
                 if let Received::Nothing = slot {
-                    *slot = Received::Memory(MemoryState {
+                    *slot = Received::Memory(MemoryRuns {
                         index: *memory,
-                        ..MemoryState::default()
+                        size: 0,
+                        runs: Vec::new(),
                     });
                 }
                 if let Received::Memory(state) = slot {
-                    let base = state.size;
-                    push_runs(&mut state.runs, base, data);
+                    let keep = |start: usize, end: usize| match in_place {
+                        true => RunBytes::InPlace { put, start, end },
+                        false => RunBytes::Copied(data[start..end].to_vec()),
+                    };
+                    push_runs(&mut state.runs, state.size, data, keep);
                     state.size += data.len() as u64;
                 }
             }
@@ -96,14 +141,28 @@ impl Collector {
     }
 
     /// Assembles the snapshot, indexed by DFS id; refuses state it cannot represent yet.
-    pub fn finish(self, model: &Model, plan: &TreePlan) -> Result<Snapshot> {
+    /// `views` holds what each `put` sent, in order, as the engine still sees it: the
+    /// memories' runs are slices of it.
+    pub fn finish<'g>(
+        self,
+        model: &Model,
+        plan: &TreePlan,
+        views: &[&'g [u8]],
+    ) -> Result<Snapshot<'g>> {
+        if views.len() != self.puts {
+            bail!(
+                "bug: {} views of the accessor's {} puts",
+                views.len(),
+                self.puts
+            );
+        }
         let mut snapshot = Snapshot {
             instances: vec![InstanceState::default(); model.instance_count as usize],
             keys: keys(model),
         };
         for (dump, received) in plan.dumps.iter().zip(self.dumps) {
             let view = model.view(dump.node);
-            let states = finish_scope(&view, &plan.scopes[dump.scope], received)?;
+            let states = finish_scope(&view, &plan.scopes[dump.scope], received, views)?;
             for (state, dfs) in states.into_iter().zip(&model.nodes[dump.node].dfs) {
                 snapshot.instances[*dfs as usize] = state;
             }
@@ -118,7 +177,7 @@ impl Collector {
 /// next instance dangling handle indices ("unknown handle index"). So the snapshot keeps the
 /// adapter's stack but forgets the block, as if no call had reached the adapter yet: it
 /// allocates a fresh one on first use. The old block stays in memory, unreachable.
-fn forget_adapter_state(info: &ModuleInfo, state: &mut InstanceState) -> Result<()> {
+fn forget_adapter_state(info: &ModuleInfo, state: &mut InstanceState<'_>) -> Result<()> {
     // The adapter's `AllocationState`: StackAllocated = 2, StateAllocating = 3,
     // StateAllocated = 4.
     const STACK_ALLOCATED: i32 = 2;
@@ -142,7 +201,12 @@ fn forget_adapter_state(info: &ModuleInfo, state: &mut InstanceState) -> Result<
 }
 
 /// One node's states, by local id.
-fn finish_scope(model: &Scope, plan: &Plan, received: Vec<Received>) -> Result<Vec<InstanceState>> {
+fn finish_scope<'g>(
+    model: &Scope,
+    plan: &Plan,
+    received: Vec<Received>,
+    views: &[&'g [u8]],
+) -> Result<Vec<InstanceState<'g>>> {
     let mut snapshot = Snapshot {
         instances: vec![InstanceState::default(); model.instances.len()],
         keys: Vec::new(),
@@ -154,7 +218,18 @@ fn finish_scope(model: &Scope, plan: &Plan, received: Vec<Received>) -> Result<V
         match (record, received) {
             (Record::Memory { memory, drops, .. }, received) => {
                 let memory = match received {
-                    Received::Memory(state) => state,
+                    Received::Memory(m) => MemoryState {
+                        index: m.index,
+                        size: m.size,
+                        runs: (m.runs.into_iter())
+                            .map(|r| match r.bytes {
+                                RunBytes::InPlace { put, start, end } => {
+                                    (r.at, Cow::Borrowed(&views[put][start..end]))
+                                }
+                                RunBytes::Copied(bytes) => (r.at, Cow::Owned(bytes)),
+                            })
+                            .collect(),
+                    },
                     // A zero-page memory is never sent.
                     _ => MemoryState {
                         index: *memory,
@@ -273,8 +348,9 @@ fn decode_globals(globals: &[(u32, ValType)], bytes: &[u8]) -> Result<Vec<(u32, 
     Ok(out)
 }
 
-/// Appends the non-zero runs of `data` (which starts at `base`) to `runs`.
-fn push_runs(runs: &mut Vec<(u64, Vec<u8>)>, base: u64, data: &[u8]) {
+/// Appends the non-zero runs of `data` (which starts at `base`) to `runs`, each one's bytes
+/// as `keep(start, end)` says.
+fn push_runs(runs: &mut Vec<Run>, base: u64, data: &[u8], keep: impl Fn(usize, usize) -> RunBytes) {
     let mut i = 0;
     let n = data.len();
     while i < n {
@@ -303,7 +379,10 @@ fn push_runs(runs: &mut Vec<(u64, Vec<u8>)>, base: u64, data: &[u8]) {
             }
             i += 1;
         }
-        runs.push((base + start as u64, data[start..end].to_vec()));
+        runs.push(Run {
+            at: base + start as u64,
+            bytes: keep(start, end),
+        });
     }
 }
 
@@ -319,11 +398,20 @@ mod tests {
         data[40] = 3; // gap of 34 splits
         data[63] = 4;
         let mut runs = Vec::new();
-        push_runs(&mut runs, 100, &data);
-        assert_eq!(
-            runs,
-            vec![(103, vec![1, 0, 2]), (140, vec![3]), (163, vec![4])]
-        );
+        let in_place = |start, end| RunBytes::InPlace { put: 7, start, end };
+        push_runs(&mut runs, 100, &data, in_place);
+        let run = |at, start, end| Run {
+            at,
+            bytes: in_place(start, end),
+        };
+        assert_eq!(runs, [run(103, 3, 6), run(140, 40, 41), run(163, 63, 64)]);
+        let mut copied = Vec::new();
+        push_runs(&mut copied, 0, &data, |s, e| {
+            RunBytes::Copied(data[s..e].to_vec())
+        });
+        let bytes: Vec<RunBytes> = copied.into_iter().map(|r| r.bytes).collect();
+        let copy = |b: &[u8]| RunBytes::Copied(b.to_vec());
+        assert_eq!(bytes, [copy(&[1, 0, 2]), copy(&[3]), copy(&[4])]);
     }
 
     /// Every slot must be accounted for: a slot the probe could not identify is an error
@@ -358,10 +446,42 @@ mod tests {
         );
     }
 
+    /// A memory's runs are the engine's views of what the accessor sent, not copies: the
+    /// output is written from the guest's memory itself.
+    #[test]
+    fn memory_runs_borrow_what_the_engine_sees() {
+        let bytes = wat::parse_str(
+            r#"(component (core module $m (memory 1)) (core instance (instantiate $m)))"#,
+        )
+        .unwrap();
+        let model = crate::model::parse(&bytes).unwrap();
+        let (_, plan) = crate::instrument::instrument(&model, None).unwrap();
+        let records = &plan.scopes[plan.dumps[0].scope].records;
+        assert!(matches!(
+            records[..],
+            [Record::Memory { in_place: true, .. }]
+        ));
+        let mut page = vec![0u8; 1 << 16];
+        page[100..200].fill(9);
+        let mut collector = Collector::new(&plan);
+        collector.begin(0);
+        collector.put(&plan, 0, &page).unwrap();
+        let err = Collector::new(&plan).finish(&model, &plan, &[&page]);
+        assert!(err.is_err(), "a view for a put that never came");
+        let snapshot = collector.finish(&model, &plan, &[&page]).unwrap();
+        let memory = &snapshot.instances[0].memories[0];
+        assert_eq!(memory.size, 1 << 16);
+        let [(100, Cow::Borrowed(run))] = &memory.runs[..] else {
+            panic!("not one borrowed run: {:?}", memory.runs);
+        };
+        assert_eq!(run.as_ptr(), page[100..].as_ptr());
+        assert_eq!(run.len(), 100);
+    }
+
     #[test]
     fn all_zero_memory_has_no_runs() {
         let mut runs = Vec::new();
-        push_runs(&mut runs, 0, &[0u8; 4096]);
+        push_runs(&mut runs, 0, &[0u8; 4096], |_, _| unreachable!("no run"));
         assert!(runs.is_empty());
     }
 }

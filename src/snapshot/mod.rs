@@ -11,12 +11,15 @@ pub use crate::model::Source;
 pub(crate) use collect::Collector;
 
 use crate::model::Model;
+use std::borrow::Cow;
 
-/// All state of all instances after init, indexed by DFS id.
+/// All state of all instances after init, indexed by DFS id. While the pipeline runs, its
+/// memory contents are borrowed from the live guest (`'g`); [`Snapshot::into_owned`] copies
+/// them out.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Snapshot {
+pub struct Snapshot<'g> {
     /// Each instance's state, by DFS id.
-    pub instances: Vec<InstanceState>,
+    pub instances: Vec<InstanceState<'g>>,
     /// Where each instance sits, in a form rewriting preserves (definitions can be copied, so
     /// their indices move, but instances keep theirs): the component instance index of each
     /// node from the root down, then the core instance index, as in `i2/i0/c3`.
@@ -25,9 +28,9 @@ pub struct Snapshot {
 
 /// The core state of one instance.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct InstanceState {
+pub struct InstanceState<'g> {
     /// Defined memories, by absolute index.
-    pub memories: Vec<MemoryState>,
+    pub memories: Vec<MemoryState<'g>>,
     /// Mutable numeric globals, by absolute index.
     pub globals: Vec<(u32, GlobalValue)>,
     /// Defined tables, by absolute index: each slot null or a function's canonical identity.
@@ -52,16 +55,16 @@ pub struct TableState {
 
 /// One defined memory.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MemoryState {
+pub struct MemoryState<'g> {
     /// Absolute memory index in the instance's module.
     pub index: u32,
     /// Size in bytes (a multiple of the 64 KiB page size).
     pub size: u64,
     /// Non-zero runs, ascending and disjoint: (offset, bytes).
-    pub runs: Vec<(u64, Vec<u8>)>,
+    pub runs: Vec<(u64, Cow<'g, [u8]>)>,
 }
 
-impl MemoryState {
+impl MemoryState<'_> {
     /// Size in 64 KiB pages.
     pub fn pages(&self) -> u64 {
         self.size >> 16
@@ -83,12 +86,38 @@ pub enum GlobalValue {
     V128(u128),
 }
 
-impl Snapshot {
+impl Snapshot<'_> {
+    /// The same state, owning its memory contents.
+    pub fn into_owned(self) -> Snapshot<'static> {
+        let instances = (self.instances.into_iter())
+            .map(|i| InstanceState {
+                memories: (i.memories.into_iter())
+                    .map(|m| MemoryState {
+                        index: m.index,
+                        size: m.size,
+                        runs: (m.runs.into_iter())
+                            .map(|(at, bytes)| (at, Cow::Owned(bytes.into_owned())))
+                            .collect(),
+                    })
+                    .collect(),
+                globals: i.globals,
+                tables: i.tables,
+                ref_globals: i.ref_globals,
+                dropped_elems: i.dropped_elems,
+                dropped_data: i.dropped_data,
+            })
+            .collect();
+        Snapshot {
+            instances,
+            keys: self.keys,
+        }
+    }
+
     /// The first difference between this state (the original's after init) and `after` (the
     /// snapshot's), briefly; `None` when they agree byte for byte. Instances are matched by
     /// location key, since a restore module in a nested scope shifts DFS ids; instances only
     /// `after` has (restore modules) must hold no state.
-    pub fn diff(&self, after: &Snapshot) -> Option<String> {
+    pub fn diff(&self, after: &Snapshot<'_>) -> Option<String> {
         let before = self;
         for (dfs, b) in before.instances.iter().enumerate() {
             // Match instances by location: a restore module in a nested scope shifts DFS ids.

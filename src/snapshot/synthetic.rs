@@ -6,13 +6,13 @@ use super::{keys, GlobalValue, InstanceState, MemoryState, Snapshot, TableState}
 use crate::model::{resolve, Model, Scope};
 use wasmparser::ExternalKind;
 
-impl Snapshot {
+impl Snapshot<'static> {
     /// A plausible state after init for `model`, derived from arbitrary `data`, with no engine:
     /// memories at least their minimum size with some non-zero runs, mutable numeric globals
     /// with arbitrary values, tables at least their minimum size holding null or functions of
     /// the owning instance (directly or through its imports). It lets fuzzers drive `rewrite`
     /// through every writer path without running Wasmtime.
-    pub fn synthetic(model: &Model, data: &[u8]) -> Snapshot {
+    pub fn synthetic(model: &Model, data: &[u8]) -> Snapshot<'static> {
         let mut bytes = data.iter().copied().cycle();
         let mut next = move || bytes.next().unwrap_or(0);
         let mut instances = vec![InstanceState::default(); model.instance_count as usize];
@@ -30,7 +30,7 @@ impl Snapshot {
 }
 
 /// Synthetic states of one scope's instances, by local id.
-fn synthetic_scope(model: &Scope, next: &mut impl FnMut() -> u8) -> Vec<InstanceState> {
+fn synthetic_scope(model: &Scope, next: &mut impl FnMut() -> u8) -> Vec<InstanceState<'static>> {
     let mut instances = Vec::new();
     for instance in &model.instances {
         let info = &model.modules[instance.module];
@@ -48,7 +48,7 @@ fn synthetic_scope(model: &Scope, next: &mut impl FnMut() -> u8) -> Vec<Instance
                 if at + len > size {
                     break;
                 }
-                runs.push((at, (0..len).map(|_| next() | 1).collect()));
+                runs.push((at, (0..len).map(|_| next() | 1).collect::<Vec<u8>>().into()));
                 at += len + MIN_SPLIT_GAP as u64;
             }
             state.memories.push(MemoryState { index, size, runs });

@@ -467,8 +467,12 @@ fn rss_child(args: &[String]) -> Result<()> {
         _ => {
             let mut snap = input.setup.snapshotter();
             snap.max_memory(2 << 30);
-            let (_, stats) = snap.snapshot_with_stats(&input.bytes)?;
-            stats.guest_memory
+            // As the command line writes its output: straight into the file.
+            let out = std::env::temp_dir()
+                .join(format!("compsnap-bench-rss-{}.wasm", std::process::id()));
+            let stats = snap.snapshot_to_file(&input.bytes, &out);
+            let _ = std::fs::remove_file(&out);
+            stats?.guest_memory
         }
     };
     let hwm = status_kb("VmHWM")?;

@@ -33,14 +33,6 @@ impl DataSegment<'_> {
     }
 }
 
-/// The data section of an edited module: the kept segments, then compsnap's, which are
-/// written into the module's bytes piece by piece.
-pub(super) struct DataOut<'s, 'a> {
-    kept: DataSection,
-    added: &'s [DataSegment<'a>],
-    memory64: &'s std::collections::BTreeSet<u32>,
-}
-
 /// An active segment's bytes before its data: flags (and memory), offset, length.
 fn header(memory: u32, memory64: bool, offset: u32, len: u32) -> Vec<u8> {
     let mut h = Vec::new();
@@ -93,48 +85,6 @@ fn sleb_len(mut v: i64) -> u64 {
     n
 }
 
-impl Encode for DataOut<'_, '_> {
-    fn encode(&self, sink: &mut Vec<u8>) {
-        // The kept segments as `DataSection` encodes them: size, count, entries.
-        let mut kept = Vec::new();
-        self.kept.encode(&mut kept);
-        let mut rest = &kept[..];
-        let _size = read_leb(&mut rest);
-        let _count = read_leb(&mut rest);
-        let headers: Vec<Vec<u8>> = (self.added.iter())
-            .map(|s| header(s.memory, self.memory64.contains(&s.memory), s.offset, s.len))
-            .collect();
-        let count = self.kept.len() + self.added.len() as u32;
-        let mut count_bytes = Vec::new();
-        count.encode(&mut count_bytes);
-        let size = count_bytes.len()
-            + rest.len()
-            + (headers.iter().zip(self.added))
-                .map(|(h, s)| h.len() + s.len as usize)
-                .sum::<usize>();
-        (size as u32).encode(sink);
-        sink.reserve(size);
-        sink.extend_from_slice(&count_bytes);
-        sink.extend_from_slice(rest);
-        for (header, segment) in headers.iter().zip(self.added) {
-            sink.extend_from_slice(header);
-            let mut at = 0;
-            for (start, piece) in &segment.pieces {
-                sink.resize(sink.len() + (*start - at) as usize, 0);
-                sink.extend_from_slice(piece);
-                at = start + piece.len() as u32;
-            }
-            sink.resize(sink.len() + (segment.len - at) as usize, 0);
-        }
-    }
-}
-
-impl wasm_encoder::Section for DataOut<'_, '_> {
-    fn id(&self) -> u8 {
-        wasm_encoder::SectionId::Data as u8
-    }
-}
-
 /// Reads one unsigned LEB128 number off the front of `bytes`.
 fn read_leb(bytes: &mut &[u8]) -> u64 {
     let mut value = 0u64;
@@ -169,7 +119,7 @@ pub enum ElemSegment {
     Declared(Vec<u32>),
 }
 
-impl<'e> Editor<'_, 'e> {
+impl<'e> Editor<'e> {
     /// Re-encodes element segment `index`, replacing, emptying or redirecting it.
     pub(super) fn element(
         &mut self,
@@ -264,18 +214,47 @@ impl<'e> Editor<'_, 'e> {
         }
     }
 
-    /// Writes the data section: `kept`, then every segment compsnap writes.
+    /// Writes the data section: `kept`, then every segment compsnap writes, whose contents
+    /// stay borrowed from the snapshot.
     pub(super) fn emit_data(&mut self, kept: DataSection) {
         self.pending.remove(&(
             super::rank(wasm_encoder::SectionId::Data),
             wasm_encoder::SectionId::Data,
         ));
-        let section = DataOut {
-            kept,
-            added: self.edit.active_data.as_deref().unwrap_or(&[]),
-            memory64: &self.edit.memory64,
-        };
-        self.out.section(&section);
+        // The kept segments as `DataSection` encodes them: size, count, entries.
+        let mut encoded = Vec::new();
+        kept.encode(&mut encoded);
+        let mut rest = &encoded[..];
+        let _size = read_leb(&mut rest);
+        let _count = read_leb(&mut rest);
+        let added = self.edit.active_data.take().unwrap_or_default();
+        let memory64 = &self.edit.memory64;
+        let headers: Vec<Vec<u8>> = (added.iter())
+            .map(|s| header(s.memory, memory64.contains(&s.memory), s.offset, s.len))
+            .collect();
+        let mut count = Vec::new();
+        (kept.len() + added.len() as u32).encode(&mut count);
+        let size = count.len()
+            + rest.len()
+            + (headers.iter().zip(&added))
+                .map(|(h, s)| h.len() + s.len as usize)
+                .sum::<usize>();
+        let out = &mut self.out;
+        let tail = out.tail();
+        tail.push(wasm_encoder::SectionId::Data as u8);
+        (size as u32).encode(tail);
+        tail.extend_from_slice(&count);
+        tail.extend_from_slice(rest);
+        for (header, segment) in headers.iter().zip(&added) {
+            out.extend(header);
+            let mut at = 0;
+            for (start, piece) in &segment.pieces {
+                out.zeros((*start - at) as usize);
+                out.borrow(piece);
+                at = start + piece.len() as u32;
+            }
+            out.zeros((segment.len - at) as usize);
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! definitions, what is appended, removed or replaced. `tree` carries it out.
 
 use super::super::builder::BodyBuilder;
+use super::super::rope::Rope;
 use crate::model::{IndexCounts, Scope, Site, Sort};
 use std::collections::{HashMap, HashSet};
 
@@ -25,7 +26,7 @@ pub struct BodyEdit<'a> {
     pub(super) counts: IndexCounts,
     /// Per module definition (by ordinal): its index and the versions to emit in its place.
     /// No versions keeps the original.
-    pub modules: Vec<(u32, Vec<Vec<u8>>)>,
+    pub modules: Vec<(u32, Vec<Rope<'a>>)>,
     /// Core instance index → which version of its module it instantiates.
     pub module_version: HashMap<u32, u32>,
     /// Per nested definition (by ordinal): its index and the edits of its versions. No

@@ -147,7 +147,7 @@ const OUTER_MODULE: &str = r#"
 
 /// `model`'s root re-encoded with `edit`; the result must validate.
 fn reencode(model: &Model, edit: &BodyEdit) -> Vec<u8> {
-    let out = edit_tree(model.bytes, edit).unwrap();
+    let out = edit_tree(model.bytes, edit).unwrap().into_bytes();
     crate::output::validate(&out).unwrap();
     out
 }
@@ -156,7 +156,7 @@ fn reencode(model: &Model, edit: &BodyEdit) -> Vec<u8> {
 fn with_copies_of_module_0(model: &Model, versions: usize) -> Vec<u8> {
     let scope = &model.scopes[0];
     let mut edit = BodyEdit::new(scope);
-    edit.modules[0].1 = vec![scope.modules[0].bytes.to_vec(); versions];
+    edit.modules[0].1 = vec![scope.modules[0].bytes.to_vec().into(); versions];
     reencode(model, &edit)
 }
 
@@ -172,7 +172,7 @@ fn module_versions_move_outer_aliases_and_instantiations() {
     let a = scope.modules[0].bytes.to_vec();
     let variant = module_bytes(r#"(module (func (export "f")) (func (export "extra")))"#);
     let mut edit = BodyEdit::new(scope);
-    edit.modules[0].1 = vec![a, variant];
+    edit.modules[0].1 = vec![a.into(), variant.into()];
     // Core instance 0 instantiates the second version of module 0.
     edit.module_version.insert(0, 1);
     let out = reencode(&model, &edit);

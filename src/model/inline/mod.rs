@@ -47,7 +47,9 @@ pub(super) fn inline(bytes: &[u8]) -> Result<Vec<u8>> {
             build_node(&scopes, 0, "root".into(), None, &mut nodes, &mut 0);
             match plan(&scopes, &nodes)? {
                 Plan::Done => return Ok(current),
-                Plan::Copies(copies) => edit_tree(&current, &copies_edit(&scopes, 0, &copies))?,
+                Plan::Copies(copies) => {
+                    edit_tree(&current, &copies_edit(&scopes, 0, &copies))?.into_bytes()
+                }
                 Plan::Specialize(scope, found) => {
                     specialize::versions(&current, &scopes, &nodes, scope, &found)?
                 }

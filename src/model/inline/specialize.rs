@@ -123,5 +123,5 @@ fn split(
         edit = around;
         inner = outer;
     }
-    edit_tree(bytes, &edit)
+    Ok(edit_tree(bytes, &edit)?.into_bytes())
 }

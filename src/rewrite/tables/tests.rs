@@ -21,7 +21,7 @@ fn table(index: u32, slots: Vec<Option<Source>>) -> TableState {
     TableState { index, slots }
 }
 
-fn state(tables: Vec<TableState>) -> InstanceState {
+fn state(tables: Vec<TableState>) -> InstanceState<'static> {
     InstanceState {
         tables,
         ..Default::default()
@@ -51,7 +51,9 @@ fn write<'e>(scope: &Scope, states: &[InstanceState]) -> Written<'e> {
 /// Applies each edit to its instance's module and validates the result.
 fn validate_modules(scope: &Scope, edits: Vec<ModuleEdit>) {
     for (instance, edit) in scope.instances.iter().zip(edits) {
-        let bytes = edit_module(scope.module_of(instance.dfs).bytes, edit).unwrap();
+        let bytes = edit_module(scope.module_of(instance.dfs).bytes, edit)
+            .unwrap()
+            .into_bytes();
         wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
             .validate_all(&bytes)
             .unwrap_or_else(|e| panic!("instance {}: {e}", instance.dfs));
@@ -90,7 +92,7 @@ const O: u32 = 0;
 const T: u32 = 1;
 const I: u32 = 2;
 
-fn writers_states() -> Vec<InstanceState> {
+fn writers_states() -> Vec<InstanceState<'static>> {
     let slots = vec![
         defined(O, 2),                        // 0: the owner's own
         defined(O, 2),                        // 1: the owner's own
