@@ -81,8 +81,9 @@ struct InitOptions {
     #[arg(long)]
     host_world: bool,
 
-    /// Compile the init's code with Cranelift's optimizations. By default it is compiled
-    /// without them, which is faster end to end unless the init computes for many seconds,
+    /// Compile the init's code with Cranelift's optimizations. By default a component is
+    /// compiled without them, and a core module with Winch (Cranelift when Winch does not
+    /// support it), which is faster end to end unless the init computes for many seconds,
     /// but takes more memory while compiling.
     #[arg(long)]
     optimize_init: bool,

@@ -193,10 +193,13 @@ impl Snapshotter {
         self
     }
 
-    /// Compile the instrumented component without Cranelift's optimizations (the default).
-    /// The init runs once, so compiling fast wins end to end: measured 0.81× the snapshot
-    /// time on ComponentizeJS, 0.91× on componentize-py (`compsnap-bench`). Turn it off for
-    /// inits that compute for many seconds. The output does not depend on it.
+    /// Compile the instrumented input fast (the default): a component with Cranelift
+    /// without its optimizations, a core module with Winch, Wasmtime's baseline compiler
+    /// (or unoptimized Cranelift, when the module uses what Winch does not support). The
+    /// init runs once, so compiling fast wins end to end: measured 0.81× the snapshot time
+    /// on ComponentizeJS, 0.91× on componentize-py, and Winch compiles StarlingMonkey's
+    /// engine module 3.8× faster than unoptimized Cranelift (`compsnap-bench`). Turn it off
+    /// for inits that compute for many seconds. The output does not depend on it.
     pub fn fast_compile(&mut self, fast: bool) -> &mut Self {
         self.run.fast_compile = fast;
         self
@@ -247,19 +250,18 @@ impl Snapshotter {
 
     fn snapshot_into(&self, component: &[u8], out: &mut Destination) -> Result<Stats> {
         let mut stats = Stats::default();
-        let t = Instant::now();
-        let engine = engine::engine(&self.run)?;
-        self.stage(&mut stats, "engine", t.elapsed(), String::new());
         self.pipeline(
             component,
             &mut stats,
             out,
             |instrumented, init, opts, then| match instrumented {
                 Instrumented::Component(bytes, plan) => {
+                    let engine = engine::engine(opts)?;
                     run::run(&engine, bytes, Some(init), plan.clone(), opts, then)
                 }
                 Instrumented::Module(module) => {
-                    run_module::run_core(&engine, module, Some(&init.func), opts, &[], then)
+                    let engines = engine::core_engines(opts)?;
+                    run_module::run_core(&engines, module, Some(&init.func), opts, &[], then)
                         .map(|_| ())
                 }
             },
@@ -285,7 +287,6 @@ impl Snapshotter {
         run_init: bool,
         calls: &[String],
     ) -> Result<(Snapshot<'static>, Vec<String>)> {
-        let engine = &engine::engine(&self.run)?;
         let mut inlined = None;
         let model = model::parse_inlining(bytes, &mut inlined)?;
         let init = match run_init {
@@ -293,14 +294,16 @@ impl Snapshotter {
             false => None,
         };
         if let InputKind::Module = model.kind {
+            let engines = engine::core_engines(&self.run)?;
             let module = instrument::instrument_core(&model)?;
             let init = init.as_ref().map(|i| i.func.as_str());
             let finish = |d: Dumped<'_>| {
                 let snapshot = d.collector.finish(&model, &module.plan, &d.views)?;
                 Ok(snapshot.into_owned())
             };
-            return run_module::run_core(engine, &module, init, &self.run, calls, finish);
+            return run_module::run_core(&engines, &module, init, &self.run, calls, finish);
         }
+        let engine = &engine::engine(&self.run)?;
         let core_init = init.as_ref().and_then(|i| i.core.as_ref());
         let (instrumented, plan) = instrument::instrument(&model, core_init)?;
         let plan = Arc::new(plan);
@@ -502,12 +505,13 @@ impl Snapshotter {
             views,
             timings,
         } = dumped;
-        let cached = match timings.cached {
-            true => "loaded from the cache",
-            false => "",
+        let detail = match timings.cached {
+            true => format!("{}, loaded from the cache", timings.compiler),
+            false => timings.compiler.clone(),
         };
-        self.stage(stats, "compile", timings.compile, cached.into());
+        self.stage(stats, "compile", timings.compile, detail);
         stats.cached = timings.cached;
+        stats.compiler = timings.compiler;
         self.stage(
             stats,
             "instantiate",
@@ -618,6 +622,9 @@ pub struct Stats {
     pub cached: bool,
     /// Bytes of linear memory all instances had after init.
     pub guest_memory: u64,
+    /// The compiler that compiled the init's code: `Cranelift`, or `Winch` for a core
+    /// module; when Winch could not, `Cranelift (not Winch: why)`.
+    pub compiler: String,
 }
 
 impl Stats {

@@ -127,6 +127,61 @@ fn an_mvp_input_gives_an_mvp_output() {
         .expect("the output uses only MVP features");
 }
 
+/// A core module compiles with Winch, which compiles several times faster than Cranelift;
+/// one that uses what Winch does not support (GC's `ref.cast` here) compiles with
+/// Cranelift, which `Stats::compiler` says, naming why; and the compiler never changes the
+/// snapshot, tables and reference globals included (the host probes both itself).
+#[test]
+fn winch_compiles_core_modules_and_cranelift_what_winch_cannot() {
+    let module = |extra: &str| {
+        wat(&format!(
+            r#"(module
+              (type $r (func (result i32)))
+              (memory (export "memory") 1)
+              (global $fg (mut funcref) (ref.null func))
+              (table $t 4 funcref)
+              (elem declare func $a $b)
+              (func $a (result i32) i32.const 10)
+              (func $b (param i64 f32) (result i32) i32.const 20)
+              (func (export "init")
+                (table.set $t (i32.const 1) (ref.func $a))
+                (table.set $t (i32.const 3) (ref.func $b))
+                (global.set $fg (ref.func $a))
+                (i32.store (i32.const 8) (i32.const 5)))
+              (func (export "run") (param i32) (result i32)
+                (call_indirect $t (type $r) (local.get 0)))
+              {extra})"#
+        ))
+    };
+    let mvp = module("");
+    let typed = module(
+        r#"(func (export "fg") (result i32) (call_ref $r (ref.cast (ref $r) (global.get $fg))))"#,
+    );
+    for (input, winch) in [(&mvp, true), (&typed, false)] {
+        let fast = snapshotter("init");
+        let (output, stats) = fast.snapshot_with_stats(input).unwrap();
+        match winch {
+            true => assert_eq!(stats.compiler, "Winch"),
+            false => assert!(
+                stats.compiler.starts_with("Cranelift (not Winch: ")
+                    && stats
+                        .compiler
+                        .ends_with("gc support is not enabled (at offset 0x140))"),
+                "{}",
+                stats.compiler
+            ),
+        }
+        let mut optimized = snapshotter("init");
+        optimized.fast_compile(false);
+        let (cranelift, stats) = optimized.snapshot_with_stats(input).unwrap();
+        assert_eq!(stats.compiler, "Cranelift");
+        assert_eq!(output, cranelift, "the compiler changed the snapshot");
+        check_core(&fast, input, "init", &["run(1)"], &[]);
+    }
+    let output = check_core(&snapshotter("init"), &typed, "init", &["fg()"], &[]);
+    assert_eq!(CoreRunning::new(&output, &[]).outcome("fg()"), "[I32(10)]");
+}
+
 /// WASI preview 1 during init: stdin, the environment and a preopened directory, as
 /// ComponentizeJS's and StarlingMonkey's inits use them.
 #[test]

@@ -35,6 +35,7 @@ pub fn run<R>(
     store.data_mut().refuse_live_handles()?;
     timings.compile = compiled;
     timings.cached = cached;
+    timings.compiler = "Cranelift".into();
     then(Dumped {
         collector,
         views: views(&store, &lists),

@@ -6,6 +6,7 @@
 use super::compile::compile_cached;
 use super::fs_view::{self, FsView, FsViewHost};
 use super::host::{refuse_live_handles, wasi_builder, DeniedImport, MemoryLimit};
+use super::host_probe;
 use super::run::{explain, take, Sink, Watchdog};
 use super::{Dumped, RunOptions, RunTimings, World};
 use crate::protocol::{CoreBinding, CoreInstrumented, CORE_DUMP_EXPORT};
@@ -38,9 +39,10 @@ impl FsViewHost for CoreHost {
 /// Instantiates the instrumented module (its start function runs), calls the core function
 /// `init` (`[] -> []`), then links the accessor and streams the state into a collector,
 /// which `then` gets while the guest lives; then makes `calls` on the same instance (their
-/// outcomes as `verify` prints them).
+/// outcomes as `verify` prints them). It compiles with the first of `engines` (see
+/// [`super::core_engines`]) that compiles the module, its accessor and the preloads.
 pub fn run_core<R>(
-    engine: &Engine,
+    engines: &[(&'static str, Engine)],
     instrumented: &CoreInstrumented,
     init: Option<&str>,
     opts: &RunOptions,
@@ -50,12 +52,37 @@ pub fn run_core<R>(
     let mut timings = RunTimings::default();
     opts.progress(|| format!("compiling {:.1} MB", instrumented.module.len() as f64 / 1e6));
     let t = Instant::now();
-    let (module, cached) =
-        compile_cached::<Module>(engine, &instrumented.module, opts.cache.as_ref())?;
+    let mut refused = Vec::new();
+    let mut compiled = None;
+    for (i, (name, engine)) in engines.iter().enumerate() {
+        match compile(engine, instrumented, opts) {
+            Ok(c) => {
+                compiled = Some((*name, engine, c));
+                break;
+            }
+            Err(e) if i + 1 < engines.len() => {
+                // The cause in one line, without the backtrace Wasmtime may append.
+                let why = format!("{e:#}");
+                let why = why.lines().next().unwrap_or_default();
+                refused.push(format!("not {name}: {why}"));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let (name, engine, compiled) = compiled.ok_or_else(|| anyhow!("bug: no engine to run"))?;
+    let Compiled {
+        module,
+        accessor,
+        cached,
+        linker,
+        mut store,
+    } = compiled;
     timings.compile = t.elapsed();
     timings.cached = cached;
-
-    let (linker, mut store) = core_host(engine, &module, opts)?;
+    timings.compiler = match refused.is_empty() {
+        true => name.to_string(),
+        false => format!("{name} ({})", refused.join("; ")),
+    };
 
     let watchdog = opts.timeout.map(|t| Watchdog::start(engine, t));
     if watchdog.is_some() {
@@ -106,8 +133,6 @@ pub fn run_core<R>(
     let t = Instant::now();
     let plan = Arc::new(instrumented.plan.clone());
     let sink = Arc::new(Mutex::new(Sink::new(Collector::new(&plan))));
-    let accessor = Module::new(engine, &instrumented.accessor)
-        .map_err(|e| anyhow!("instrumentation bug: the accessor does not compile: {e}"))?;
     let mut imports = Vec::new();
     let mut scratch = None;
     for (name, binding) in &instrumented.bindings {
@@ -142,10 +167,22 @@ pub fn run_core<R>(
     }
     dump.call(&mut store, ())
         .map_err(|e| anyhow!("reading the state after init failed: {e:#}"))?;
+    let Sink {
+        mut collector,
+        mut handles,
+    } = take(sink)?;
+    let probed = host_probe::probe(&mut store, &instance, &plan.scopes[0])
+        .map_err(|e| anyhow!("reading the state after init failed: {e:#}"))?;
+    for (tag, bytes) in probed {
+        collector.put(&plan, tag, &bytes)?;
+        handles.push(None);
+    }
     timings.dump = t.elapsed();
-    let Sink { collector, handles } = take(sink)?;
     let views = (handles.iter())
-        .map(|(memory, range)| &memory.data(&store)[range.clone()])
+        .map(|chunk| match chunk {
+            Some((memory, range)) => &memory.data(&store)[range.clone()],
+            None => &[][..],
+        })
         .collect();
     let result = then(Dumped {
         collector,
@@ -160,6 +197,36 @@ pub fn run_core<R>(
     }
     drop(store);
     Ok((result, outcomes))
+}
+
+/// A core module input compiled with one engine, and its host.
+struct Compiled {
+    module: Module,
+    accessor: Module,
+    cached: bool,
+    linker: Linker<CoreHost>,
+    store: Store<CoreHost>,
+}
+
+/// Compiles the instrumented module and its accessor with `engine`, and builds the host
+/// (which compiles the preloads).
+fn compile(
+    engine: &Engine,
+    instrumented: &CoreInstrumented,
+    opts: &RunOptions,
+) -> Result<Compiled> {
+    let (module, cached) =
+        compile_cached::<Module>(engine, &instrumented.module, opts.cache.as_ref())?;
+    let accessor = Module::new(engine, &instrumented.accessor)
+        .map_err(|e| anyhow!("instrumentation bug: the accessor does not compile: {e}"))?;
+    let (linker, store) = core_host(engine, &module, opts)?;
+    Ok(Compiled {
+        module,
+        accessor,
+        cached,
+        linker,
+        store,
+    })
 }
 
 /// compsnap's host for a core module: WASI preview 1 when allowed (with the options' env,
@@ -195,8 +262,8 @@ pub(crate) fn core_host(
     Ok((linker, store))
 }
 
-/// Where a `put`'s bytes are: a range of a memory of the store.
-type Chunk = (Memory, std::ops::Range<usize>);
+/// Where a `put`'s bytes are: a range of a memory of the store (`None`: sent by the host).
+type Chunk = Option<(Memory, std::ops::Range<usize>)>;
 
 /// `put(tag, offset, len)` over `memory`: hands the bytes to the collector in place, and
 /// keeps where they are.
@@ -219,7 +286,7 @@ fn put(
                 .data(&caller)
                 .get(range.clone())
                 .ok_or_else(|| wasmtime::Error::msg("compsnap sink: bytes out of bounds"))?;
-            Sink::deliver(&sink, &plan, tag, bytes, (memory, range))
+            Sink::deliver(&sink, &plan, tag, bytes, Some((memory, range)))
         },
     )
 }

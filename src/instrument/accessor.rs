@@ -41,10 +41,13 @@ pub struct Accessor {
 impl Accessor {
     /// The accessor of `scope`. Each memory record says whether the host reads it in place
     /// or the accessor copies it through the scratch memory, chunk by chunk (a 64-bit memory
-    /// in a component: the canonical ABI reads 32-bit memories only).
-    pub fn build(scope: &Scope, plan: &Plan) -> Result<Self> {
+    /// in a component: the canonical ABI reads 32-bit memories only). `host_probes`: the
+    /// host identifies table slots and reference globals itself (a core module, whose
+    /// tables the host sees), so the accessor sends memories and numeric globals only, and
+    /// needs no typed-reference instruction.
+    pub fn build(scope: &Scope, plan: &Plan, host_probes: bool) -> Result<Self> {
         Ok(Accessor {
-            module: AccessorModule::build(scope, plan)?,
+            module: AccessorModule::build(scope, plan, host_probes)?,
         })
     }
 
@@ -125,12 +128,10 @@ struct AccessorModule {
 }
 
 impl AccessorModule {
-    fn build(model: &Scope, plan: &Plan) -> Result<Self> {
+    fn build(model: &Scope, plan: &Plan, host_probes: bool) -> Result<Self> {
         let mut m = ModuleBuilder::new();
-        let probes = plan
-            .records
-            .iter()
-            .any(|r| matches!(r, Record::Table { .. } | Record::RefGlobals { .. }));
+        let probed = |r: &Record| matches!(r, Record::Table { .. } | Record::RefGlobals { .. });
+        let probes = !host_probes && plan.records.iter().any(probed);
 
         // Every module's types, shifted, when identities have to be probed.
         let type_offset = match probes {
@@ -165,6 +166,7 @@ impl AccessorModule {
         let mut reach: Vec<Reach> = Vec::new();
         for (r, record) in plan.records.iter().enumerate() {
             match record {
+                record if host_probes && probed(record) => reach.push(Reach::Host),
                 Record::Memory {
                     dfs,
                     memory,
@@ -369,6 +371,8 @@ enum Reach {
         table64: bool,
     },
     RefGlobals(Vec<(u32, bool)>),
+    /// Sent by the host, not by `dump`.
+    Host,
 }
 
 fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
@@ -395,7 +399,7 @@ fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
                 }
                 put_buffer(&mut f, tag, Some(globals.len() as i32 * 16), ctx);
             }
-            Reach::Table { .. } | Reach::RefGlobals(_) => {}
+            Reach::Table { .. } | Reach::RefGlobals(_) | Reach::Host => {}
         }
     }
     if probes {

@@ -72,7 +72,7 @@ pub fn instrument_core(model: &Model) -> Result<CoreInstrumented> {
     let (module, records) = module::instrument_module(instance, &scope.modules[0], false)
         .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
     let plan = Plan { records };
-    let (accessor, bindings) = accessor::Accessor::build(scope, &plan)?.into_core();
+    let (accessor, bindings) = accessor::Accessor::build(scope, &plan, true)?.into_core();
     let dumps = vec![Dump {
         node: 0,
         scope: 0,
@@ -181,7 +181,7 @@ fn instrument_scope<'a>(
     }
     let accessor = match scope.instances.is_empty() {
         true => None,
-        false => Some(accessor::Accessor::build(scope, &plan)?),
+        false => Some(accessor::Accessor::build(scope, &plan, false)?),
     };
     edit.append = Some(Box::new(move |body| {
         if let Some(init) = &core_init {

@@ -6,7 +6,8 @@
 //! function with `call_ref` (after `ref.test` finds its type among the candidates) with
 //! default arguments and every flag set, then reads which instance's `probe_out` changed.
 //! `call_ref` needs the exact type, so the accessor holds a copy of every module's whole type
-//! section: identity is by rec group, not by shape.
+//! section: identity is by rec group, not by shape. A core module input's host sees its
+//! tables and calls the slots itself (`engine::host_probe`); the prologues are the same.
 
 use crate::encode::code::{default_value, emit, emit_loop, memarg};
 use crate::encode::types::Shift;

@@ -1,0 +1,149 @@
+//! Identifying the functions in a core module's table slots and reference globals from the
+//! host. A core module input's tables and globals are the host's to see: it calls each
+//! slot's function with the probe flag set, and the function's prologue (see
+//! `instrument::probe`) reports its index instead of running. The slots are encoded as the
+//! accessor of a component encodes them, so the collector decodes both alike; and the core
+//! accessor needs no `ref.test` or `call_ref`, so the instrumented module and its accessor
+//! compile with Winch, which supports neither.
+
+use crate::protocol::{
+    global_export, table_export, Plan, Record, PROBE_OUT_EXPORT, PROBING_EXPORT, SLOT_NON_FUNC,
+    SLOT_NULL, SLOT_UNIDENTIFIED,
+};
+use anyhow::{anyhow, bail, Context, Result};
+use wasmtime::{AnyRef, AsContextMut, Func, HeapType, Instance, Ref, Val, ValType, I31};
+
+/// Per table or reference-global record of `plan`, its tag and its slot encodings (one
+/// little-endian u64 each), probing the functions of the one instance `instance`.
+pub(super) fn probe(
+    mut store: impl AsContextMut,
+    instance: &Instance,
+    plan: &Plan,
+) -> Result<Vec<(u32, Vec<u8>)>> {
+    let mut store = store.as_context_mut();
+    let mut out = Vec::new();
+    if !plan
+        .records
+        .iter()
+        .any(|r| matches!(r, Record::Table { .. } | Record::RefGlobals { .. }))
+    {
+        return Ok(out);
+    }
+    let mut flag = |name: &str| {
+        instance
+            .get_global(&mut store, name)
+            .ok_or_else(|| anyhow!("instrumentation bug: no export `{name}`"))
+    };
+    let (probing, probe_out) = (flag(PROBING_EXPORT)?, flag(PROBE_OUT_EXPORT)?);
+    let mut prober = Prober { probe_out };
+    probing.set(&mut store, Val::I32(1))?;
+    for (tag, record) in plan.records.iter().enumerate() {
+        let values = match record {
+            Record::Table { table: index, .. } => {
+                let name = table_export(*index);
+                let table = instance
+                    .get_table(&mut store, &name)
+                    .ok_or_else(|| anyhow!("instrumentation bug: no export `{name}`"))?;
+                let size = table.size(&store);
+                let mut values = Vec::with_capacity(size as usize * 8);
+                for slot in 0..size {
+                    let value = table.get(&mut store, slot).context("table slot")?;
+                    let code = prober
+                        .encode(&mut store, value)
+                        .with_context(|| format!("table {index} slot {slot}"))?;
+                    values.extend(code.to_le_bytes());
+                }
+                values
+            }
+            Record::RefGlobals { globals, .. } => {
+                let mut values = Vec::with_capacity(globals.len() * 8);
+                for index in globals {
+                    let name = global_export(*index);
+                    let global = instance
+                        .get_global(&mut store, &name)
+                        .ok_or_else(|| anyhow!("instrumentation bug: no export `{name}`"))?;
+                    let value = match global.get(&mut store) {
+                        Val::FuncRef(f) => Ref::Func(f),
+                        Val::ExternRef(e) => Ref::Extern(e),
+                        Val::AnyRef(a) => Ref::Any(a),
+                        Val::ExnRef(e) => Ref::Exn(e),
+                        _ => bail!("global {index} is not a reference"),
+                    };
+                    let code = prober
+                        .encode(&mut store, value)
+                        .with_context(|| format!("global {index}"))?;
+                    values.extend(code.to_le_bytes());
+                }
+                values
+            }
+            Record::Memory { .. } | Record::Globals { .. } => continue,
+        };
+        out.push((tag as u32, values));
+    }
+    probing.set(&mut store, Val::I32(0))?;
+    Ok(out)
+}
+
+struct Prober {
+    probe_out: wasmtime::Global,
+}
+
+impl Prober {
+    /// A slot's encoding: null, a non-function reference, or the function's index as its
+    /// prologue reports it (the one instance has local id 0).
+    fn encode(&mut self, mut store: impl AsContextMut, value: Ref) -> Result<i64> {
+        let func = match value {
+            Ref::Func(Some(func)) => func,
+            Ref::Func(None) | Ref::Extern(None) | Ref::Any(None) | Ref::Exn(None) => {
+                return Ok(SLOT_NULL)
+            }
+            _ => return Ok(SLOT_NON_FUNC),
+        };
+        let mut store = store.as_context_mut();
+        let ty = func.ty(&store);
+        let params = (ty.params())
+            .map(|p| argument(&mut store, &func, &p))
+            .collect::<Result<Vec<_>>>()?;
+        let mut results = vec![Val::I32(0); ty.results().len()];
+        self.probe_out.set(&mut store, Val::I32(-1))?;
+        func.call(&mut store, &params, &mut results)
+            .map_err(|e| anyhow!("probing its function failed: {e:#}"))?;
+        Ok(match self.probe_out.get(&mut store) {
+            Val::I32(-1) => SLOT_UNIDENTIFIED,
+            Val::I32(index) => index as u32 as i64,
+            _ => bail!("instrumentation bug: `{PROBE_OUT_EXPORT}` is not an i32"),
+        })
+    }
+}
+
+/// A value for a parameter of type `ty` of `func`, which its prologue ignores: the default
+/// where the type has one, else a value the type can hold.
+fn argument(mut store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<Val> {
+    if let Some(value) = Val::default_for_ty(ty) {
+        return Ok(value);
+    }
+    let ValType::Ref(r) = ty else {
+        bail!("bug: a value type without a default that is not a reference");
+    };
+    Ok(match r.heap_type() {
+        HeapType::Func => Val::FuncRef(Some(*func)),
+        HeapType::ConcreteFunc(ft) => {
+            let results: Vec<Val> = (ft.results())
+                .map(|r| Val::default_for_ty(&r).unwrap_or(Val::I32(0)))
+                .collect();
+            let dummy = Func::new(&mut store, ft.clone(), move |_, _, out| {
+                out.clone_from_slice(&results);
+                Ok(())
+            });
+            Val::FuncRef(Some(dummy))
+        }
+        HeapType::Any | HeapType::Eq | HeapType::I31 => {
+            Val::AnyRef(Some(AnyRef::from_i31(&mut store, I31::wrapping_u32(0))))
+        }
+        other => bail!(
+            "its function takes a non-nullable `{other}` parameter, of a type compsnap cannot \
+             build a value of (only i31, eq, any, func and function types), so it cannot be \
+             probed"
+        ),
+    })
+}
