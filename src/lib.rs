@@ -12,7 +12,7 @@
 //!
 //! # The pipeline
 //!
-//! [`Snapshotter`] (`snapshotter.rs`) runs the stages in order, one folder or file each:
+//! [`Snapshotter`] (`snapshotter/`) runs the stages in order, one folder or file each:
 //!
 //! ```text
 //! bytes ─► model ─► instrument ─► engine (Wasmtime) ─► snapshot ─► rewrite ─► output
@@ -25,11 +25,15 @@
 //! - `instrument/`: adds state exports, probe prologues, shims and drop tracking to every
 //!   instantiated module (`module.rs`), and an accessor per scope (`accessor.rs`, `probe.rs`)
 //!   that streams state to the host.
-//! - `engine/`: compiles (with a cache), instantiates, calls the init, and receives the stream.
-//! - `snapshot/`: decodes the stream into plain data.
+//! - `engine/`: compiles (with a cache; core modules with Winch), instantiates, calls the
+//!   init, receives the stream (probing a core module's tables itself, `host_probe.rs`), and
+//!   runs the stages below while the guest lives.
+//! - `snapshot/`: decodes the stream into plain data whose memory runs are the guest's bytes.
 //! - `rewrite/`: writes the state into the original bytes: data segments (`layout.rs`), table
-//!   writers (`tables.rs`), the restore module (`restore.rs`).
-//! - `output.rs`: the output's validation and atomic writes; `validate.rs` validates inputs
+//!   writers (`tables.rs`), the restore module (`restore.rs`). The result is a rope
+//!   (`encode/rope.rs`) that borrows the guest's memory.
+//! - `output.rs`: the rope written to a staged file, validated once the guest is gone, then
+//!   renamed over the output; `validate.rs` validates inputs
 //!   and outputs; `parallel.rs` spreads function bodies over every core for both validation
 //!   and instrumentation.
 //!
