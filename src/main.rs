@@ -84,7 +84,8 @@ struct InitOptions {
     /// Compile the init's code with Cranelift's optimizations. By default a component is
     /// compiled without them, and a core module with Winch (Cranelift when Winch does not
     /// support it), which is faster end to end unless the init computes for many seconds,
-    /// but takes more memory while compiling.
+    /// but takes more memory while compiling. With it, a trapping init's backtrace also
+    /// shows each function's Wasm offset.
     #[arg(long)]
     optimize_init: bool,
 

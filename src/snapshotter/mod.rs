@@ -201,7 +201,8 @@ impl Snapshotter {
     /// init runs once, so compiling fast wins end to end: measured 0.81× the snapshot time
     /// on ComponentizeJS, 0.91× on componentize-py, and Winch compiles StarlingMonkey's
     /// engine module 3.8× faster than unoptimized Cranelift (`compsnap-bench`). Turn it off
-    /// for inits that compute for many seconds. The output does not depend on it.
+    /// for inits that compute for many seconds, or for Wasm offsets in a trapping init's
+    /// backtrace (a fast compile leaves them out). The output does not depend on it.
     pub fn fast_compile(&mut self, fast: bool) -> &mut Self {
         self.run.fast_compile = fast;
         self
