@@ -198,9 +198,10 @@ impl Snapshotter {
     /// Compile the instrumented input fast (the default): a component with Cranelift
     /// without its optimizations, a core module with Winch, Wasmtime's baseline compiler
     /// (or unoptimized Cranelift, when the module uses what Winch does not support). The
-    /// init runs once, so compiling fast wins end to end: measured 0.81× the snapshot time
-    /// on ComponentizeJS, 0.91× on componentize-py, and Winch compiles StarlingMonkey's
-    /// engine module 3.8× faster than unoptimized Cranelift (`compsnap-bench`). Turn it off
+    /// init runs once, so compiling fast usually wins end to end: unoptimized Cranelift
+    /// took 0.77× to 0.97× the optimized snapshot time on componentize-py, and Winch
+    /// compiles StarlingMonkey's engine module 3.8× faster than unoptimized Cranelift
+    /// (`compsnap-bench`). Turn it off
     /// for inits that compute for many seconds, or for Wasm offsets in a trapping init's
     /// backtrace (a fast compile leaves them out). The output does not depend on it.
     pub fn fast_compile(&mut self, fast: bool) -> &mut Self {
