@@ -174,7 +174,7 @@ pub fn bench(table: &mut Table, input: &CoreInput, quick: bool) -> Result<()> {
         return Ok(());
     }
     // Alternately, so that the machine's drift weighs on both sides alike.
-    let (t_compsnap, ours, t_wizer, theirs) =
+    let (t_compsnap, ours, t_wizer, theirs, spread) =
         timed_pair(reps, || snap.snapshot(&input.bytes), || wizer(input))?;
     if let Ok(dir) = std::env::var("COMPSNAP_BENCH_KEEP") {
         let stem: String = name.chars().filter(|c| c.is_alphanumeric()).collect();
@@ -186,7 +186,7 @@ pub fn bench(table: &mut Table, input: &CoreInput, quick: bool) -> Result<()> {
         "snapshot / wasmtime-wizer",
         ratio(t_compsnap, t_wizer),
         Some(0.8),
-        format!("{} / {}", ms(t_compsnap), ms(t_wizer)),
+        format!("{} / {}{spread}", ms(t_compsnap), ms(t_wizer)),
     );
     table.ratio(
         name,

@@ -115,16 +115,37 @@ pub(crate) fn alternately<A, B>(
     Ok((a, b))
 }
 
-/// [`alternately`], timed: the median time of each, and the last result of each.
+/// [`alternately`], timed: the median time of each, the last result of each, and how far
+/// the ratio of one run's two times spread.
 pub(crate) fn timed_pair<A, B>(
     reps: usize,
     mut f: impl FnMut() -> Result<A>,
     mut g: impl FnMut() -> Result<B>,
-) -> Result<(Duration, A, Duration, B)> {
+) -> Result<(Duration, A, Duration, B, Spread)> {
     let (a, b) = alternately(reps, || timed(1, &mut f), || timed(1, &mut g))?;
+    let ratios: Vec<f64> = a.iter().zip(&b).map(|(x, y)| ratio(x.0, y.0)).collect();
+    let spread = Spread(ratios.iter().copied().fold(None, |range, r| match range {
+        None => Some((r, r)),
+        Some((lo, hi)) => Some((r.min(lo), r.max(hi))),
+    }));
     let (ta, a) = median_and_last(a);
     let (tb, b) = median_and_last(b);
-    Ok((ta, a, tb, b))
+    Ok((ta, a, tb, b, spread))
+}
+
+/// The lowest and highest ratio of the two sides' times in one round of [`timed_pair`]:
+/// what the machine's noise does to a ratio. Shown after a row's sides when there was more
+/// than one round.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spread(Option<(f64, f64)>);
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some((lo, hi)) if lo != hi => write!(f, "; rounds {lo:.2}–{hi:.2}"),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn median_and_last<T>(runs: Vec<(Duration, T)>) -> (Duration, T) {
@@ -221,12 +242,12 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     // Against wasmtime-wizer, when it accepts the input, run alternately with it.
     let (t_cold, output, wizer) = match peers::wizer(input, true) {
         Ok(_) => {
-            let (t, output, t_wizer, wizer_out) = timed_pair(
+            let (t, output, t_wizer, wizer_out, spread) = timed_pair(
                 reps,
                 || snap.snapshot(&input.bytes).context("compsnap"),
                 || peers::wizer(input, true),
             )?;
-            (t, output, Ok((t_wizer, wizer_out)))
+            (t, output, Ok((t_wizer, wizer_out, spread)))
         }
         Err(e) => {
             let (t, output) = timed(reps, || snap.snapshot(&input.bytes)).context("compsnap")?;
@@ -294,7 +315,7 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     // wasmtime-wizer on the same input.
     let mut wizer_accepts = false;
     match wizer {
-        Ok((t_wizer, wizer_out)) => {
+        Ok((t_wizer, wizer_out, spread)) => {
             wizer_accepts = true;
             // Like for like: both keep the init export.
             let mut kept = snap.clone();
@@ -308,7 +329,7 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
                 "snapshot / wasmtime-wizer",
                 ratio(t_cold, t_wizer),
                 Some(0.8),
-                format!("{} / {}", ms(t_cold), ms(t_wizer)),
+                format!("{} / {}{spread}", ms(t_cold), ms(t_wizer)),
             );
             let warm_target = name.contains("componentize-py").then_some(0.25);
             table.ratio(
