@@ -3,7 +3,7 @@
 //! call with its own Wizer against compsnap as its `wizerBin`.
 
 use crate::inputs::Setup;
-use crate::{ms, ratio, timed_pair, Table};
+use crate::{median, ms, ratio, timed_pair, Table};
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -211,8 +211,10 @@ pub fn bench(table: &mut Table, input: &CoreInput, quick: bool) -> Result<()> {
 /// Wizer and with compsnap as `wizerBin`, each with an empty compile cache and again warm.
 /// ComponentizeJS runs its Wizer with only its own environment variables, so each tool runs
 /// through a wrapper script that points its cache at a directory of the benchmark's: Wizer
-/// keeps Wasmtime's cache (in `$XDG_CACHE_HOME/wasmtime`), compsnap its own.
-pub fn componentize_js(table: &mut Table) -> Result<()> {
+/// keeps Wasmtime's cache (in `$XDG_CACHE_HOME/wasmtime`), compsnap its own. The call does
+/// seconds of work besides the snapshot, which varies from run to run: so three rounds
+/// (one with `--quick`), medians.
+pub fn componentize_js(table: &mut Table, quick: bool) -> Result<()> {
     let name = "ComponentizeJS componentize()";
     let js = root().join("examples/js");
     let script = js.join("componentize.mjs");
@@ -261,17 +263,32 @@ pub fn componentize_js(table: &mut Table) -> Result<()> {
         }
         Ok(t.elapsed())
     };
-    let mut times = Vec::new();
-    for (tool, bin) in [("wizer", &wizer), ("compsnap", &compsnap)] {
-        let bin = wrapper(tool, bin, &dir.join(format!("{tool}-cache")))?;
-        let cold = run(&bin)?;
-        let warm = run(&bin)?;
-        times.push((cold, warm));
+    // Each round gives both tools an empty cache, then runs each cold and warm; the tools
+    // take turns going first, and the medians over the rounds are compared.
+    let rounds = if quick { 1 } else { 3 };
+    let mut times: [Vec<(Duration, Duration)>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..rounds {
+        let mut tools = [(0, "wizer", &wizer), (1, "compsnap", &compsnap)];
+        if round % 2 == 1 {
+            tools.reverse();
+        }
+        for (i, tool, bin) in tools {
+            let cache = dir.join(format!("{tool}-cache-{round}"));
+            let bin = wrapper(tool, bin, &cache)?;
+            let cold = run(&bin)?;
+            let warm = run(&bin)?;
+            times[i].push((cold, warm));
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let [(wizer_cold, wizer_warm), (ours_cold, ours_warm)] = times[..] else {
-        unreachable!("two tools")
+    let medians = |runs: &[(Duration, Duration)]| {
+        (
+            median(runs.iter().map(|r| r.0).collect()),
+            median(runs.iter().map(|r| r.1).collect()),
+        )
     };
+    let (wizer_cold, wizer_warm) = medians(&times[0]);
+    let (ours_cold, ours_warm) = medians(&times[1]);
     table.ratio(
         name,
         "compsnap as wizerBin / its Wizer, both with empty caches",

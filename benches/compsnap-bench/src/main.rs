@@ -207,7 +207,7 @@ fn main() -> Result<()> {
         .is_none_or(|o| "componentize".contains(o.as_str()))
     {
         eprintln!("compsnap-bench: ComponentizeJS componentize()");
-        if let Err(e) = core_modules::componentize_js(&mut table) {
+        if let Err(e) = core_modules::componentize_js(&mut table, quick) {
             table.note("ComponentizeJS componentize()", "skipped", format!("{e:#}"));
         }
     }
