@@ -487,3 +487,24 @@ fn table64_written_by_the_init() {
         &[],
     );
 }
+
+/// A core module's init that never returns is stopped by the timeout under Winch as under
+/// Cranelift (Winch checks Wasmtime's epoch too, so a timeout keeps Winch).
+#[test]
+fn a_hanging_core_init_is_stopped_by_the_timeout() {
+    let timeout = std::time::Duration::from_millis(300);
+    let quick = wat(r#"(module (func (export "init")))"#);
+    let mut snap = snapshotter("init");
+    snap.init_timeout(timeout);
+    assert_eq!(
+        snap.snapshot_with_stats(&quick).unwrap().1.compiler,
+        "Winch"
+    );
+    let input = wat(r#"(module (func (export "init") (loop br 0)))"#);
+    for fast in [true, false] {
+        let mut snap = snapshotter("init");
+        snap.fast_compile(fast).init_timeout(timeout);
+        let msg = format!("{:#}", snap.snapshot(&input).unwrap_err());
+        assert!(msg.contains("did not finish within 0.3 s"), "{msg}");
+    }
+}
