@@ -232,10 +232,7 @@ impl Snapshotter {
     pub fn snapshot_with_stats(&self, component: &[u8]) -> Result<(Vec<u8>, Stats)> {
         let mut out = Destination::Bytes(Vec::new());
         let stats = self.snapshot_into(component, &mut out)?;
-        match out {
-            Destination::Bytes(bytes) => Ok((bytes, stats)),
-            Destination::File(..) => bail!("bug: the output went to a file"),
-        }
+        Ok((out.into_bytes()?, stats))
     }
 
     /// Pre-initializes `component` and writes the result to `path`, atomically and only once
@@ -403,10 +400,7 @@ impl Snapshotter {
                 })
             },
         )?;
-        match out {
-            Destination::Bytes(bytes) => Ok(bytes),
-            Destination::File(..) => bail!("bug: the output went to a file"),
-        }
+        out.into_bytes()
     }
 }
 
