@@ -115,6 +115,12 @@ pub enum Record {
 }
 
 impl Record {
+    /// A record of references (table slots, reference globals), which are identified by
+    /// probing their functions.
+    pub fn is_probed(&self) -> bool {
+        matches!(self, Record::Table { .. } | Record::RefGlobals { .. })
+    }
+
     /// Local id of the instance the record reads.
     pub fn instance(&self) -> u32 {
         match self {

@@ -11,7 +11,7 @@ use crate::protocol::{
     SLOT_NULL, SLOT_UNIDENTIFIED,
 };
 use anyhow::{anyhow, bail, Context, Result};
-use wasmtime::{AnyRef, AsContextMut, Func, HeapType, Instance, Ref, Val, ValType, I31};
+use wasmtime::{AnyRef, AsContextMut, Func, Global, HeapType, Instance, Ref, Val, ValType, I31};
 
 /// Per table or reference-global record of `plan`, its tag and its slot encodings (one
 /// little-endian u64 each), probing the functions of the one instance `instance`.
@@ -22,11 +22,7 @@ pub(super) fn probe(
 ) -> Result<Vec<(u32, Vec<u8>)>> {
     let mut store = store.as_context_mut();
     let mut out = Vec::new();
-    if !plan
-        .records
-        .iter()
-        .any(|r| matches!(r, Record::Table { .. } | Record::RefGlobals { .. }))
-    {
+    if !plan.records.iter().any(Record::is_probed) {
         return Ok(out);
     }
     let mut flag = |name: &str| {
@@ -35,7 +31,6 @@ pub(super) fn probe(
             .ok_or_else(|| anyhow!("instrumentation bug: no export `{name}`"))
     };
     let (probing, probe_out) = (flag(PROBING_EXPORT)?, flag(PROBE_OUT_EXPORT)?);
-    let mut prober = Prober { probe_out };
     probing.set(&mut store, Val::I32(1))?;
     for (tag, record) in plan.records.iter().enumerate() {
         let values = match record {
@@ -48,8 +43,7 @@ pub(super) fn probe(
                 let mut values = Vec::with_capacity(size as usize * 8);
                 for slot in 0..size {
                     let value = table.get(&mut store, slot).context("table slot")?;
-                    let code = prober
-                        .encode(&mut store, value)
+                    let code = encode(&mut store, &probe_out, value)
                         .with_context(|| format!("table {index} slot {slot}"))?;
                     values.extend(code.to_le_bytes());
                 }
@@ -62,15 +56,9 @@ pub(super) fn probe(
                     let global = instance
                         .get_global(&mut store, &name)
                         .ok_or_else(|| anyhow!("instrumentation bug: no export `{name}`"))?;
-                    let value = match global.get(&mut store) {
-                        Val::FuncRef(f) => Ref::Func(f),
-                        Val::ExternRef(e) => Ref::Extern(e),
-                        Val::AnyRef(a) => Ref::Any(a),
-                        Val::ExnRef(e) => Ref::Exn(e),
-                        _ => bail!("global {index} is not a reference"),
-                    };
-                    let code = prober
-                        .encode(&mut store, value)
+                    let value = (global.get(&mut store).ref_())
+                        .with_context(|| format!("global {index} is not a reference"))?;
+                    let code = encode(&mut store, &probe_out, value)
                         .with_context(|| format!("global {index}"))?;
                     values.extend(code.to_le_bytes());
                 }
@@ -84,36 +72,30 @@ pub(super) fn probe(
     Ok(out)
 }
 
-struct Prober {
-    probe_out: wasmtime::Global,
-}
-
-impl Prober {
-    /// A slot's encoding: null, a non-function reference, or the function's index as its
-    /// prologue reports it (the one instance has local id 0).
-    fn encode(&mut self, mut store: impl AsContextMut, value: Ref) -> Result<i64> {
-        let func = match value {
-            Ref::Func(Some(func)) => func,
-            Ref::Func(None) | Ref::Extern(None) | Ref::Any(None) | Ref::Exn(None) => {
-                return Ok(SLOT_NULL)
-            }
-            _ => return Ok(SLOT_NON_FUNC),
-        };
-        let mut store = store.as_context_mut();
-        let ty = func.ty(&store);
-        let params = (ty.params())
-            .map(|p| argument(&mut store, &func, &p))
-            .collect::<Result<Vec<_>>>()?;
-        let mut results = vec![Val::I32(0); ty.results().len()];
-        self.probe_out.set(&mut store, Val::I32(-1))?;
-        func.call(&mut store, &params, &mut results)
-            .map_err(|e| anyhow!("probing its function failed: {e:#}"))?;
-        Ok(match self.probe_out.get(&mut store) {
-            Val::I32(-1) => SLOT_UNIDENTIFIED,
-            Val::I32(index) => index as u32 as i64,
-            _ => bail!("instrumentation bug: `{PROBE_OUT_EXPORT}` is not an i32"),
-        })
-    }
+/// A slot's encoding: null, a non-function reference, or the function's index as its
+/// prologue reports in `probe_out` (the one instance has local id 0).
+fn encode(mut store: impl AsContextMut, probe_out: &Global, value: Ref) -> Result<i64> {
+    let func = match value {
+        Ref::Func(Some(func)) => func,
+        Ref::Func(None) | Ref::Extern(None) | Ref::Any(None) | Ref::Exn(None) => {
+            return Ok(SLOT_NULL)
+        }
+        _ => return Ok(SLOT_NON_FUNC),
+    };
+    let mut store = store.as_context_mut();
+    let ty = func.ty(&store);
+    let params = (ty.params())
+        .map(|p| argument(&mut store, &func, &p))
+        .collect::<Result<Vec<_>>>()?;
+    let mut results = vec![Val::I32(0); ty.results().len()];
+    probe_out.set(&mut store, Val::I32(-1))?;
+    func.call(&mut store, &params, &mut results)
+        .map_err(|e| anyhow!("probing its function failed: {e:#}"))?;
+    Ok(match probe_out.get(&mut store) {
+        Val::I32(-1) => SLOT_UNIDENTIFIED,
+        Val::I32(index) => index as u32 as i64,
+        _ => bail!("instrumentation bug: `{PROBE_OUT_EXPORT}` is not an i32"),
+    })
 }
 
 /// A value for a parameter of type `ty` of `func`, which its prologue ignores: the default

@@ -130,8 +130,7 @@ struct AccessorModule {
 impl AccessorModule {
     fn build(model: &Scope, plan: &Plan, host_probes: bool) -> Result<Self> {
         let mut m = ModuleBuilder::new();
-        let probed = |r: &Record| matches!(r, Record::Table { .. } | Record::RefGlobals { .. });
-        let probes = !host_probes && plan.records.iter().any(probed);
+        let probes = !host_probes && plan.records.iter().any(Record::is_probed);
 
         // Every module's types, shifted, when identities have to be probed.
         let type_offset = match probes {
@@ -166,7 +165,7 @@ impl AccessorModule {
         let mut reach: Vec<Reach> = Vec::new();
         for (r, record) in plan.records.iter().enumerate() {
             match record {
-                record if host_probes && probed(record) => reach.push(Reach::Host),
+                record if host_probes && record.is_probed() => reach.push(Reach::Host),
                 Record::Memory {
                     dfs,
                     memory,
