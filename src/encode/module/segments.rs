@@ -33,27 +33,25 @@ impl DataSegment<'_> {
     }
 }
 
-/// An active segment's bytes before its data: flags (and memory), offset, length.
-fn header(memory: u32, memory64: bool, offset: u32, len: u32) -> Vec<u8> {
-    let mut h = Vec::new();
+/// Writes an active segment's bytes before its data: flags (and memory), offset, length.
+fn header(memory: u32, memory64: bool, offset: u32, len: u32, h: &mut Vec<u8>) {
     match memory {
         0 => h.push(0x00),
         m => {
             h.push(0x02);
-            m.encode(&mut h);
+            m.encode(h);
         }
     }
     match memory64 {
         true => ConstExpr::i64_const(offset as i64),
         false => ConstExpr::i32_const(offset as i32),
     }
-    .encode(&mut h);
-    len.encode(&mut h);
-    h
+    .encode(h);
+    len.encode(h);
 }
 
 /// The size of [`header`] without encoding it: the layout asks for every zero gap whether a
-/// new segment would cost less than the gap.
+/// new segment would cost less than the gap, and the data section's size counts it.
 pub fn header_len(memory: u32, memory64: bool, offset: u64, len: usize) -> u64 {
     let flags = match memory {
         0 => 1,
@@ -228,16 +226,16 @@ impl<'e> Editor<'e> {
         let _size = read_leb(&mut rest);
         let _count = read_leb(&mut rest);
         let added = self.edit.active_data.take().unwrap_or_default();
-        let memory64 = &self.edit.memory64;
-        let headers: Vec<Vec<u8>> = (added.iter())
-            .map(|s| header(s.memory, memory64.contains(&s.memory), s.offset, s.len))
-            .collect();
+        let memory64 = |s: &DataSegment| self.edit.memory64.contains(&s.memory);
         let mut count = Vec::new();
         (kept.len() + added.len() as u32).encode(&mut count);
         let size = count.len()
             + rest.len()
-            + (headers.iter().zip(&added))
-                .map(|(h, s)| h.len() + s.len as usize)
+            + (added.iter())
+                .map(|s| {
+                    let header = header_len(s.memory, memory64(s), s.offset as u64, s.len as usize);
+                    header as usize + s.len as usize
+                })
                 .sum::<usize>();
         let out = &mut self.out;
         let tail = out.tail();
@@ -245,8 +243,9 @@ impl<'e> Editor<'e> {
         (size as u32).encode(tail);
         tail.extend_from_slice(&count);
         tail.extend_from_slice(rest);
-        for (header, segment) in headers.iter().zip(&added) {
-            out.extend(header);
+        for segment in &added {
+            let (memory, offset, len) = (segment.memory, segment.offset, segment.len);
+            header(memory, memory64(segment), offset, len, out.tail());
             let mut at = 0;
             for (start, piece) in &segment.pieces {
                 out.zeros((*start - at) as usize);
@@ -304,9 +303,11 @@ mod tests {
             for memory64 in [false, true] {
                 for offset in offsets.into_iter().chain([u32::MAX]) {
                     for len in [1, 127, 128, 20_000] {
+                        let mut written = Vec::new();
+                        header(memory, memory64, offset, len, &mut written);
                         assert_eq!(
                             header_len(memory, memory64, offset as u64, len as usize),
-                            header(memory, memory64, offset, len).len() as u64,
+                            written.len() as u64,
                             "memory {memory} (64-bit: {memory64}), offset {offset}, len {len}"
                         );
                     }
