@@ -3,7 +3,7 @@
 //! call with its own Wizer against compsnap as its `wizerBin`.
 
 use crate::inputs::Setup;
-use crate::{median, ms, ratio, timed_pair, Table};
+use crate::{alternately, median, ms, ratio, timed_pair, Table};
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -263,23 +263,25 @@ pub fn componentize_js(table: &mut Table, quick: bool) -> Result<()> {
         }
         Ok(t.elapsed())
     };
-    // Each round gives both tools an empty cache, then runs each cold and warm; the tools
-    // take turns going first, and the medians over the rounds are compared.
+    // Each round gives a tool an empty cache, then runs it cold and warm; the tools take
+    // turns going first (`alternately`), and the medians over the rounds are compared.
     let rounds = if quick { 1 } else { 3 };
-    let mut times: [Vec<(Duration, Duration)>; 2] = [Vec::new(), Vec::new()];
-    for round in 0..rounds {
-        let mut tools = [(0, "wizer", &wizer), (1, "compsnap", &compsnap)];
-        if round % 2 == 1 {
-            tools.reverse();
-        }
-        for (i, tool, bin) in tools {
-            let cache = dir.join(format!("{tool}-cache-{round}"));
-            let bin = wrapper(tool, bin, &cache)?;
-            let cold = run(&bin)?;
-            let warm = run(&bin)?;
-            times[i].push((cold, warm));
-        }
-    }
+    let cold_then_warm = |tool: &str, bin: &Path, round: usize| -> Result<(Duration, Duration)> {
+        let bin = wrapper(tool, bin, &dir.join(format!("{tool}-cache-{round}")))?;
+        Ok((run(&bin)?, run(&bin)?))
+    };
+    let (mut wizer_round, mut our_round) = (0, 0);
+    let (wizer_runs, our_runs) = alternately(
+        rounds,
+        || {
+            wizer_round += 1;
+            cold_then_warm("wizer", &wizer, wizer_round)
+        },
+        || {
+            our_round += 1;
+            cold_then_warm("compsnap", &compsnap, our_round)
+        },
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     let medians = |runs: &[(Duration, Duration)]| {
         (
@@ -287,8 +289,8 @@ pub fn componentize_js(table: &mut Table, quick: bool) -> Result<()> {
             median(runs.iter().map(|r| r.1).collect()),
         )
     };
-    let (wizer_cold, wizer_warm) = medians(&times[0]);
-    let (ours_cold, ours_warm) = medians(&times[1]);
+    let (wizer_cold, wizer_warm) = medians(&wizer_runs);
+    let (ours_cold, ours_warm) = medians(&our_runs);
     table.ratio(
         name,
         "compsnap as wizerBin / its Wizer, both with empty caches",
