@@ -99,7 +99,7 @@ pub use engine::compile::{clear as clear_cache, DEFAULT_CACHE_MAX};
 #[cfg(feature = "engine")]
 pub use engine::host::stub_unprovided_wasi;
 #[cfg(feature = "engine")]
-pub use engine::{World, DEFAULT_WALL};
+pub use engine::{World, DEFAULT_WALL, MAX_WASM_STACK};
 pub use output::{validate, write_atomically};
 pub use rewrite::{Sharing, TableReport};
 #[cfg(feature = "engine")]

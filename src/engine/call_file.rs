@@ -8,6 +8,10 @@ use anyhow::{anyhow, Result};
 /// `opts` configure it, and makes `calls` in order on that one instance; returns each
 /// outcome as [`outcome`] prints it. What `compsnap call` does.
 pub fn run_calls(bytes: &[u8], opts: &super::RunOptions, calls: &[String]) -> Result<Vec<String>> {
+    super::on_guest_stack(|| run_calls_here(bytes, opts, calls))
+}
+
+fn run_calls_here(bytes: &[u8], opts: &super::RunOptions, calls: &[String]) -> Result<Vec<String>> {
     let engine = super::engine(opts)?;
     let mut outcomes = Vec::new();
     if wasmparser::Parser::is_core_wasm(bytes) {

@@ -144,6 +144,31 @@ pub struct Dumped<'g> {
     pub timings: RunTimings,
 }
 
+/// The Wasm stack an init may use: 16× Wasmtime's default of 512 KiB, because the code
+/// compsnap runs is compiled cheaply, with bigger frames: `tests/stack.rs`'s recursion,
+/// 512 KiB deep optimized, needs between 1 and 2 MiB under Winch.
+pub const MAX_WASM_STACK: usize = 8 << 20;
+
+/// The native stack of the thread guest code runs on: the Wasm stack, and as much again for
+/// the host functions it calls.
+const GUEST_THREAD_STACK: usize = 2 * MAX_WASM_STACK;
+
+/// Runs `f`, which runs guest code, on a thread of its own whose native stack holds
+/// [`MAX_WASM_STACK`] of Wasm, whatever the stack of the caller's thread (a Rust thread has
+/// 2 MiB by default). A panic in `f` goes on in the caller.
+pub fn on_guest_stack<R: Send>(f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("compsnap-guest".into())
+            .stack_size(GUEST_THREAD_STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| anyhow!("starting the thread the guest runs on: {e}"))?;
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// The engine compsnap uses for its own runs.
 pub fn engine(opts: &RunOptions) -> Result<Engine> {
     Engine::new(&config(opts)).map_err(|e| anyhow!("creating the Wasmtime engine: {e}"))
@@ -192,6 +217,11 @@ fn config(opts: &RunOptions) -> Config {
     if let Some(parallel) = opts.parallel_compilation {
         config.parallel_compilation(parallel);
     }
+    // Cheaply compiled code takes bigger frames than the optimized code a Wizer-like tool
+    // runs an init with: give it room (guest code runs on a thread sized for it,
+    // `on_guest_stack`).
+    config.max_wasm_stack(MAX_WASM_STACK);
+    config.async_stack_size(GUEST_THREAD_STACK);
     if opts.fast_compile {
         config.cranelift_opt_level(wasmtime::OptLevel::None);
         // The map from machine code back to Wasm offsets only serves a trapping init's

@@ -17,7 +17,18 @@ use wasmtime::{Engine, Store, StoreContextMut, Trap};
 
 /// Runs init with compsnap's own host: WASI when allowed, trapping stubs for every other
 /// import. `then` gets the dumped state while the guest lives; the guest goes when it returns.
-pub fn run<R>(
+pub fn run<R: Send>(
+    engine: &Engine,
+    instrumented: &[u8],
+    init: Option<&InitFunc>,
+    plan: Arc<TreePlan>,
+    opts: &RunOptions,
+    then: impl FnOnce(Dumped<'_>) -> Result<R> + Send,
+) -> Result<R> {
+    super::on_guest_stack(|| run_here(engine, instrumented, init, plan, opts, then))
+}
+
+fn run_here<R>(
     engine: &Engine,
     instrumented: &[u8],
     init: Option<&InitFunc>,

@@ -41,7 +41,18 @@ impl FsViewHost for CoreHost {
 /// which `then` gets while the guest lives; then makes `calls` on the same instance (their
 /// outcomes as `verify` prints them). It compiles with the first of `engines` (see
 /// [`super::core_engines`]) that compiles the module, its accessor and the preloads.
-pub fn run_core<R>(
+pub fn run_core<R: Send>(
+    engines: &[(&'static str, Engine)],
+    instrumented: &CoreInstrumented,
+    init: Option<&str>,
+    opts: &RunOptions,
+    calls: &[String],
+    then: impl FnOnce(Dumped<'_>) -> Result<R> + Send,
+) -> Result<(R, Vec<String>)> {
+    super::on_guest_stack(|| run_core_here(engines, instrumented, init, opts, calls, then))
+}
+
+fn run_core_here<R>(
     engines: &[(&'static str, Engine)],
     instrumented: &CoreInstrumented,
     init: Option<&str>,

@@ -304,9 +304,18 @@ impl Snapshotter {
             };
             return run_module::run_core(&engines, &module, init, &self.run, calls, finish);
         }
+        engine::on_guest_stack(|| self.observe_component(&model, init.as_ref(), calls))
+    }
+
+    fn observe_component(
+        &self,
+        model: &Model,
+        init: Option<&InitFunc>,
+        calls: &[String],
+    ) -> Result<(Snapshot<'static>, Vec<String>)> {
         let engine = &engine::engine(&self.run)?;
-        let core_init = init.as_ref().and_then(|i| i.core.as_ref());
-        let (instrumented, plan) = instrument::instrument(&model, core_init)?;
+        let core_init = init.and_then(|i| i.core.as_ref());
+        let (instrumented, plan) = instrument::instrument(model, core_init)?;
         let plan = Arc::new(plan);
         let (component, _) =
             compile::compile_cached(engine, &instrumented, self.run.cache.as_ref())?;
@@ -315,13 +324,13 @@ impl Snapshotter {
             &mut store,
             &mut linker,
             &component,
-            init.as_ref(),
+            init,
             plan.clone(),
             &self.run,
             true,
         )?;
         let views = run::views(&store, &lists);
-        let snapshot = collector.finish(&model, &plan, &views)?.into_owned();
+        let snapshot = collector.finish(model, &plan, &views)?.into_owned();
         let mut outcomes = Vec::new();
         for call in calls {
             outcomes.push(engine::call::outcome(engine::call::call(

@@ -283,7 +283,7 @@ impl Destination {
 }
 
 /// What a run calls with its dumped state, while the guest lives.
-pub(super) type Then<'t> = &'t mut dyn FnMut(Dumped<'_>) -> Result<()>;
+pub(super) type Then<'t> = &'t mut (dyn FnMut(Dumped<'_>) -> Result<()> + Send);
 
 /// Checks the rewritten component: an output that does not validate is a compsnap bug, and
 /// is never handed out (so never written).
