@@ -81,11 +81,11 @@ struct InitOptions {
     #[arg(long)]
     host_world: bool,
 
-    /// Compile the init's code with Cranelift's optimizations. By default a component is
-    /// compiled without them, and a core module with Winch (Cranelift when Winch does not
-    /// support it), which is faster end to end unless the init computes for many seconds,
-    /// but takes more memory while compiling. With it, a trapping init's backtrace also
-    /// shows each function's Wasm offset.
+    /// Compile the init's code with Cranelift's optimizations and its default register
+    /// allocator. By default a component is compiled without optimizations and with the
+    /// single-pass register allocator, and a core module with Winch (Cranelift when Winch
+    /// does not support it), which is faster end to end unless the init computes for many
+    /// seconds. With it, a trapping init's backtrace also shows each function's Wasm offset.
     #[arg(long)]
     optimize_init: bool,
 

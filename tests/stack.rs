@@ -1,5 +1,5 @@
 //! The init's Wasm stack. compsnap compiles the init's code cheaply (Winch, or Cranelift
-//! unoptimized), which takes bigger frames than the
+//! unoptimized with its single-pass register allocator), which takes bigger frames than the
 //! optimized code Wasmtime's default configuration (wasmtime-wizer's) runs. An init that
 //! recurses as deep as that default configuration allows must still run, and on whatever
 //! thread the library is called from, however small its stack.

@@ -145,8 +145,10 @@ pub struct Dumped<'g> {
 }
 
 /// The Wasm stack an init may use: 16× Wasmtime's default of 512 KiB, because the code
-/// compsnap runs is compiled cheaply, with bigger frames: `tests/stack.rs`'s recursion,
-/// 512 KiB deep optimized, needs between 1 and 2 MiB under Winch.
+/// compsnap runs is compiled cheaply, with bigger frames: componentize-py's init needs more
+/// than 768 KiB under Cranelift's single-pass register allocator (less than 512 KiB
+/// optimized), `tests/stack.rs`'s recursion, 512 KiB deep optimized, between 1 and 2 MiB
+/// under Winch.
 pub const MAX_WASM_STACK: usize = 8 << 20;
 
 /// The native stack of the thread guest code runs on: the Wasm stack, and as much again for
@@ -224,6 +226,11 @@ fn config(opts: &RunOptions) -> Config {
     config.async_stack_size(GUEST_THREAD_STACK);
     if opts.fast_compile {
         config.cranelift_opt_level(wasmtime::OptLevel::None);
+        // Cranelift's single-pass register allocator compiles componentize-py's component in
+        // 2.9–4.1 instead of 5.1–5.7 s and ComponentizeJS's in 3.0–3.1 instead of 4.6–4.9 s;
+        // its code runs slower (componentize-py's init: 1.0–1.2 instead of 0.6–0.7 s) and
+        // takes bigger frames (see `MAX_WASM_STACK`).
+        config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
         // The map from machine code back to Wasm offsets only serves a trapping init's
         // backtrace, which still names every function. Without it componentize-py's
         // component compiles in 30 MB less (395 instead of 425 MB peak).

@@ -196,14 +196,15 @@ impl Snapshotter {
     }
 
     /// Compile the instrumented input fast (the default): a component with Cranelift
-    /// without its optimizations, a core module with Winch, Wasmtime's baseline compiler
-    /// (or unoptimized Cranelift, when the module uses what Winch does not support). The
-    /// init runs once, so compiling fast usually wins end to end: unoptimized Cranelift
-    /// took 0.77× to 0.97× the optimized snapshot time on componentize-py, and Winch
-    /// compiles StarlingMonkey's engine module 3.8× faster than unoptimized Cranelift
-    /// (`compsnap-bench`). Turn it off
-    /// for inits that compute for many seconds, or for Wasm offsets in a trapping init's
-    /// backtrace (a fast compile leaves them out). The output does not depend on it.
+    /// without its optimizations and with its single-pass register allocator, a core
+    /// module with Winch, Wasmtime's baseline compiler (or Cranelift so, when the module
+    /// uses what Winch does not support). The init runs once, so compiling fast usually
+    /// wins end to end: componentize-py's component compiles in 2.9–4.1 instead of
+    /// 5.1–5.7 s with Cranelift's default allocator, and Winch compiles StarlingMonkey's
+    /// engine module 3.8× faster than unoptimized Cranelift. Turn it off for inits that
+    /// compute for many seconds, or for Wasm offsets in a trapping init's backtrace (a fast
+    /// compile leaves them out). The output does not depend on it. Either way the init gets
+    /// [`MAX_WASM_STACK`](crate::MAX_WASM_STACK) of Wasm stack, on a thread of its own.
     pub fn fast_compile(&mut self, fast: bool) -> &mut Self {
         self.run.fast_compile = fast;
         self
