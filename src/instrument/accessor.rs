@@ -139,10 +139,6 @@ impl AccessorModule {
         };
         let ty_put = m.add_func_type(&[ValType::I32; 3], &[]);
         let ty_void = m.add_func_type(&[], &[]);
-        let ty_emit = m.add_func_type(&[ValType::I64], &[]);
-        let ty_read = m.add_func_type(&[], &[ValType::I64]);
-        let ty_set = m.add_func_type(&[ValType::I32], &[]);
-        let ty_identify = m.add_func_type(&[ValType::Ref(RefType::FUNCREF)], &[ValType::I64]);
 
         let mut im = Imports {
             m,
@@ -276,45 +272,21 @@ impl AccessorModule {
             Vec::new()
         };
 
-        // Defined: the buffer pointer, then dump, emit, read_out, set_probing, identify and
-        // the dummies identify refers to.
-        let ptr = m.add_global(
-            mutable(ValType::I32),
-            &wasm_encoder::ConstExpr::i32_const(0),
-        );
+        // Defined: dump; when identities are probed, the buffer pointer, then emit,
+        // read_out, set_probing, identify and the dummies identify refers to.
         let f_dump = m.add_func(ty_void);
-        let f_emit = m.add_func(ty_emit);
-        let f_read = m.add_func(ty_read);
-        let f_set = m.add_func(ty_set);
-        let f_identify = m.add_func(ty_identify);
-        let ctx = Ctx {
-            ptr,
-            f_emit,
-            f_set,
-            f_identify,
+        let ctx = match probes {
+            false => None,
+            true => Some(add_probe_helpers(
+                &mut m,
+                model,
+                &candidates,
+                &type_offset,
+                &flags,
+                f_dump,
+            )?),
         };
-        let (identify, dummies) = identify_body(
-            model,
-            &candidates,
-            &type_offset,
-            f_read,
-            f_dump,
-            m.next_func(),
-        )?;
-        m.set_body(f_dump, dump_body(plan, &reach, &ctx));
-        m.set_body(f_emit, emit_body(ptr));
-        m.set_body(f_read, read_out_body(&flags));
-        m.set_body(f_set, set_probing_body(&flags));
-        m.set_body(f_identify, identify);
-        // `ref.func` in code needs its targets declared.
-        let mut declared = vec![f_dump];
-        for dummy in &dummies {
-            let f = m.add_func(dummy.0);
-            m.set_body(f, dummy_body(model, dummy, &type_offset)?);
-            declared.push(f);
-        }
-        m.elements()
-            .declared(wasm_encoder::Elements::Functions(declared.into()));
+        m.set_body(f_dump, dump_body(plan, &reach, ctx.as_ref()));
         m.export(CORE_DUMP_EXPORT, ExportKind::Func, f_dump);
         Ok(AccessorModule {
             module: m.finish(),
@@ -322,6 +294,57 @@ impl AccessorModule {
             scratch_pages,
         })
     }
+}
+
+/// Adds what probing identities takes to the accessor (types, the buffer pointer, the
+/// helper functions and the dummies `identify` refers to) and returns their indices.
+fn add_probe_helpers(
+    m: &mut ModuleBuilder,
+    model: &Scope,
+    candidates: &[(u32, u32, u32)],
+    type_offset: &[u32],
+    flags: &[(u32, u32, u32)],
+    f_dump: u32,
+) -> Result<Ctx> {
+    let ty_emit = m.add_func_type(&[ValType::I64], &[]);
+    let ty_read = m.add_func_type(&[], &[ValType::I64]);
+    let ty_set = m.add_func_type(&[ValType::I32], &[]);
+    let ty_identify = m.add_func_type(&[ValType::Ref(RefType::FUNCREF)], &[ValType::I64]);
+    let ptr = m.add_global(
+        mutable(ValType::I32),
+        &wasm_encoder::ConstExpr::i32_const(0),
+    );
+    let f_emit = m.add_func(ty_emit);
+    let f_read = m.add_func(ty_read);
+    let f_set = m.add_func(ty_set);
+    let f_identify = m.add_func(ty_identify);
+    let (identify, dummies) = identify_body(
+        model,
+        candidates,
+        type_offset,
+        f_read,
+        f_dump,
+        m.next_func(),
+    )?;
+    m.set_body(f_emit, emit_body(ptr));
+    m.set_body(f_read, read_out_body(flags));
+    m.set_body(f_set, set_probing_body(flags));
+    m.set_body(f_identify, identify);
+    // `ref.func` in code needs its targets declared.
+    let mut declared = vec![f_dump];
+    for dummy in &dummies {
+        let f = m.add_func(dummy.0);
+        m.set_body(f, dummy_body(model, dummy, type_offset)?);
+        declared.push(f);
+    }
+    m.elements()
+        .declared(wasm_encoder::Elements::Functions(declared.into()));
+    Ok(Ctx {
+        ptr,
+        f_emit,
+        f_set,
+        f_identify,
+    })
 }
 
 /// The accessor module while its imports are added.
@@ -374,13 +397,10 @@ enum Reach {
     Host,
 }
 
-fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
+fn dump_body(plan: &Plan, reach: &[Reach], probe: Option<&Ctx>) -> Function {
     use Instruction as I;
     // Locals: 0 pages left, 1 offset, 2 chunk pages, 3 slot, 4 table size.
     let mut f = Function::new([(5, ValType::I32)]);
-    let probes = reach
-        .iter()
-        .any(|r| matches!(r, Reach::Table { .. } | Reach::RefGlobals(_)));
     for (tag, (_, how)) in plan.records.iter().zip(reach).enumerate() {
         let tag = tag as i32;
         match how {
@@ -396,12 +416,12 @@ fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
                     f.instruction(&I::GlobalGet(*global));
                     f.instruction(&store(*ty));
                 }
-                put_buffer(&mut f, tag, Some(globals.len() as i32 * 16), ctx);
+                put_buffer(&mut f, tag, I::I32Const(globals.len() as i32 * 16));
             }
             Reach::Table { .. } | Reach::RefGlobals(_) | Reach::Host => {}
         }
     }
-    if probes {
+    if let Some(ctx) = probe {
         f.instruction(&I::I32Const(1));
         f.instruction(&I::Call(ctx.f_set));
         for (tag, how) in reach.iter().enumerate() {
@@ -415,7 +435,7 @@ fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
                     f.instruction(&I::I32Const(0));
                     f.instruction(&I::GlobalSet(ctx.ptr));
                     probe_table(&mut f, *table, *func, *table64, ctx);
-                    put_buffer(&mut f, tag, None, ctx);
+                    put_buffer(&mut f, tag, I::GlobalGet(ctx.ptr));
                 }
                 Reach::RefGlobals(globals) => {
                     f.instruction(&I::I32Const(0));
@@ -425,7 +445,7 @@ fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
                         identify_ref(&mut f, *func, ctx);
                         f.instruction(&I::Call(ctx.f_emit));
                     }
-                    put_buffer(&mut f, tag, None, ctx);
+                    put_buffer(&mut f, tag, I::GlobalGet(ctx.ptr));
                 }
                 _ => {}
             }
@@ -437,14 +457,11 @@ fn dump_body(plan: &Plan, reach: &[Reach], ctx: &Ctx) -> Function {
     f
 }
 
-/// `put(tag, 0, len)` over the scratch memory; `len` defaults to the buffer pointer.
-fn put_buffer(f: &mut Function, tag: i32, len: Option<i32>, ctx: &Ctx) {
+/// `put(tag, 0, len)` over the scratch memory.
+fn put_buffer(f: &mut Function, tag: i32, len: Instruction) {
     f.instruction(&Instruction::I32Const(tag));
     f.instruction(&Instruction::I32Const(0));
-    match len {
-        Some(len) => f.instruction(&Instruction::I32Const(len)),
-        None => f.instruction(&Instruction::GlobalGet(ctx.ptr)),
-    };
+    f.instruction(&len);
     f.instruction(&Instruction::Call(PUT));
 }
 

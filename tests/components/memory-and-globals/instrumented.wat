@@ -101,19 +101,13 @@
   (core module (;2;)
     (type (;0;) (func (param i32 i32 i32)))
     (type (;1;) (func))
-    (type (;2;) (func (param i64)))
-    (type (;3;) (func (result i64)))
-    (type (;4;) (func (param i32)))
-    (type (;5;) (func (param funcref) (result i64)))
     (import "a" "scratch" (memory (;0;) 0))
     (import "a" "put" (func (;0;) (type 0) (param i32 i32 i32)))
     (import "a" "m0" (memory (;1;) 0))
     (import "a" "p0" (func (;1;) (type 0) (param i32 i32 i32)))
     (import "a" "g1_0" (global (;0;) (mut i32)))
     (import "a" "g1_1" (global (;1;) (mut i64)))
-    (global (;2;) (mut i32) i32.const 0)
     (export "dump" (func 2))
-    (elem (;0;) declare func 2)
     (func (;2;) (type 1)
       (local i32 i32 i32 i32 i32)
       memory.size 1
@@ -161,40 +155,6 @@
       i32.const 0
       i32.const 32
       call 0
-    )
-    (func (;3;) (type 2) (param i64)
-      global.get 2
-      i32.const 8
-      i32.add
-      memory.size
-      i32.const 16
-      i32.shl
-      i32.gt_u
-      if ;; label = @1
-        i32.const 16
-        memory.grow
-        drop
-      end
-      global.get 2
-      local.get 0
-      i64.store
-      global.get 2
-      i32.const 8
-      i32.add
-      global.set 2
-    )
-    (func (;4;) (type 3) (result i64)
-      i64.const -3
-    )
-    (func (;5;) (type 4) (param i32))
-    (func (;6;) (type 5) (param funcref) (result i64)
-      local.get 0
-      ref.is_null
-      if ;; label = @1
-        i64.const -1
-        return
-      end
-      i64.const -2
     )
   )
   (core instance (;3;) (instantiate 2
