@@ -16,7 +16,7 @@ use super::probe::{
 use crate::encode::builder::{BodyBuilder, Bound, BoundImports, ModuleBuilder};
 use crate::encode::code::{emit, emit_loop, memarg};
 use crate::encode::types::Shift;
-use crate::model::Scope;
+use crate::model::{InputKind, Scope};
 use crate::protocol::{
     global_export, memory_export, table_export, CoreBinding, Plan, Record, CORE_ACCESSOR_MODULE,
     CORE_DUMP_EXPORT, DROPS_EXPORT, DUMP_EXPORT, PROBE_OUT_EXPORT, PROBING_EXPORT, TOO_LARGE,
@@ -41,13 +41,13 @@ pub struct Accessor {
 impl Accessor {
     /// The accessor of `scope`. Each memory record says whether the host reads it in place
     /// or the accessor copies it through the scratch memory, chunk by chunk (a 64-bit memory
-    /// in a component: the canonical ABI reads 32-bit memories only). `host_probes`: the
-    /// host identifies table slots and reference globals itself (a core module, whose
-    /// tables the host sees), so the accessor sends memories and numeric globals only, and
-    /// needs no typed-reference instruction.
-    pub fn build(scope: &Scope, plan: &Plan, host_probes: bool) -> Result<Self> {
+    /// in a component: the canonical ABI reads 32-bit memories only). For a core module
+    /// (`kind`), whose tables the host sees, the host identifies table slots and reference
+    /// globals itself, so the accessor sends memories and numeric globals only, and needs
+    /// no typed-reference instruction.
+    pub fn build(scope: &Scope, plan: &Plan, kind: InputKind) -> Result<Self> {
         Ok(Accessor {
-            module: AccessorModule::build(scope, plan, host_probes)?,
+            module: AccessorModule::build(scope, plan, kind == InputKind::Module)?,
         })
     }
 

@@ -26,7 +26,7 @@ mod probe;
 
 use crate::encode::builder::BodyBuilder;
 use crate::encode::tree::{edit_tree, BodyEdit};
-use crate::model::{CoreInit, Event, Model};
+use crate::model::{CoreInit, Event, InputKind, Model};
 use crate::protocol::{
     CoreInstrumented, Dump, Plan, Record, TreePlan, CORE_DUMP_EXPORT, CORE_INIT_EXPORT, DUMP_EXPORT,
 };
@@ -69,10 +69,12 @@ pub fn instrument(model: &Model, core_init: Option<&CoreInit>) -> Result<(Vec<u8
 pub fn instrument_core(model: &Model) -> Result<CoreInstrumented> {
     let scope = &model.scopes[0];
     let instance = &scope.instances[0];
-    let (module, records) = module::instrument_module(instance, &scope.modules[0], false)
-        .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
+    let (module, records) =
+        module::instrument_module(instance, &scope.modules[0], InputKind::Module)
+            .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
     let plan = Plan { records };
-    let (accessor, bindings) = accessor::Accessor::build(scope, &plan, true)?.into_core();
+    let (accessor, bindings) =
+        accessor::Accessor::build(scope, &plan, InputKind::Module)?.into_core();
     let dumps = vec![Dump {
         node: 0,
         scope: 0,
@@ -139,8 +141,9 @@ fn instrument_scope<'a>(
         let first = &mut module_records[instance.module];
         if first.is_none() {
             let info = &scope.modules[instance.module];
-            let (bytes, instance_records) = module::instrument_module(instance, info, true)
-                .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
+            let (bytes, instance_records) =
+                module::instrument_module(instance, info, InputKind::Component)
+                    .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
             edit.modules[instance.module].1.push(bytes.into());
             *first = Some(instance_records);
         }
@@ -181,7 +184,11 @@ fn instrument_scope<'a>(
     }
     let accessor = match scope.instances.is_empty() {
         true => None,
-        false => Some(accessor::Accessor::build(scope, &plan, false)?),
+        false => Some(accessor::Accessor::build(
+            scope,
+            &plan,
+            InputKind::Component,
+        )?),
     };
     edit.append = Some(Box::new(move |body| {
         if let Some(init) = &core_init {

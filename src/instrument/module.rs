@@ -4,7 +4,7 @@
 
 use crate::encode::code::default_value;
 use crate::encode::module::{edit_module, ElemSegment, ModuleEdit};
-use crate::model::{CoreInstance, ModuleInfo};
+use crate::model::{CoreInstance, InputKind, ModuleInfo};
 use crate::protocol::{
     global_export, memory_export, table_export, Record, DROPS_EXPORT, PROBE_OUT_EXPORT,
     PROBING_EXPORT,
@@ -18,11 +18,12 @@ use wasm_encoder::{
 };
 use wasmparser::{FunctionBody, Operator};
 
-/// `lowered`: the accessor reaches the host through the canonical ABI (a component input).
+/// In a component (`kind`), the accessor reaches the host through the canonical ABI, which
+/// reads 32-bit memories only: a 64-bit memory is copied through the scratch memory.
 pub(super) fn instrument_module(
     instance: &CoreInstance,
     info: &ModuleInfo,
-    lowered: bool,
+    kind: InputKind,
 ) -> Result<(Vec<u8>, Vec<Record>)> {
     let dfs = instance.dfs;
     let mut edit = ModuleEdit::appending_to(info);
@@ -35,7 +36,7 @@ pub(super) fn instrument_module(
             dfs,
             memory: index,
             drops: false,
-            in_place: !(lowered && memory.memory64),
+            in_place: !(kind == InputKind::Component && memory.memory64),
         });
     }
     let mut numeric = Vec::new();
