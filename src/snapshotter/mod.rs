@@ -374,7 +374,11 @@ impl Snapshotter {
     /// Pre-initializes `component` with the caller's store and linker, for embedders that bring
     /// their own host (their own WASI, their own imports). compsnap adds only its
     /// `compsnap-sink` import to `linker`; every import the component has must already be
-    /// defined. The store's engine needs the component model enabled.
+    /// defined. The store's engine needs the component model enabled. The init runs on the
+    /// caller's thread, compiled as the store's engine compiles (not [`fast_compile`]), with
+    /// that engine's Wasm stack: give it a stack that holds its `max_wasm_stack`.
+    ///
+    /// [`fast_compile`]: Snapshotter::fast_compile
     pub fn snapshot_with<T: 'static>(
         &self,
         component: &[u8],
