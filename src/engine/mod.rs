@@ -223,6 +223,7 @@ fn config(opts: &RunOptions) -> Config {
     // runs an init with: give it room (guest code runs on a thread sized for it,
     // `on_guest_stack`).
     config.max_wasm_stack(MAX_WASM_STACK);
+    // compsnap makes no async calls, but Wasmtime wants the async stack to hold the Wasm one.
     config.async_stack_size(GUEST_THREAD_STACK);
     if opts.fast_compile {
         config.cranelift_opt_level(wasmtime::OptLevel::None);
