@@ -204,7 +204,8 @@ impl Snapshotter {
     /// engine module 3.8× faster than unoptimized Cranelift. Turn it off for inits that
     /// compute for many seconds, or for Wasm offsets in a trapping init's backtrace (a fast
     /// compile leaves them out). The output does not depend on it. Either way the init gets
-    /// [`MAX_WASM_STACK`](crate::MAX_WASM_STACK) of Wasm stack, on a thread of its own.
+    /// [`MAX_WASM_STACK`](crate::MAX_WASM_STACK) of Wasm stack, on one of compsnap's own
+    /// threads.
     pub fn fast_compile(&mut self, fast: bool) -> &mut Self {
         self.run.fast_compile = fast;
         self
