@@ -182,6 +182,25 @@ pub fn on_guest_stack<R: Send>(f: impl FnOnce() -> Result<R> + Send) -> Result<R
     guest_threads()?.install(f)
 }
 
+/// The most memory a finished guest may have to be dropped after the caller goes on.
+const DROP_LATER_MAX: usize = 16 << 20;
+
+/// Drops a finished guest (its store, with the compiled code it ran): on a guest thread
+/// while the caller goes on when its memories hold at most [`DROP_LATER_MAX`] bytes
+/// (`memory`), else now. Unmapping a small guest's memories and code took 0.1–0.13 ms of
+/// the lookup example's 1.7–1.9 ms snapshot; a large guest goes before the caller reads the
+/// output back to validate it, so the two are never in memory together.
+pub(crate) fn drop_guest<G: Send + 'static>(guest: G, memory: usize) {
+    match (memory <= DROP_LATER_MAX).then(guest_threads) {
+        // Dropping should not panic; if it does, the panic must not end the process, which
+        // is what a panic in a job a thread pool runs on its own does.
+        Some(Ok(threads)) => threads.spawn(move || {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(guest)));
+        }),
+        _ => drop(guest),
+    }
+}
+
 /// The engine compsnap uses for its own runs.
 pub fn engine(opts: &RunOptions) -> Result<Engine> {
     Engine::new(&config(opts)).map_err(|e| anyhow!("creating the Wasmtime engine: {e}"))

@@ -47,11 +47,16 @@ fn run_here<R>(
     timings.compile = compiled;
     timings.cached = cached;
     timings.compiler = "Cranelift".into();
-    then(Dumped {
+    let views = views(&store, &lists);
+    let memory = views.iter().map(|v| v.len()).sum();
+    let result = then(Dumped {
         collector,
-        views: views(&store, &lists),
+        views,
         timings,
-    })
+    });
+    drop(lists);
+    super::drop_guest((store, linker, component), memory);
+    result
 }
 
 /// What each of the sink's `put`s sent, as the guest holds it now.

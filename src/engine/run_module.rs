@@ -194,7 +194,8 @@ fn run_core_here<R>(
             Some((memory, range)) => &memory.data(&store)[range.clone()],
             None => &[][..],
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let memory = views.iter().map(|v| v.len()).sum();
     let result = then(Dumped {
         collector,
         views,
@@ -206,7 +207,7 @@ fn run_core_here<R>(
             &mut store, &instance, call,
         )?));
     }
-    drop(store);
+    super::drop_guest((store, linker, module, accessor), memory);
     Ok((result, outcomes))
 }
 

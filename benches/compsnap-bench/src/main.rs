@@ -84,6 +84,10 @@ pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
     xs[xs.len() / 2]
 }
 
+/// The untimed pause after each timed run; see [`timed`].
+const SETTLE: Duration = Duration::from_millis(2);
+
+/// `f`, `reps` times: the median time and the last result.
 pub(crate) fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<(Duration, T)> {
     let mut times = Vec::new();
     let mut last = None;
@@ -91,6 +95,10 @@ pub(crate) fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<
         let t = Instant::now();
         last = Some(f()?);
         times.push(t.elapsed());
+        // compsnap drops a small guest on one of its own threads once it has returned (0.1 ms
+        // of unmapping): an untimed pause lets that end before the next run, so that no run,
+        // compsnap's or a peer's, pays for the one before.
+        std::thread::sleep(SETTLE);
     }
     Ok((median(times), last.expect("at least one run")))
 }
