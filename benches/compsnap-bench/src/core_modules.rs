@@ -195,7 +195,7 @@ pub fn bench(table: &mut Table, input: &CoreInput, quick: bool) -> Result<()> {
         Some(1.0),
         format!("{} / {} bytes", ours.len(), theirs.len()),
     );
-    let n = if quick { 20 } else { 200 };
+    let n = crate::instantiate_rounds(quick);
     let (i_ours, i_theirs) = instantiate_pair(&ours, &theirs, n)?;
     table.ratio(
         name,

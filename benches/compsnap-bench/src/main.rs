@@ -84,6 +84,16 @@ pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
     xs[xs.len() / 2]
 }
 
+/// How many times each side of an "instantiate" row instantiates: a run takes microseconds,
+/// and 20 left a byte-identical output's ratio to the machine's noise (1.00 to 1.07).
+pub(crate) fn instantiate_rounds(quick: bool) -> usize {
+    if quick {
+        20
+    } else {
+        200
+    }
+}
+
 /// The untimed pause after each timed run; see [`timed`].
 const SETTLE: Duration = Duration::from_millis(2);
 
@@ -356,7 +366,7 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
                 .map_err(|e| anyhow!("compiling wasmtime-wizer's output: {e:?}"))?;
             let wizer_pre = peers::prepare(&engine, &wizer_compiled, &input.setup)?;
             let (ours, theirs) = alternately(
-                runs.max(20),
+                instantiate_rounds(quick),
                 || peers::instantiate(&engine, &pre, input),
                 || peers::instantiate(&engine, &wizer_pre, input),
             )?;
