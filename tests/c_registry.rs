@@ -137,14 +137,20 @@ fn keeps_file(name: &str) -> (PathBuf, Vec<u8>) {
     (dir, core)
 }
 
-/// Snapshots `input` with the init keeping its file (refused, naming the handle), then
-/// closing it; returns the second snapshot.
+/// Snapshots `input` with the init keeping its file (refused, naming the handle, and so is
+/// its state after init), then closing it; returns the second snapshot.
 fn refused_then_closed(mut snap: compsnap::Snapshotter, input: &[u8], dir: &Path) -> Vec<u8> {
     snap.allow_wasi(true).dir(dir.join("data"), "/data");
     let msg = format!("{:#}", snap.snapshot(input).unwrap_err());
     assert!(
         msg.contains("1 open file(s) (wasi:filesystem/types.descriptor)"),
         "{msg}"
+    );
+    // The state after init, which `verify` compares, is refused alike.
+    let msg = format!("{:#}", snap.state(input, true).unwrap_err());
+    assert!(
+        msg.contains("1 open file(s) (wasi:filesystem/types.descriptor)"),
+        "state: {msg}"
     );
     snap.env("CLOSE", "1");
     let out = snap

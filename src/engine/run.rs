@@ -2,7 +2,7 @@
 //! state out through the sink into a [`Collector`], and hand it on with views of what the
 //! sink was sent, while the guest still lives ([`Dumped`]).
 
-use super::call::{export_func, wave_params};
+use super::call::{call, export_func, outcome, wave_params};
 use super::compile::compile_cached;
 use super::host::{host, stub_unprovided_wasi, DeniedImport, MemoryLimitExceeded};
 use super::{Dumped, RunOptions, RunTimings};
@@ -16,16 +16,18 @@ use wasmtime::component::{Component, Instance, Linker, Val, WasmList};
 use wasmtime::{Engine, Store, StoreContextMut, Trap};
 
 /// Runs init with compsnap's own host: WASI when allowed, trapping stubs for every other
-/// import. `then` gets the dumped state while the guest lives; the guest goes when it returns.
+/// import. `then` gets the dumped state while the guest lives; then `calls` are made on the
+/// same instance (their outcomes as `verify` prints them), and the guest goes.
 pub fn run<R: Send>(
     engine: &Engine,
     instrumented: &[u8],
     init: Option<&InitFunc>,
     plan: Arc<TreePlan>,
     opts: &RunOptions,
+    calls: &[String],
     then: impl FnOnce(Dumped<'_>) -> Result<R> + Send,
-) -> Result<R> {
-    super::on_guest_stack(|| run_here(engine, instrumented, init, plan, opts, then))
+) -> Result<(R, Vec<String>)> {
+    super::on_guest_stack(|| run_here(engine, instrumented, init, plan, opts, calls, then))
 }
 
 fn run_here<R>(
@@ -34,16 +36,19 @@ fn run_here<R>(
     init: Option<&InitFunc>,
     plan: Arc<TreePlan>,
     opts: &RunOptions,
+    calls: &[String],
     then: impl FnOnce(Dumped<'_>) -> Result<R>,
-) -> Result<R> {
+) -> Result<(R, Vec<String>)> {
     opts.progress(|| format!("compiling {:.1} MB", instrumented.len() as f64 / 1e6));
     let t = Instant::now();
     let (component, cached) = compile_cached(engine, instrumented, opts.cache.as_ref())?;
     let compiled = t.elapsed();
     let (mut linker, mut store) = host(engine, &component, opts)?;
-    let (collector, lists, mut timings, _) =
+    let (collector, lists, mut timings, instance) =
         run_instance(&mut store, &mut linker, &component, init, plan, opts, true)?;
-    store.data_mut().refuse_live_handles()?;
+    if init.is_some() {
+        store.data_mut().refuse_live_handles()?;
+    }
     timings.compile = compiled;
     timings.cached = cached;
     timings.compiler = "Cranelift".into();
@@ -53,10 +58,14 @@ fn run_here<R>(
         collector,
         views,
         timings,
-    });
+    })?;
     drop(lists);
+    let mut outcomes = Vec::new();
+    for c in calls {
+        outcomes.push(outcome(call(&mut store, &instance, c)?));
+    }
     super::drop_guest((store, linker, component), memory);
-    result
+    Ok((result, outcomes))
 }
 
 /// What each of the sink's `put`s sent, as the guest holds it now.

@@ -4,9 +4,7 @@
 //! the entry points; `stages` runs the stages in order.
 
 use crate::engine::compile::{Cache, DEFAULT_CACHE_MAX};
-use crate::engine::{
-    self, compile, host, run, run_module, Dumped, Linker, RunOptions, Store, World,
-};
+use crate::engine::{self, compile, run, run_module, Dumped, Linker, RunOptions, Store, World};
 use crate::model::{self, InitFunc, InputKind, Model};
 use crate::rewrite::{Sharing, TableReport};
 use crate::snapshot::Snapshot;
@@ -260,7 +258,7 @@ impl Snapshotter {
             |instrumented, init, opts, then| match instrumented {
                 Instrumented::Component(bytes, plan) => {
                     let engine = engine::engine(opts)?;
-                    run::run(&engine, bytes, Some(init), plan.clone(), opts, then)
+                    run::run(&engine, bytes, Some(init), plan.clone(), opts, &[], then).map(|_| ())
                 }
                 Instrumented::Module(module) => {
                     let engines = engine::core_engines(opts)?;
@@ -275,7 +273,8 @@ impl Snapshotter {
     /// The core state of every instance of `component` right after instantiation, and after
     /// the init function when `run_init` is set: what [`Snapshotter::snapshot`] bakes in.
     /// Comparing `state(original, true)` with `state(snapshot, false)` checks a snapshot
-    /// byte for byte.
+    /// byte for byte. An init that leaves what a snapshot cannot carry (an open file, a
+    /// socket) is refused here as [`Snapshotter::snapshot`] refuses it.
     pub fn state(&self, component: &[u8], run_init: bool) -> Result<Snapshot<'static>> {
         let bytes = read_input(component)?;
         Ok(self.observe(&bytes, run_init, &[])?.0)
@@ -306,40 +305,23 @@ impl Snapshotter {
             };
             return run_module::run_core(&engines, &module, init, &self.run, calls, finish);
         }
-        engine::on_guest_stack(|| self.observe_component(&model, init.as_ref(), calls))
-    }
-
-    fn observe_component(
-        &self,
-        model: &Model,
-        init: Option<&InitFunc>,
-        calls: &[String],
-    ) -> Result<(Snapshot<'static>, Vec<String>)> {
-        let engine = &engine::engine(&self.run)?;
-        let core_init = init.and_then(|i| i.core.as_ref());
-        let (instrumented, plan) = instrument::instrument(model, core_init)?;
+        let engine = engine::engine(&self.run)?;
+        let core_init = init.as_ref().and_then(|i| i.core.as_ref());
+        let (instrumented, plan) = instrument::instrument(&model, core_init)?;
         let plan = Arc::new(plan);
-        let (component, _) =
-            compile::compile_cached(engine, &instrumented, self.run.cache.as_ref())?;
-        let (mut linker, mut store) = host::host(engine, &component, &self.run)?;
-        let (collector, lists, _, instance) = run::run_instance(
-            &mut store,
-            &mut linker,
-            &component,
-            init,
+        let finish = |d: Dumped<'_>| {
+            let snapshot = d.collector.finish(&model, &plan, &d.views)?;
+            Ok(snapshot.into_owned())
+        };
+        run::run(
+            &engine,
+            &instrumented,
+            init.as_ref(),
             plan.clone(),
             &self.run,
-            true,
-        )?;
-        let views = run::views(&store, &lists);
-        let snapshot = collector.finish(model, &plan, &views)?.into_owned();
-        let mut outcomes = Vec::new();
-        for call in calls {
-            outcomes.push(engine::call::outcome(engine::call::call(
-                &mut store, &instance, call,
-            )?));
-        }
-        Ok((snapshot, outcomes))
+            calls,
+            finish,
+        )
     }
 
     /// Instantiates `bytes` (a component or core module, binary or WAT) on the host the init
