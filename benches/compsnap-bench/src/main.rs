@@ -254,9 +254,16 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     snap.verbose(std::env::var_os("COMPSNAP_BENCH_VERBOSE").is_some());
 
     // Snapshot time, cold (no compile cache), against what any tool must at least do.
-    let (t_base, base) = timed(reps, || peers::baseline(input)).context("plain Wasmtime run")?;
-    let t_compile_init = base.compile + base.start;
-    let _ = t_base;
+    // The medians of every run's compile + init and of its start (the last run's alone
+    // left these rows to one sample's noise).
+    let mut bases = Vec::new();
+    for _ in 0..reps.max(1) {
+        bases.push(peers::baseline(input).context("plain Wasmtime run")?);
+        std::thread::sleep(SETTLE);
+    }
+    let t_compile_init = median(bases.iter().map(|b| b.compile + b.start).collect());
+    let t_original_start = median(bases.iter().map(|b| b.start).collect());
+    let base = bases.pop().expect("one run");
     // Against wasmtime-wizer, when it accepts the input, run alternately with it.
     let (t_cold, output, wizer) = match peers::wizer(input, true) {
         Ok(_) => {
@@ -325,9 +332,9 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     table.ratio(
         name,
         "start: snapshot / original + init",
-        ratio(t_start, base.start),
+        ratio(t_start, t_original_start),
         None,
-        format!("{} / {}", ms(t_start), ms(base.start)),
+        format!("{} / {}", ms(t_start), ms(t_original_start)),
     );
 
     // wasmtime-wizer on the same input.
