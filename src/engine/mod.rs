@@ -158,7 +158,8 @@ const GUEST_THREAD_STACK: usize = 2 * MAX_WASM_STACK;
 /// The threads guest code runs on, one per core, made on first use and kept for the
 /// process: starting a thread for each run and ending it again cost a small snapshot
 /// 0.04–0.09 ms of its 1.5–1.9 ms (the lookup example). Their stacks are reserved, not
-/// committed, until an init recurses that deep.
+/// committed, until an init recurses that deep; what one touched stays committed. As many
+/// guest runs go at once as there are threads; more callers wait for one.
 fn guest_threads() -> Result<&'static rayon::ThreadPool> {
     static THREADS: OnceLock<std::result::Result<rayon::ThreadPool, String>> = OnceLock::new();
     THREADS
