@@ -59,7 +59,6 @@ fn run_here<R>(
         views,
         timings,
     })?;
-    drop(lists);
     let mut outcomes = Vec::new();
     for c in calls {
         outcomes.push(outcome(call(&mut store, &instance, c)?));
