@@ -94,23 +94,30 @@ pub(crate) fn instantiate_rounds(quick: bool) -> usize {
     }
 }
 
-/// The untimed pause after each timed run; see [`timed`].
+/// The untimed pause after each run; see [`repeated`].
 const SETTLE: Duration = Duration::from_millis(2);
 
-/// `f`, `reps` times: the median time and the last result.
-pub(crate) fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<(Duration, T)> {
-    let mut times = Vec::new();
-    let mut last = None;
+/// `f`, `reps` times (at least once), each run followed by an untimed pause: the results in
+/// order. compsnap drops a small guest on one of its own threads once it has returned (0.1 ms
+/// of unmapping); the pause lets that end before the next run, so that no run, compsnap's or
+/// a peer's, pays for the one before.
+pub(crate) fn repeated<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<Vec<T>> {
+    let mut results = Vec::new();
     for _ in 0..reps.max(1) {
-        let t = Instant::now();
-        last = Some(f()?);
-        times.push(t.elapsed());
-        // compsnap drops a small guest on one of its own threads once it has returned (0.1 ms
-        // of unmapping): an untimed pause lets that end before the next run, so that no run,
-        // compsnap's or a peer's, pays for the one before.
+        results.push(f()?);
         std::thread::sleep(SETTLE);
     }
-    Ok((median(times), last.expect("at least one run")))
+    Ok(results)
+}
+
+/// `f`, `reps` times ([`repeated`]): the median time and the last result.
+pub(crate) fn timed<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<(Duration, T)> {
+    let runs = repeated(reps, || {
+        let t = Instant::now();
+        let result = f()?;
+        Ok((t.elapsed(), result))
+    })?;
+    Ok(median_and_last(runs))
 }
 
 /// `f` and `g`, `reps` times each, alternately and each going first every other time, so
@@ -256,11 +263,7 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     // Snapshot time, cold (no compile cache), against what any tool must at least do.
     // The medians of every run's compile + init and of its start (the last run's alone
     // left these rows to one sample's noise).
-    let mut bases = Vec::new();
-    for _ in 0..reps.max(1) {
-        bases.push(peers::baseline(input).context("plain Wasmtime run")?);
-        std::thread::sleep(SETTLE);
-    }
+    let mut bases = repeated(reps, || peers::baseline(input)).context("plain Wasmtime run")?;
     let t_compile_init = median(bases.iter().map(|b| b.compile + b.start).collect());
     let t_original_start = median(bases.iter().map(|b| b.start).collect());
     let base = bases.pop().expect("one run");
