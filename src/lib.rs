@@ -32,8 +32,8 @@
 //! - `rewrite/`: writes the state into the original bytes: data segments (`layout.rs`), table
 //!   writers (`tables.rs`), the restore module (`restore.rs`). The result is a rope
 //!   (`encode/rope.rs`) that borrows the guest's memory.
-//! - `output.rs`: the rope written to a staged file, validated once the guest is gone, then
-//!   renamed over the output; `validate.rs` validates inputs
+//! - `output.rs`: the rope written to a staged file, validated once the run lets go of the
+//!   guest, then renamed over the output; `validate.rs` validates inputs
 //!   and outputs; `parallel.rs` spreads function bodies over every core for both validation
 //!   and instrumentation.
 //!

@@ -1,8 +1,8 @@
 //! Writing the result: only a validated component, and only atomically.
 //!
 //! The output is written while the guest still lives, since its memory contents are the
-//! guest's own bytes (see [`Rope`]); it is validated once the guest is gone. So it goes to a
-//! [`Staged`] file first, which becomes the output only when it validates.
+//! guest's own bytes (see [`Rope`]); it is validated once the run has let go of the guest. So
+//! it goes to a [`Staged`] file first, which becomes the output only when it validates.
 
 use crate::encode::rope::Rope;
 use anyhow::{anyhow, Context, Result};

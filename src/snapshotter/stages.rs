@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 impl Snapshotter {
     /// Every stage; `run` runs the instrumented input and calls `then` with its state while
     /// the guest lives, which rewrites and writes the output to `out`. The output is validated
-    /// once `run` returns, when the guest is gone.
+    /// once `run` returns: a guest of more than 16 MiB is gone by then, a smaller one is being
+    /// dropped on a guest thread (`engine::drop_guest`).
     pub(super) fn pipeline(
         &self,
         input: &[u8],
