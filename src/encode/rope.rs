@@ -2,6 +2,7 @@
 //! they borrow, and runs of zeros. A snapshot's memory goes from the guest into the file in
 //! one copy: no stage joins the pieces into one buffer (see [`Rope::write_to`]).
 
+use crate::parallel::map_runs;
 use std::io::{self, Write};
 
 /// Bytes in order, some owned and some borrowed (the guest's memory, the input's bytes).
@@ -25,6 +26,14 @@ const MIN_BORROWED: usize = 64;
 const MIN_ZEROS: usize = 4096;
 
 static ZEROS: [u8; MIN_ZEROS] = [0; MIN_ZEROS];
+
+/// Ropes of at least this many bytes are joined on every core ([`Rope::into_bytes`]).
+/// Measured on 2 cores: 64 MiB copied into a fresh buffer in 42.8–46.9 ms on one thread,
+/// 21.6–23.4 ms on two; below a few MiB, starting threads costs about what they save.
+const PARALLEL_JOIN: usize = 8 << 20;
+
+/// The size of the parts a join hands out to the cores.
+const JOIN_PART: usize = 1 << 20;
 
 impl<'a> Rope<'a> {
     /// An empty rope.
@@ -112,16 +121,46 @@ impl<'a> Rope<'a> {
         Ok(())
     }
 
-    /// The bytes in one buffer.
+    /// The bytes in one buffer. A large rope is copied on every core: writing a fresh
+    /// buffer costs a page fault per page, and on one core a 64 MiB snapshot spent 38 of its
+    /// 90 ms here (see [`PARALLEL_JOIN`]). The buffer starts zeroed, so runs of zeros are
+    /// not written at all, and their pages are never touched.
     pub fn into_bytes(mut self) -> Vec<u8> {
         if let [Piece::Owned(_)] = &self.pieces[..] {
             if let Some(Piece::Owned(bytes)) = self.pieces.pop() {
                 return bytes;
             }
         }
-        let mut out = Vec::with_capacity(self.len());
-        for chunk in self.chunks() {
-            out.extend_from_slice(chunk);
+        let len = self.len();
+        let mut out = vec![0u8; len];
+        // Where each piece's bytes go, in parts small enough to spread over the cores.
+        let mut parts: Vec<(&mut [u8], &[u8])> = Vec::new();
+        let mut rest = &mut out[..];
+        for piece in &self.pieces {
+            let bytes: &[u8] = match piece {
+                Piece::Owned(b) => b,
+                Piece::Borrowed(b) => b,
+                Piece::Zeros(n) => {
+                    rest = &mut std::mem::take(&mut rest)[*n..];
+                    continue;
+                }
+            };
+            for part in bytes.chunks(JOIN_PART) {
+                let (dst, tail) = std::mem::take(&mut rest).split_at_mut(part.len());
+                parts.push((dst, part));
+                rest = tail;
+            }
+        }
+        if len < PARALLEL_JOIN {
+            for (dst, src) in parts {
+                dst.copy_from_slice(src);
+            }
+        } else {
+            let copy = |_: &mut (), _, (dst, src): (&mut [u8], &[u8])| {
+                dst.copy_from_slice(src);
+                Ok(())
+            };
+            map_runs(parts, |(dst, _)| dst.len(), || (), copy).expect("copying cannot fail");
         }
         out
     }
@@ -213,6 +252,26 @@ mod tests {
         assert_eq!(rope.clone().into_bytes(), want);
         assert!(rope.same_bytes(&Rope::from(want.clone())));
         assert!(Rope::from(want.clone()).same_bytes(&rope));
+    }
+
+    /// A rope large enough to be joined on every core comes out as written one piece after
+    /// another: parts split mid-piece, zero runs left as the buffer had them.
+    #[test]
+    fn a_large_rope_is_joined_in_order() {
+        let big: Vec<u8> = (0..PARALLEL_JOIN as u32 + 12_345)
+            .map(|i| (i % 253) as u8 + 1)
+            .collect();
+        let mut rope = Rope::new();
+        rope.extend(b"head");
+        rope.borrow(&big);
+        rope.zeros(3 * JOIN_PART + 7);
+        rope.extend(&big[..JOIN_PART + 3]);
+        rope.borrow(&big[5..]);
+        rope.extend(b"tail");
+        assert!(rope.len() >= PARALLEL_JOIN);
+        let mut want = Vec::new();
+        rope.write_to(&mut want).unwrap();
+        assert!(rope.into_bytes() == want);
     }
 
     #[test]
