@@ -4,7 +4,7 @@
 //! [`Collector::finish`] hands them out as slices of the engine's views of the same chunks,
 //! which stay valid while the guest lives.
 
-use super::{keys, GlobalValue, InstanceState, MemoryState, Snapshot, TableState};
+use super::{keys, scan, GlobalValue, InstanceState, MemoryState, Snapshot, TableState};
 use crate::model::{resolve, Model, ModuleInfo, Scope, Source};
 use crate::protocol::{
     Plan, Record, TreePlan, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE,
@@ -351,45 +351,7 @@ fn decode_globals(globals: &[(u32, ValType)], bytes: &[u8]) -> Result<Vec<(u32, 
 /// Appends the non-zero runs of `data` (which starts at `base`) to `runs`, each one's bytes
 /// as `keep(start, end)` says.
 fn push_runs(runs: &mut Vec<Run>, base: u64, data: &[u8], keep: impl Fn(usize, usize) -> RunBytes) {
-    let mut i = 0;
-    let n = data.len();
-    while i < n {
-        // Skip zeros a word at a time.
-        while i + 8 <= n && data[i..i + 8] == [0; 8] {
-            i += 8;
-        }
-        while i < n && data[i] == 0 {
-            i += 1;
-        }
-        if i >= n {
-            break;
-        }
-        let start = i;
-        let mut end = i;
-        let mut zeros = 0;
-        while i < n {
-            // A word without a zero byte goes on the run as its 8 bytes one by one would: a
-            // memory full of data is scanned 8 bytes a step, not 1.
-            if let Some(word) = data.get(i..i + 8) {
-                let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-                if !has_zero_byte(word) {
-                    zeros = 0;
-                    end = i + 8;
-                    i += 8;
-                    continue;
-                }
-            }
-            if data[i] == 0 {
-                zeros += 1;
-                if zeros >= MIN_SPLIT_GAP {
-                    break;
-                }
-            } else {
-                zeros = 0;
-                end = i + 1;
-            }
-            i += 1;
-        }
+    for (start, end) in scan::non_zero_runs(data) {
         runs.push(Run {
             at: base + start as u64,
             bytes: keep(start, end),
@@ -397,91 +359,9 @@ fn push_runs(runs: &mut Vec<Run>, base: u64, data: &[u8], keep: impl Fn(usize, u
     }
 }
 
-/// Whether one of the 8 bytes of `word` is zero: subtracting 1 from each byte borrows into
-/// its high bit only from a zero byte, unless that bit was set already.
-fn has_zero_byte(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    word.wrapping_sub(ONES) & !word & HIGHS != 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The runs `push_runs` must find, found one byte at a time.
-    fn runs_bytewise(data: &[u8]) -> Vec<(usize, usize)> {
-        let (mut runs, mut i) = (Vec::new(), 0);
-        while i < data.len() {
-            if data[i] == 0 {
-                i += 1;
-                continue;
-            }
-            let (start, mut end, mut zeros) = (i, i, 0);
-            while i < data.len() && zeros < MIN_SPLIT_GAP {
-                match data[i] {
-                    0 => zeros += 1,
-                    _ => (zeros, end) = (0, i + 1),
-                }
-                i += 1;
-            }
-            runs.push((start, end));
-        }
-        runs
-    }
-
-    #[test]
-    fn runs_are_those_a_bytewise_scan_finds() {
-        // Lengths around the word size, zero gaps around the split length, densities from
-        // all zeros to none, at every alignment.
-        // Knuth's MMIX linear congruential generator, its high bits.
-        let mut seed = 1u64;
-        let mut next = move || {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            seed >> 33
-        };
-        for case in 0..4000 {
-            let len = (next() % 200) as usize + case % 9;
-            let zero_in = 1 + (next() % 16);
-            let mut data = Vec::with_capacity(len);
-            while data.len() < len {
-                match next() % zero_in {
-                    0 => data.extend(std::iter::repeat_n(0, (next() % 20) as usize)),
-                    _ => data.push((next() % 255) as u8 + 1),
-                }
-            }
-            data.truncate(len);
-            let mut runs = Vec::new();
-            push_runs(&mut runs, 0, &data, |s, e| RunBytes::InPlace {
-                put: 0,
-                start: s,
-                end: e,
-            });
-            let found: Vec<(usize, usize)> = (runs.iter())
-                .map(|r| match r.bytes {
-                    RunBytes::InPlace { start, end, .. } => (start, end),
-                    RunBytes::Copied(_) => unreachable!(),
-                })
-                .collect();
-            assert_eq!(found, runs_bytewise(&data), "{data:?}");
-        }
-        for word in [
-            0u64,
-            1 << 8,
-            u64::MAX,
-            0x0101_0101_0101_0101,
-            0x8000_0000_0000_0000,
-            0x0080_ff01_0203_0405,
-        ] {
-            assert_eq!(
-                has_zero_byte(word),
-                word.to_le_bytes().contains(&0),
-                "{word:#x}"
-            );
-        }
-    }
 
     #[test]
     fn runs_split_at_long_zero_gaps_only() {

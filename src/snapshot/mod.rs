@@ -4,6 +4,7 @@
 //! data and the byte-for-byte comparison `verify` and the tests use.
 
 mod collect;
+mod scan;
 #[cfg(feature = "internals")]
 mod synthetic;
 
