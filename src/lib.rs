@@ -35,7 +35,7 @@
 //! - `output.rs`: the rope written to a staged file, validated once the run lets go of the
 //!   guest, then renamed over the output; `validate.rs` validates inputs
 //!   and outputs; `parallel.rs` spreads function bodies over every core for both validation
-//!   and instrumentation.
+//!   and instrumentation, and the copy that joins a large rope into one buffer.
 //!
 //! `protocol.rs` is the contract between the instrumented component and the host (reserved
 //! names, slot codes, the plan); `encode/` is the only code that writes Wasm bytes (module
