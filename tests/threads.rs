@@ -1,8 +1,8 @@
 //! compsnap runs guest code on threads of its own, one per core and kept for the process, and
-//! drops a finished guest on them while the caller goes on (on Unix; elsewhere a guest of more
-//! than 16 MiB is dropped before the caller returns). Callers on many threads at once, more
-//! than there are guest threads, must each get the snapshot a lone caller gets: of a component
-//! and of a core module, with a small guest and a large one.
+//! drops a finished guest of at most 16 MiB of memory on them while the caller goes on (a
+//! larger one before it returns). Callers on many threads at once, more than there are guest
+//! threads, must each get the snapshot a lone caller gets: of a component and of a core
+//! module, whose guest is dropped later (small) or at once (large).
 
 mod common;
 
@@ -42,7 +42,7 @@ fn component(pages: u32) -> String {
 
 #[test]
 fn callers_on_many_threads_at_once_each_get_what_a_lone_caller_gets() {
-    // 2 pages, and 321 pages (20 MiB), more than a guest dropped later may hold off Unix.
+    // 2 pages: dropped on a guest thread later. 321 pages (20 MiB): dropped at once.
     let components = [wat(&component(2)), wat(&component(321))];
     let modules = [wat(&core_module(2)), wat(&core_module(321))];
     let snap = snapshotter("init");

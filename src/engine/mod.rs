@@ -183,18 +183,16 @@ pub fn on_guest_stack<R: Send>(f: impl FnOnce() -> Result<R> + Send) -> Result<R
     guest_threads()?.install(f)
 }
 
-/// The most memory a finished guest may have to be dropped after the caller goes on: any
-/// on Unix, where the output file is validated through a mapping of it, which adds next to
-/// nothing to the process's memory (`output::Staged::read`), and the caller's own output
-/// buffer was there beside the guest already. Elsewhere the file is read back into memory,
-/// so a large guest goes first and the two are never in memory together.
-const DROP_LATER_MAX: usize = if cfg!(unix) { usize::MAX } else { 16 << 20 };
+/// The most memory a finished guest may have to be dropped after the caller goes on.
+const DROP_LATER_MAX: usize = 16 << 20;
 
 /// Drops a finished guest (its store, with the compiled code it ran): on a guest thread
 /// while the caller goes on when its memories hold at most [`DROP_LATER_MAX`] bytes
-/// (`memory`), else now. Unmapping the guest's memories and code took 0.1–0.13 ms of the
-/// lookup example's 1.7–1.9 ms snapshot, 4.5–8 ms of the 64 MiB memory's 68–77 ms and 65 ms
-/// of a 1 GiB memory's 1.1 s.
+/// (`memory`), else now. Unmapping a small guest's memories and code took 0.1–0.13 ms of
+/// the lookup example's 1.7–1.9 ms snapshot. A large guest goes before the caller returns:
+/// dropped later, a 1 GiB guest still being unmapped while the caller's next snapshot ran
+/// took the benchmark's 1 GiB snapshot from 0.96 to 2.38 s (and off Unix, the output is
+/// read back into memory to be validated, which the guest would share).
 pub(crate) fn drop_guest<G: Send + 'static>(guest: G, memory: usize) {
     match (memory <= DROP_LATER_MAX).then(guest_threads) {
         // Dropping should not panic; if it does, the panic must not end the process, which

@@ -1,6 +1,5 @@
 //! The stages in order, for one input: parse, instrument, run (the engine calls back while
-//! the guest lives: snapshot, rewrite, write), then validate once the run has let go of the
-//! guest.
+//! the guest lives: snapshot, rewrite, write), then validate once the guest is gone.
 
 use super::{Snapshotter, Stats};
 use crate::engine::progress::Progress;
@@ -18,8 +17,8 @@ use std::time::{Duration, Instant};
 impl Snapshotter {
     /// Every stage; `run` runs the instrumented input and calls `then` with its state while
     /// the guest lives, which rewrites and writes the output to `out`. The output is validated
-    /// once `run` returns, while the guest is being dropped on a guest thread (on Unix; a
-    /// guest of more than 16 MiB is gone first elsewhere, see `engine::drop_guest`).
+    /// once `run` returns: a guest of more than 16 MiB is gone by then, a smaller one is being
+    /// dropped on a guest thread (`engine::drop_guest`).
     pub(super) fn pipeline(
         &self,
         input: &[u8],
