@@ -15,10 +15,6 @@ use std::borrow::Cow;
 use wasm_encoder::ValType;
 use wasmparser::ExternalKind;
 
-/// Zero runs shorter than this stay inside a non-zero run. Splitting costs a segment header
-/// (about 8 bytes) in the output, so shorter gaps are never worth a split.
-pub const MIN_SPLIT_GAP: usize = 8;
-
 /// Receives `put(tag, data)` calls from the accessors, one dump at a time.
 pub struct Collector {
     /// Per dump of the plan, what each of its records received.

@@ -1,7 +1,9 @@
 //! Finding a memory's non-zero runs: the one pass over the guest's memory that reads every
 //! byte. A run ends where [`MIN_SPLIT_GAP`] zeros follow it; shorter gaps stay inside it.
 
-use super::collect::MIN_SPLIT_GAP;
+/// Zero runs shorter than this stay inside a non-zero run. Splitting costs a segment header
+/// (about 8 bytes) in the output, so shorter gaps are never worth a split.
+pub const MIN_SPLIT_GAP: usize = 8;
 
 /// The non-zero runs of `data`, as `(start, end)` offsets in it, in order.
 pub(super) fn non_zero_runs(data: &[u8]) -> Vec<(usize, usize)> {

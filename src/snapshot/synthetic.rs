@@ -1,7 +1,7 @@
 //! Synthetic states for driving `rewrite` without an engine (the fuzz targets and the offline
 //! test): behind the non-default `internals` feature.
 
-use super::collect::MIN_SPLIT_GAP;
+use super::scan::MIN_SPLIT_GAP;
 use super::{keys, GlobalValue, InstanceState, MemoryState, Snapshot, TableState};
 use crate::model::{resolve, Model, Scope};
 use wasmparser::ExternalKind;
