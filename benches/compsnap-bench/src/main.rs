@@ -140,6 +140,35 @@ pub(crate) fn alternately<A, B>(
     Ok((a, b))
 }
 
+/// Every one of `runs`, `reps` rounds, round `i` starting with `runs[i % n]` and going on
+/// in order: [`alternately`] for any number of sides. Each run is followed by the pause of
+/// [`repeated`]. A side that always ran right after the same other side, or in a block of
+/// its own, would take that side's after-effects (memory it freed, caches it cooled) or the
+/// machine's drift for its own.
+pub(crate) fn rotated(reps: usize, runs: &mut [&mut dyn FnMut() -> Result<()>]) -> Result<()> {
+    let n = runs.len();
+    for i in 0..reps.max(1) {
+        for k in 0..n {
+            (runs[(i + k) % n])()?;
+            std::thread::sleep(SETTLE);
+        }
+    }
+    Ok(())
+}
+
+/// The lowest and highest ratio of `a[i]` to `b[i]`: how far one round's ratio spread.
+fn spread(a: &[Duration], b: &[Duration]) -> Spread {
+    Spread(
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| ratio(*x, *y))
+            .fold(None, |range, r| match range {
+                None => Some((r, r)),
+                Some((lo, hi)) => Some((r.min(lo), r.max(hi))),
+            }),
+    )
+}
+
 /// [`alternately`], timed: the median time of each, the last result of each, and how far
 /// the ratio of one run's two times spread.
 pub(crate) fn timed_pair<A, B>(
@@ -148,11 +177,9 @@ pub(crate) fn timed_pair<A, B>(
     mut g: impl FnMut() -> Result<B>,
 ) -> Result<(Duration, A, Duration, B, Spread)> {
     let (a, b) = alternately(reps, || timed(1, &mut f), || timed(1, &mut g))?;
-    let ratios: Vec<f64> = a.iter().zip(&b).map(|(x, y)| ratio(x.0, y.0)).collect();
-    let spread = Spread(ratios.iter().copied().fold(None, |range, r| match range {
-        None => Some((r, r)),
-        Some((lo, hi)) => Some((r.min(lo), r.max(hi))),
-    }));
+    let a_times: Vec<Duration> = a.iter().map(|r| r.0).collect();
+    let b_times: Vec<Duration> = b.iter().map(|r| r.0).collect();
+    let spread = spread(&a_times, &b_times);
     let (ta, a) = median_and_last(a);
     let (tb, b) = median_and_last(b);
     Ok((ta, a, tb, b, spread))
@@ -260,34 +287,54 @@ fn bench_input(table: &mut Table, index: usize, input: &Input, quick: bool) -> R
     // COMPSNAP_BENCH_VERBOSE=1 logs every stage of every compsnap run.
     snap.verbose(std::env::var_os("COMPSNAP_BENCH_VERBOSE").is_some());
 
-    // Snapshot time, cold (no compile cache), against what any tool must at least do.
-    // The medians of every run's compile + init and of its start (the last run's alone
-    // left these rows to one sample's noise).
-    let mut bases = repeated(reps, || peers::baseline(input)).context("plain Wasmtime run")?;
-    let t_compile_init = median(bases.iter().map(|b| b.compile + b.start).collect());
+    // Snapshot time, cold (no compile cache), against what any tool must at least do (plain
+    // Wasmtime's compile + init) and against wasmtime-wizer when it accepts the input, the
+    // three in rotating rounds (`rotated`). Every row takes the medians over the rounds (the
+    // last run's one sample left these rows to its noise).
+    let wizer_accepts = peers::wizer(input, true);
+    let (mut bases, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut output, mut wizer_out) = (Vec::new(), Vec::new());
+    {
+        let mut plain = || -> Result<()> {
+            bases.push(peers::baseline(input).context("plain Wasmtime run")?);
+            Ok(())
+        };
+        let mut compsnap = || -> Result<()> {
+            let t = Instant::now();
+            let snapshot = snap.snapshot(&input.bytes).context("compsnap")?;
+            ours.push(t.elapsed());
+            // The last run's output goes untimed.
+            output = snapshot;
+            Ok(())
+        };
+        let mut wizer = || -> Result<()> {
+            let t = Instant::now();
+            let snapshot = peers::wizer(input, true)?;
+            theirs.push(t.elapsed());
+            wizer_out = snapshot;
+            Ok(())
+        };
+        let mut runs: Vec<&mut dyn FnMut() -> Result<()>> = vec![&mut plain, &mut compsnap];
+        if wizer_accepts.is_ok() {
+            runs.push(&mut wizer);
+        }
+        rotated(reps, &mut runs)?;
+    }
+    let compile_init: Vec<Duration> = bases.iter().map(|b| b.compile + b.start).collect();
+    let against_plain = spread(&ours, &compile_init);
+    let (t_cold, t_compile_init) = (median(ours.clone()), median(compile_init));
     let t_original_start = median(bases.iter().map(|b| b.start).collect());
     let base = bases.pop().expect("one run");
-    // Against wasmtime-wizer, when it accepts the input, run alternately with it.
-    let (t_cold, output, wizer) = match peers::wizer(input, true) {
-        Ok(_) => {
-            let (t, output, t_wizer, wizer_out, spread) = timed_pair(
-                reps,
-                || snap.snapshot(&input.bytes).context("compsnap"),
-                || peers::wizer(input, true),
-            )?;
-            (t, output, Ok((t_wizer, wizer_out, spread)))
-        }
-        Err(e) => {
-            let (t, output) = timed(reps, || snap.snapshot(&input.bytes)).context("compsnap")?;
-            (t, output, Err(e))
-        }
-    };
+    let wizer = wizer_accepts.map(|_| {
+        let spread = spread(&ours, &theirs);
+        (median(theirs), wizer_out, spread)
+    });
     table.ratio(
         name,
         "snapshot / (Wasmtime compile + init)",
         ratio(t_cold, t_compile_init),
         Some(1.10),
-        format!("{} / {}", ms(t_cold), ms(t_compile_init)),
+        format!("{} / {}{against_plain}", ms(t_cold), ms(t_compile_init)),
     );
 
     // compsnap compiles the one-shot init without Cranelift's optimizations by default.
