@@ -25,7 +25,7 @@
 //! - `instrument/`: adds state exports, probe prologues, shims and drop tracking to every
 //!   instantiated module (`module.rs`), and an accessor per scope (`accessor.rs`, `probe.rs`)
 //!   that streams state to the host.
-//! - `engine/`: compiles (with a cache; core modules with Winch), instantiates, calls the
+//! - `engine/`: compiles (with a cache; with Winch where it can), instantiates, calls the
 //!   init, receives the stream (probing a core module's tables itself, `host_probe.rs`), and
 //!   runs the stages below while the guest lives.
 //! - `snapshot/`: decodes the stream into plain data whose memory runs are the guest's bytes.

@@ -154,6 +154,16 @@ pub struct TreePlan {
     pub dumps: Vec<Dump>,
 }
 
+impl TreePlan {
+    /// Whether the accessor identifies table slots or reference globals by calling them
+    /// (`ref.test` and `call_ref`, which need typed function references).
+    pub fn probes(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|plan| plan.records.iter().any(Record::is_probed))
+    }
+}
+
 /// The dump export of one node of the instantiation tree.
 #[derive(Debug, Clone)]
 pub struct Dump {

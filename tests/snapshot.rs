@@ -671,3 +671,64 @@ fn memory64_in_a_component() {
         format!("[U64({})]", 0x1122334455667788u64)
     );
 }
+
+#[test]
+fn a_component_compiles_with_winch_unless_its_tables_are_probed() {
+    let component = |body: &str| {
+        wat(&format!(
+            r#"
+(component
+  (core module $m
+    (type $r (func (result i32)))
+    (memory (export "memory") 1)
+    (global $g (mut i32) (i32.const 0))
+    (func $five (type $r) (i32.const 5))
+    {body}
+    (func (export "g") (result i32) (global.get $g)))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "run") (result u32) (canon lift (core func $i "run")))
+  (func (export "g") (result u32) (canon lift (core func $i "g"))))
+"#
+        ))
+    };
+    // No table: the accessor reads memory and globals only, and Winch compiles it all.
+    let plain = component(
+        r#"(func (export "init") (global.set $g (i32.const 7)) (i32.store (i32.const 8) (i32.const 9)))
+           (func (export "run") (result i32) (i32.load (i32.const 8)))"#,
+    );
+    // A table written at init: its slots are probed with `call_ref`, which Winch does not
+    // compile, so Cranelift compiles the component and Winch is not tried.
+    let table = component(
+        r#"(table $t 1 funcref) (elem declare func $five)
+           (func (export "init") (global.set $g (i32.const 7)) (table.set $t (i32.const 0) (ref.func $five)))
+           (func (export "run") (result i32) (call_indirect $t (type $r) (i32.const 0)))"#,
+    );
+    // No table, but a tail call, which Winch does not support: Cranelift, saying why.
+    let tail = component(
+        r#"(func (export "init") (global.set $g (i32.const 7)))
+           (func (export "run") (result i32) (return_call $five))"#,
+    );
+    for (input, compiler) in [
+        (&plain, "Winch"),
+        (&table, "Cranelift"),
+        (&tail, "Cranelift (not Winch: "),
+    ] {
+        let fast = snapshotter("init");
+        let (output, stats) = fast.snapshot_with_stats(input).unwrap();
+        assert!(
+            stats.compiler.starts_with(compiler)
+                && (compiler.ends_with(": ") || stats.compiler == compiler),
+            "{compiler}: {}",
+            stats.compiler
+        );
+        let mut optimized = snapshotter("init");
+        optimized.fast_compile(false);
+        let (cranelift, stats) = optimized.snapshot_with_stats(input).unwrap();
+        assert_eq!(stats.compiler, "Cranelift");
+        assert_eq!(output, cranelift, "the compiler changed the snapshot");
+        assert_eq!(check(&fast, input, "init", &["run()", "g()"]), output);
+    }
+    let (_, stats) = snapshotter("init").snapshot_with_stats(&tail).unwrap();
+    assert!(stats.compiler.contains("tail call"), "{}", stats.compiler);
+}

@@ -19,7 +19,7 @@ use wasmtime::{Engine, Store, StoreContextMut, Trap};
 /// import. `then` gets the dumped state while the guest lives; then `calls` are made on the
 /// same instance (their outcomes as `verify` prints them), and the guest goes.
 pub fn run<R: Send>(
-    engine: &Engine,
+    engines: &[(&'static str, Engine)],
     instrumented: &[u8],
     init: Option<&InitFunc>,
     plan: Arc<TreePlan>,
@@ -27,11 +27,11 @@ pub fn run<R: Send>(
     calls: &[String],
     then: impl FnOnce(Dumped<'_>) -> Result<R> + Send,
 ) -> Result<(R, Vec<String>)> {
-    super::on_guest_stack(|| run_here(engine, instrumented, init, plan, opts, calls, then))
+    super::on_guest_stack(|| run_here(engines, instrumented, init, plan, opts, calls, then))
 }
 
 fn run_here<R>(
-    engine: &Engine,
+    engines: &[(&'static str, Engine)],
     instrumented: &[u8],
     init: Option<&InitFunc>,
     plan: Arc<TreePlan>,
@@ -41,7 +41,9 @@ fn run_here<R>(
 ) -> Result<(R, Vec<String>)> {
     opts.progress(|| format!("compiling {:.1} MB", instrumented.len() as f64 / 1e6));
     let t = Instant::now();
-    let (component, cached) = compile_cached(engine, instrumented, opts.cache.as_ref())?;
+    let (compiler, engine, (component, cached)) = super::compile_first(engines, |engine| {
+        compile_cached(engine, instrumented, opts.cache.as_ref())
+    })?;
     let compiled = t.elapsed();
     let (mut linker, mut store) = host(engine, &component, opts)?;
     let (collector, lists, mut timings, instance) =
@@ -51,7 +53,7 @@ fn run_here<R>(
     }
     timings.compile = compiled;
     timings.cached = cached;
-    timings.compiler = "Cranelift".into();
+    timings.compiler = compiler;
     let views = views(&store, &lists);
     let memory = views.iter().map(|v| v.len()).sum();
     let result = then(Dumped {

@@ -63,24 +63,8 @@ fn run_core_here<R>(
     let mut timings = RunTimings::default();
     opts.progress(|| format!("compiling {:.1} MB", instrumented.module.len() as f64 / 1e6));
     let t = Instant::now();
-    let mut refused = Vec::new();
-    let mut compiled = None;
-    for (i, (name, engine)) in engines.iter().enumerate() {
-        match compile(engine, instrumented, opts) {
-            Ok(c) => {
-                compiled = Some((*name, engine, c));
-                break;
-            }
-            Err(e) if i + 1 < engines.len() => {
-                // The cause in one line, without the backtrace Wasmtime may append.
-                let why = format!("{e:#}");
-                let why = why.lines().next().unwrap_or_default();
-                refused.push(format!("not {name}: {why}"));
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    let (name, engine, compiled) = compiled.ok_or_else(|| anyhow!("bug: no engine to run"))?;
+    let (compiler, engine, compiled) =
+        super::compile_first(engines, |engine| compile(engine, instrumented, opts))?;
     let Compiled {
         module,
         accessor,
@@ -90,10 +74,7 @@ fn run_core_here<R>(
     } = compiled;
     timings.compile = t.elapsed();
     timings.cached = cached;
-    timings.compiler = match refused.is_empty() {
-        true => name.to_string(),
-        false => format!("{name} ({})", refused.join("; ")),
-    };
+    timings.compiler = compiler;
 
     let watchdog = opts.timeout.map(|t| Watchdog::start(engine, t));
     if watchdog.is_some() {

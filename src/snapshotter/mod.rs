@@ -193,10 +193,11 @@ impl Snapshotter {
         self
     }
 
-    /// Compile the instrumented input fast (the default): a component with Cranelift
-    /// without its optimizations and with its single-pass register allocator, a core
-    /// module with Winch, Wasmtime's baseline compiler (or Cranelift so, when the module
-    /// uses what Winch does not support). The init runs once, so compiling fast usually
+    /// Compile the instrumented input fast (the default): a core module, and a component
+    /// whose accessor probes no table slots, with Winch, Wasmtime's baseline compiler; a
+    /// component whose tables are probed (`call_ref`, which Winch does not compile), and
+    /// what uses other features Winch does not support, with Cranelift without its
+    /// optimizations and with its single-pass register allocator. The init runs once, so compiling fast usually
     /// wins end to end: componentize-py's component compiles in 2.9–4.1 instead of
     /// 5.1–5.7 s with Cranelift's default allocator, and Winch compiles StarlingMonkey's
     /// engine module 3.8× faster than unoptimized Cranelift. Turn it off for inits that
@@ -257,8 +258,8 @@ impl Snapshotter {
             out,
             |instrumented, init, opts, then| match instrumented {
                 Instrumented::Component(bytes, plan) => {
-                    let engine = engine::engine(opts)?;
-                    run::run(&engine, bytes, Some(init), plan.clone(), opts, &[], then).map(|_| ())
+                    let engines = engine::component_engines(opts, plan.probes())?;
+                    run::run(&engines, bytes, Some(init), plan.clone(), opts, &[], then).map(|_| ())
                 }
                 Instrumented::Module(module) => {
                     let engines = engine::core_engines(opts)?;
@@ -305,16 +306,16 @@ impl Snapshotter {
             };
             return run_module::run_core(&engines, &module, init, &self.run, calls, finish);
         }
-        let engine = engine::engine(&self.run)?;
         let core_init = init.as_ref().and_then(|i| i.core.as_ref());
         let (instrumented, plan) = instrument::instrument(&model, core_init)?;
+        let engines = engine::component_engines(&self.run, plan.probes())?;
         let plan = Arc::new(plan);
         let finish = |d: Dumped<'_>| {
             let snapshot = d.collector.finish(&model, &plan, &d.views)?;
             Ok(snapshot.into_owned())
         };
         run::run(
-            &engine,
+            &engines,
             &instrumented,
             init.as_ref(),
             plan.clone(),
@@ -414,8 +415,8 @@ pub struct Stats {
     pub cached: bool,
     /// Bytes of linear memory all instances had after init.
     pub guest_memory: u64,
-    /// The compiler that compiled the init's code: `Cranelift`, or `Winch` for a core
-    /// module; when Winch could not, `Cranelift (not Winch: why)`.
+    /// The compiler that compiled the init's code: `Winch` or `Cranelift`; when Winch was
+    /// tried and could not, `Cranelift (not Winch: why)`.
     pub compiler: String,
 }
 
