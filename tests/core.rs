@@ -4,14 +4,8 @@
 
 mod common;
 
-use common::{check_core, wat, CoreRunning};
+use common::{check_core, snapshotter, wat, CoreRunning};
 use wasmparser::{Validator, WasmFeatures};
-
-fn snapshotter(init: &str) -> compsnap::Snapshotter {
-    let mut s = compsnap::Snapshotter::new();
-    s.init_func(init);
-    s
-}
 
 /// Every table instruction, funcref and v128 globals, an f32 NaN payload, element and data
 /// segment drops, a grown second memory and a start function: what Wizer refuses.
@@ -158,25 +152,17 @@ fn winch_compiles_core_modules_and_cranelift_what_winch_cannot() {
         r#"(func (export "fg") (result i32) (call_ref $r (ref.cast (ref $r) (global.get $fg))))"#,
     );
     for (input, winch) in [(&mvp, true), (&typed, false)] {
-        let fast = snapshotter("init");
-        let (output, stats) = fast.snapshot_with_stats(input).unwrap();
+        let (compiler, output) = common::fast_and_optimized("init", input);
         match winch {
-            true => assert_eq!(stats.compiler, "Winch"),
+            true => assert_eq!(compiler, "Winch"),
             false => assert!(
-                stats.compiler.starts_with("Cranelift (not Winch: ")
-                    && stats
-                        .compiler
-                        .ends_with("gc support is not enabled (at offset 0x140))"),
-                "{}",
-                stats.compiler
+                compiler.starts_with("Cranelift (not Winch: ")
+                    && compiler.ends_with("gc support is not enabled (at offset 0x140))"),
+                "{compiler}"
             ),
         }
-        let mut optimized = snapshotter("init");
-        optimized.fast_compile(false);
-        let (cranelift, stats) = optimized.snapshot_with_stats(input).unwrap();
-        assert_eq!(stats.compiler, "Cranelift");
-        assert_eq!(output, cranelift, "the compiler changed the snapshot");
-        check_core(&fast, input, "init", &["run(1)"], &[]);
+        let expected = check_core(&snapshotter("init"), input, "init", &["run(1)"], &[]);
+        assert_eq!(expected, output);
     }
     let output = check_core(&snapshotter("init"), &typed, "init", &["fg()"], &[]);
     assert_eq!(CoreRunning::new(&output, &[]).outcome("fg()"), "[I32(10)]");

@@ -241,6 +241,19 @@ pub fn snapshotter(init: &str) -> compsnap::Snapshotter {
     s
 }
 
+/// Snapshots `input` compiled fast (the default) and with `--optimize-init`, checks that the
+/// optimized run compiled with Cranelift and wrote the same bytes, and returns the fast run's
+/// compiler (`Stats::compiler`) and output.
+pub fn fast_and_optimized(init: &str, input: &[u8]) -> (String, Vec<u8>) {
+    let (output, stats) = snapshotter(init).snapshot_with_stats(input).unwrap();
+    let mut optimized = snapshotter(init);
+    optimized.fast_compile(false);
+    let (cranelift, optimized) = optimized.snapshot_with_stats(input).unwrap();
+    assert_eq!(optimized.compiler, "Cranelift");
+    assert_eq!(output, cranelift, "the compiler changed the snapshot");
+    (stats.compiler, output)
+}
+
 pub fn wat(text: &str) -> Vec<u8> {
     wat::parse_str(text).expect("test WAT parses")
 }
