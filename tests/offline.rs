@@ -3,6 +3,10 @@
 
 mod common;
 
+/// What a `{body}` placeholder stands for: the `init` and `run` its template lifts.
+const BODY: &str = r#"(func (export "init") (global.set $g (i32.const 7)))
+    (func (export "run") (result i32) (call $five))"#;
+
 #[test]
 fn every_test_component_instruments_and_rewrites_validly_on_synthetic_states() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -12,14 +16,16 @@ fn every_test_component_instruments_and_rewrites_validly_on_synthetic_states() {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         for chunk in text.split("r#\"").skip(1) {
             let body = chunk.split("\"#").next().unwrap_or("");
-            // `format!` templates in tree.rs are instantiated with their `{{ }}` unescaped
-            // and placeholders set to 1.
+            // `format!` templates are instantiated with their `{{ }}` unescaped and
+            // placeholders set: tree.rs's numbers to 1, snapshot.rs's `{body}` to an init and
+            // a `run`.
             let body = body
                 .replace("{{", "{")
                 .replace("}}", "}")
                 .replace("{second}", "1")
                 .replace("{bump_a}", "1")
-                .replace("{bump_b}", "2");
+                .replace("{bump_b}", "2")
+                .replace("{body}", BODY);
             if body.trim_start().starts_with("(component") {
                 sources.push(body);
             }
