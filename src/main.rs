@@ -85,7 +85,8 @@ struct InitOptions {
     /// allocator. By default a core module, and a component whose tables need no probing,
     /// is compiled with Winch, and the rest (or what Winch does not support) without
     /// optimizations and with the single-pass register allocator, which is faster end to
-    /// end unless the init computes for many seconds. With it, a trapping init's backtrace also shows each function's Wasm offset.
+    /// end unless the init computes for many seconds. With it, a trapping init's backtrace
+    /// also shows each function's Wasm offset.
     #[arg(long)]
     optimize_init: bool,
 

@@ -694,14 +694,18 @@ fn a_component_compiles_with_winch_unless_its_tables_are_probed() {
     };
     // No table: the accessor reads memory and globals only, and Winch compiles it all.
     let plain = component(
-        r#"(func (export "init") (global.set $g (i32.const 7)) (i32.store (i32.const 8) (i32.const 9)))
+        r#"(func (export "init")
+             (global.set $g (i32.const 7))
+             (i32.store (i32.const 8) (i32.const 9)))
            (func (export "run") (result i32) (i32.load (i32.const 8)))"#,
     );
     // A table written at init: its slots are probed with `call_ref`, which Winch does not
     // compile, so Cranelift compiles the component and Winch is not tried.
     let table = component(
         r#"(table $t 1 funcref) (elem declare func $five)
-           (func (export "init") (global.set $g (i32.const 7)) (table.set $t (i32.const 0) (ref.func $five)))
+           (func (export "init")
+             (global.set $g (i32.const 7))
+             (table.set $t (i32.const 0) (ref.func $five)))
            (func (export "run") (result i32) (call_indirect $t (type $r) (i32.const 0)))"#,
     );
     // No table, but a tail call, which Winch does not support: Cranelift, saying why.
