@@ -73,6 +73,13 @@ pub struct Plan {
     pub records: Vec<Record>,
 }
 
+impl Plan {
+    /// Whether some record (table slots, reference globals) is identified by probing.
+    pub fn probes(&self) -> bool {
+        self.records.iter().any(Record::is_probed)
+    }
+}
+
 /// What one tag of a scope's dump carries.
 #[derive(Debug, Clone)]
 pub enum Record {
@@ -158,9 +165,7 @@ impl TreePlan {
     /// Whether the accessor identifies table slots or reference globals by calling them
     /// (`ref.test` and `call_ref`, which need typed function references).
     pub fn probes(&self) -> bool {
-        self.scopes
-            .iter()
-            .any(|plan| plan.records.iter().any(Record::is_probed))
+        self.scopes.iter().any(Plan::probes)
     }
 }
 

@@ -22,7 +22,7 @@ pub(super) fn probe(
 ) -> Result<Vec<(u32, Vec<u8>)>> {
     let mut store = store.as_context_mut();
     let mut out = Vec::new();
-    if !plan.records.iter().any(Record::is_probed) {
+    if !plan.probes() {
         return Ok(out);
     }
     let mut flag = |name: &str| {

@@ -130,7 +130,7 @@ struct AccessorModule {
 impl AccessorModule {
     fn build(model: &Scope, plan: &Plan, host_probes: bool) -> Result<Self> {
         let mut m = ModuleBuilder::new();
-        let probes = !host_probes && plan.records.iter().any(Record::is_probed);
+        let probes = !host_probes && plan.probes();
 
         // Every module's types, shifted, when identities have to be probed.
         let type_offset = match probes {
