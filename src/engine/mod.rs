@@ -220,9 +220,9 @@ pub fn core_engines(opts: &RunOptions) -> Result<Vec<(&'static str, Engine)>> {
 }
 
 /// The engines an instrumented component is compiled with, as [`core_engines`]: Winch first
-/// when compiling fast and the accessor does not probe table slots inside Wasm (`probes`:
-/// its `ref.test` and `call_ref` need typed function references, which Winch does not
-/// compile); Cranelift compiles the rest, and Wasmtime's component trampolines under both.
+/// when compiling fast and the accessor probes no table slots or reference globals
+/// (`probes`: its `ref.test` and `call_ref` need typed function references, which Winch
+/// does not compile); Cranelift compiles the rest, and Wasmtime's component trampolines under both.
 /// Winch took the lookup example's instrumented component from 1.29–1.44 to 1.07–1.19 ms
 /// (alternating, 400 rounds, three runs). The components the real pipelines build all have
 /// tables: they compile with Cranelift.

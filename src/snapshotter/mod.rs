@@ -194,17 +194,17 @@ impl Snapshotter {
     }
 
     /// Compile the instrumented input fast (the default): a core module, and a component
-    /// whose accessor probes no table slots, with Winch, Wasmtime's baseline compiler; a
-    /// component whose tables are probed (`call_ref`, which Winch does not compile), and
-    /// what uses other features Winch does not support, with Cranelift without its
-    /// optimizations and with its single-pass register allocator. The init runs once, so
-    /// compiling fast usually wins end to end: componentize-py's component compiles in
-    /// 2.9–4.1 instead of 5.1–5.7 s with Cranelift's default allocator, and Winch compiles
-    /// StarlingMonkey's engine module 3.8× faster than unoptimized Cranelift. Turn it off
-    /// for inits that compute for many seconds, or for Wasm offsets in a trapping init's
-    /// backtrace (a fast compile leaves them out). The output does not depend on it. Either
-    /// way the init gets [`MAX_WASM_STACK`](crate::MAX_WASM_STACK) of Wasm stack, on one of
-    /// compsnap's own threads.
+    /// whose accessor probes no table slots or reference globals, with Winch, Wasmtime's
+    /// baseline compiler; a component whose accessor probes (`call_ref`, which Winch does
+    /// not compile), and what uses other features Winch does not support, with Cranelift
+    /// without its optimizations and with its single-pass register allocator. The init runs
+    /// once, so compiling fast usually wins end to end: componentize-py's component
+    /// compiles in 2.9–4.1 instead of 5.1–5.7 s with Cranelift's default allocator, and
+    /// Winch compiles StarlingMonkey's engine module 3.8× faster than unoptimized
+    /// Cranelift. Turn it off for inits that compute for many seconds, or for Wasm offsets
+    /// in a trapping init's backtrace (a fast compile leaves them out). The output does not
+    /// depend on it. Either way the init gets [`MAX_WASM_STACK`](crate::MAX_WASM_STACK) of
+    /// Wasm stack, on one of compsnap's own threads.
     pub fn fast_compile(&mut self, fast: bool) -> &mut Self {
         self.run.fast_compile = fast;
         self
