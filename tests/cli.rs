@@ -498,6 +498,46 @@ fn compiled_components_are_cached() {
     assert!(!cache.exists());
 }
 
+/// The compiled component is written to the cache while the init runs: an init that traps
+/// still leaves one whole entry and no temporary file, and the next run of the same input
+/// loads it instead of writing it again (and fails the same way, leaving no output).
+#[test]
+#[cfg(unix)]
+fn a_trapping_init_still_leaves_a_whole_cache_entry() {
+    let dir = Dir::new("cache-trap");
+    let cache = dir.0.join("cache");
+    let input = dir.file("in.wat", TRAPS.as_bytes());
+    let output = dir.path("out.wasm");
+    let run = || {
+        let out = compsnap_with_cache(&[&input, "-o", &output, "-v"], &cache);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains("unreachable"), "{err}");
+        err
+    };
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    run();
+    let first = entries();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].extension().is_some_and(|x| x == "cwasm"),
+        "{first:?}"
+    );
+    // A damaged entry would be compiled again and renamed over: a new file.
+    use std::os::unix::fs::MetadataExt;
+    let inode = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    let before = inode(&first[0]);
+    run();
+    assert_eq!(entries(), first);
+    assert_eq!(inode(&first[0]), before, "the second run loaded the entry");
+    assert_eq!(dir.listing(), ["cache", "in.wat"]);
+}
+
 /// Several compsnap processes filling the same cache entry at once: every one succeeds with
 /// the same output, the cache holds one whole entry and no temporary file, and the next run
 /// loads it.

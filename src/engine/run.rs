@@ -41,9 +41,11 @@ fn run_here<R>(
 ) -> Result<(R, Vec<String>)> {
     opts.progress(|| format!("compiling {:.1} MB", instrumented.len() as f64 / 1e6));
     let t = Instant::now();
-    let (compiler, engine, (component, cached)) = super::compile_first(engines, |engine| {
-        compile_cached(engine, instrumented, opts.cache.as_ref())
-    })?;
+    // The cache entry is written while the guest runs; the run ends once it is.
+    let (compiler, engine, (component, cached, _storing)) =
+        super::compile_first(engines, |engine| {
+            compile_cached(engine, instrumented, opts.cache.as_ref())
+        })?;
     let compiled = t.elapsed();
     let (mut linker, mut store) = host(engine, &component, opts)?;
     let (collector, lists, mut timings, instance) =

@@ -3,7 +3,7 @@
 //! itself. The stream the accessor sends is the same as in a component, so the snapshot is
 //! decoded by the same [`Collector`].
 
-use super::compile::compile_cached;
+use super::compile::{compile_cached, Storing};
 use super::fs_view::{self, FsView, FsViewHost};
 use super::host::{refuse_live_handles, wasi_builder, DeniedImport, MemoryLimit};
 use super::host_probe;
@@ -69,6 +69,7 @@ fn run_core_here<R>(
         module,
         accessor,
         cached,
+        storing: _storing,
         linker,
         mut store,
     } = compiled;
@@ -197,6 +198,8 @@ struct Compiled {
     module: Module,
     accessor: Module,
     cached: bool,
+    /// The cache entry being written while the guest runs.
+    storing: Storing,
     linker: Linker<CoreHost>,
     store: Store<CoreHost>,
 }
@@ -208,7 +211,7 @@ fn compile(
     instrumented: &CoreInstrumented,
     opts: &RunOptions,
 ) -> Result<Compiled> {
-    let (module, cached) =
+    let (module, cached, storing) =
         compile_cached::<Module>(engine, &instrumented.module, opts.cache.as_ref())?;
     let accessor = Module::new(engine, &instrumented.accessor)
         .map_err(|e| anyhow!("instrumentation bug: the accessor does not compile: {e}"))?;
@@ -217,6 +220,7 @@ fn compile(
         module,
         accessor,
         cached,
+        storing,
         linker,
         store,
     })

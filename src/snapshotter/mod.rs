@@ -384,7 +384,7 @@ impl Snapshotter {
                 };
                 let plan = plan.clone();
                 let t = Instant::now();
-                let (compiled, cached) =
+                let (compiled, cached, _storing) =
                     compile::compile_cached(store.engine(), instrumented, opts.cache.as_ref())?;
                 let compile = t.elapsed();
                 let (collector, lists, mut timings, _) =
