@@ -63,7 +63,12 @@ impl Staged {
         })
     }
 
-    /// Writes `rope` to the temporary file, flushed to disk.
+    /// Writes `rope` to the temporary file, flushed to disk. Not flushing saved nothing
+    /// measurable where an output is replaced: on ext4, renaming over an existing file
+    /// starts writing the new one out anyway (`auto_da_alloc`). Without the flush, a 64 MiB
+    /// output's `write` stage took 18–20 instead of 53 ms (medians of 30 alternating runs,
+    /// twice), but whole snapshots took as long (139 against 136 ms, 118 against 129 ms),
+    /// the difference moving outside the stages, where the rename is.
     pub fn write(&mut self, rope: &Rope) -> Result<()> {
         self.write_with(|out| rope.write_to(out))
     }

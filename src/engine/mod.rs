@@ -296,6 +296,13 @@ fn config(opts: &RunOptions) -> Config {
     // What an init computes with relaxed SIMD is baked into every later start: compute it
     // the same way on every machine.
     config.relaxed_simd_deterministic(true);
+    // Guest memories stay Wasmtime's own mappings, on small pages. Mapping them through a
+    // `MemoryCreator` advised for huge pages (`MADV_HUGEPAGE`, with `memory_init_cow` off)
+    // took the 64 MiB init from 37 to 16 ms in a loop of snapshots, but one command-line run
+    // after another (2.5 s apart) from 40–70 to 100–210 ms: on a VM whose balloon reports
+    // free 2 MiB blocks to the host, a huge page comes back cold, and the host faults it in
+    // page by page. Huge pages for the output buffer did the same (`write` 22 → 7 ms in a
+    // loop, with runs of 90–110 ms).
     config.epoch_interruption(opts.timeout.is_some());
     if let Some(parallel) = opts.parallel_compilation {
         config.parallel_compilation(parallel);
