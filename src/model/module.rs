@@ -4,13 +4,14 @@
 //! can become a funcref (element segment items, `ref.func` in code and constant expressions,
 //! exports). Only those need a probe prologue or, when imported, a shim.
 
+use crate::parallel::map_runs;
 use crate::protocol::{CORE_PREFIX, RESTORE_PREFIX};
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 use std::ops::Range;
 use wasmparser::{
-    CompositeInnerType, ElementItems, ExternalKind, GlobalType, MemoryType, Operator, Parser,
-    Payload, TableInit, TableType, TypeRef, ValType,
+    CompositeInnerType, ElementItems, ExternalKind, FunctionBody, GlobalType, MemoryType, Operator,
+    Parser, Payload, TableInit, TableType, TypeRef, ValType,
 };
 
 #[derive(Debug, Clone)]
@@ -168,6 +169,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         name: None,
         global_names: Vec::new(),
     };
+    let mut bodies = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
             Payload::TypeSection(reader) => {
@@ -331,35 +333,63 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                     }
                 }
             }
-            Payload::CodeSectionEntry(body) => {
-                for op in body.get_operators_reader()? {
-                    match op? {
-                        Operator::RefFunc { function_index } => {
-                            info.declared.insert(function_index);
-                            info.code_ref_funcs.insert(function_index);
-                        }
-                        Operator::ElemDrop { elem_index } => {
-                            info.drops_segments = true;
-                            info.named_elems.insert(elem_index);
-                        }
-                        Operator::DataDrop { data_index } => {
-                            info.drops_segments = true;
-                            info.named_data.insert(data_index);
-                        }
-                        Operator::TableInit { elem_index, .. } => {
-                            info.named_elems.insert(elem_index);
-                        }
-                        Operator::MemoryInit { data_index, .. } => {
-                            info.named_data.insert(data_index);
-                        }
-                        _ => {}
-                    }
-                }
-            }
+            Payload::CodeSectionEntry(body) => bodies.push(body),
             _ => {}
         }
     }
+    // A 10 MB module's code is most of the bytes: its bodies are read on every core.
+    let size = |body: &FunctionBody| (body.range().end - body.range().start) as usize;
+    let uses = map_runs(bodies, size, || (), |_, _, body| code_uses(&body))?;
+    for body_uses in uses {
+        for code_use in body_uses {
+            match code_use {
+                CodeUse::RefFunc(function_index) => {
+                    info.declared.insert(function_index);
+                    info.code_ref_funcs.insert(function_index);
+                }
+                CodeUse::ElemDrop(elem_index) => {
+                    info.drops_segments = true;
+                    info.named_elems.insert(elem_index);
+                }
+                CodeUse::DataDrop(data_index) => {
+                    info.drops_segments = true;
+                    info.named_data.insert(data_index);
+                }
+                CodeUse::TableInit(elem_index) => {
+                    info.named_elems.insert(elem_index);
+                }
+                CodeUse::MemoryInit(data_index) => {
+                    info.named_data.insert(data_index);
+                }
+            }
+        }
+    }
     Ok(info)
+}
+
+/// What a function body's code says about function references and segments.
+enum CodeUse {
+    RefFunc(u32),
+    ElemDrop(u32),
+    DataDrop(u32),
+    TableInit(u32),
+    MemoryInit(u32),
+}
+
+/// Every [`CodeUse`] of `body`, in order.
+fn code_uses(body: &FunctionBody) -> Result<Vec<CodeUse>> {
+    let mut uses = Vec::new();
+    for op in body.get_operators_reader()? {
+        uses.push(match op? {
+            Operator::RefFunc { function_index } => CodeUse::RefFunc(function_index),
+            Operator::ElemDrop { elem_index } => CodeUse::ElemDrop(elem_index),
+            Operator::DataDrop { data_index } => CodeUse::DataDrop(data_index),
+            Operator::TableInit { elem_index, .. } => CodeUse::TableInit(elem_index),
+            Operator::MemoryInit { data_index, .. } => CodeUse::MemoryInit(data_index),
+            _ => continue,
+        });
+    }
+    Ok(uses)
 }
 
 fn declare_const_expr(declared: &mut BTreeSet<u32>, expr: &wasmparser::ConstExpr) -> Result<()> {
