@@ -1,11 +1,11 @@
 //! Independent work on every core, with the results a sequential loop would give.
 //!
-//! The work is function bodies (validating them, instrumenting them): on a 10 MB module they
-//! are most of a stage's time, and each is independent of the others once the module's
-//! sections are read. It is also the copy that joins a large output into one buffer
-//! (`Rope::into_bytes`), whose parts go to disjoint ranges of it. Items go in contiguous
-//! runs of about equal weight, one thread each, so that the results come back in order and
-//! the error reported is the earliest item's.
+//! The work is function bodies (validating them, reading them for the model, instrumenting
+//! them): on a 10 MB module they are most of a stage's time, and each is independent of the
+//! others once the module's sections are read. It is also the copy that joins a large output
+//! into one buffer (`Rope::into_bytes`), whose parts go to disjoint ranges of it. Items go in
+//! contiguous runs of about equal weight, one thread each, so that the results come back in
+//! order and the error reported is the earliest item's.
 
 use anyhow::Result;
 
