@@ -472,6 +472,10 @@ fn compiled_components_are_cached() {
     };
     let (first, log) = run("a.wasm", &[]);
     assert!(!log.contains("loaded from the cache"), "{log}");
+    assert!(
+        log.contains("compsnap: cache "),
+        "a fresh entry was stored: {log}"
+    );
     let entries = || -> Vec<PathBuf> {
         std::fs::read_dir(&cache)
             .map(|d| d.map(|e| e.unwrap().path()).collect())
@@ -480,6 +484,10 @@ fn compiled_components_are_cached() {
     assert_eq!(entries().len(), 1);
     let (second, log) = run("b.wasm", &[]);
     assert!(log.contains("loaded from the cache"), "{log}");
+    assert!(
+        !log.contains("compsnap: cache "),
+        "a hit stores nothing: {log}"
+    );
     assert_eq!(first, second);
 
     std::fs::write(&entries()[0], b"damaged").unwrap();

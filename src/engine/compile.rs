@@ -125,8 +125,21 @@ pub fn compile_cached<T: Compiled + Clone + Send + 'static>(
 /// A fresh compile being written to the cache. Dropping it waits until the entry is written
 /// (or has failed to be), so a snapshot returns only when the next one can find its entry,
 /// and no write outlives it.
+#[derive(Default)]
 #[must_use = "dropping it waits for the cache entry"]
 pub struct Storing(Option<std::thread::JoinHandle<()>>);
+
+impl Storing {
+    /// Whether an entry is being written (or was, and has not been waited for).
+    pub fn pending(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Waits for the entry, if one is being written.
+    pub fn wait(self) {
+        drop(self)
+    }
+}
 
 impl Drop for Storing {
     fn drop(&mut self) {

@@ -142,6 +142,8 @@ pub struct Dumped<'g> {
     pub collector: crate::snapshot::Collector,
     pub views: Vec<&'g [u8]>,
     pub timings: RunTimings,
+    /// The compile cache entry being written meanwhile; dropping it waits for it.
+    pub storing: compile::Storing,
 }
 
 /// The Wasm stack an init may use: 16× Wasmtime's default of 512 KiB, because the code

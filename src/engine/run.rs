@@ -41,8 +41,8 @@ fn run_here<R>(
 ) -> Result<(R, Vec<String>)> {
     opts.progress(|| format!("compiling {:.1} MB", instrumented.len() as f64 / 1e6));
     let t = Instant::now();
-    // The cache entry is written while the guest runs; the run ends once it is.
-    let (compiler, engine, (component, cached, _storing)) =
+    // The cache entry is written while the guest runs (`Dumped::storing`).
+    let (compiler, engine, (component, cached, storing)) =
         super::compile_first(engines, |engine| {
             compile_cached(engine, instrumented, opts.cache.as_ref())
         })?;
@@ -62,6 +62,7 @@ fn run_here<R>(
         collector,
         views,
         timings,
+        storing,
     })?;
     let mut outcomes = Vec::new();
     for c in calls {

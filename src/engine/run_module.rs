@@ -69,7 +69,7 @@ fn run_core_here<R>(
         module,
         accessor,
         cached,
-        storing: _storing,
+        storing,
         linker,
         mut store,
     } = compiled;
@@ -182,6 +182,7 @@ fn run_core_here<R>(
         collector,
         views,
         timings,
+        storing,
     })?;
     let mut outcomes = Vec::new();
     for call in calls {

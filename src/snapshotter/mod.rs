@@ -384,7 +384,7 @@ impl Snapshotter {
                 };
                 let plan = plan.clone();
                 let t = Instant::now();
-                let (compiled, cached, _storing) =
+                let (compiled, cached, storing) =
                     compile::compile_cached(store.engine(), instrumented, opts.cache.as_ref())?;
                 let compile = t.elapsed();
                 let (collector, lists, mut timings, _) =
@@ -395,6 +395,7 @@ impl Snapshotter {
                     collector,
                     views: run::views(store, &lists),
                     timings,
+                    storing,
                 })
             },
         )?;

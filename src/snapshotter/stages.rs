@@ -65,9 +65,17 @@ impl Snapshotter {
             );
         }
         let mut tables = Vec::new();
-        let mut then = |dumped: Dumped<'_>| -> Result<()> {
+        let mut then = |mut dumped: Dumped<'_>| -> Result<()> {
             step("rewriting");
+            let storing = std::mem::take(&mut dumped.storing);
             tables = self.rewrite(&model, &init, &instrumented, dumped, stats, out)?;
+            // A fresh compile went to the cache while the init ran: what is left of that.
+            if storing.pending() {
+                step("storing the compiled component");
+                let t = Instant::now();
+                storing.wait();
+                self.stage(stats, "cache", t.elapsed(), "compiled entry stored".into());
+            }
             Ok(())
         };
         run(&instrumented, &init, &opts, &mut then)?;
@@ -110,10 +118,12 @@ impl Snapshotter {
         stats: &mut Stats,
         out: &mut Destination,
     ) -> Result<Vec<TableReport>> {
+        // The pipeline waits for the cache entry itself (`Dumped::storing`).
         let Dumped {
             collector,
             views,
             timings,
+            ..
         } = dumped;
         let detail = match timings.cached {
             true => format!("{}, loaded from the cache", timings.compiler),
