@@ -12,6 +12,11 @@ use anyhow::Result;
 /// Below this total weight (bytes of code), threads cost more than they save.
 const PARALLEL_WEIGHT: usize = 1 << 20;
 
+/// A function body's weight for [`map_runs`]: its bytes of code.
+pub fn code_bytes(body: &wasmparser::FunctionBody) -> usize {
+    (body.range().end - body.range().start) as usize
+}
+
 /// `f(state, index, item)` for every item: the results in order, or the earliest failing
 /// item's error. Each run of items gets its own `state()` (reused allocations, say).
 pub fn map_runs<T: Send, R: Send, S>(

@@ -5,7 +5,7 @@
 //! every core (`parallel`). The error reported is the one sequential validation reports: the
 //! first invalid function's.
 
-use crate::parallel::map_runs;
+use crate::parallel::{code_bytes, map_runs};
 use anyhow::{anyhow, Result};
 use wasmparser::types::Types;
 use wasmparser::{
@@ -34,7 +34,7 @@ pub fn validate(bytes: &[u8]) -> Result<Types> {
 
 /// Every body, on every core (see `parallel`): the error is the first invalid body's.
 fn validate_bodies(bodies: Vec<Body>) -> Result<()> {
-    let size = |(_, body): &Body| (body.range().end - body.range().start) as usize;
+    let size = |(_, body): &Body| code_bytes(body);
     map_runs(
         bodies,
         size,

@@ -8,7 +8,7 @@
 //! Sections the edit does not touch are copied byte for byte.
 
 use super::rope::Rope;
-use crate::parallel::map_runs;
+use crate::parallel::{code_bytes, map_runs};
 use anyhow::{Context, Result};
 use std::collections::{BTreeSet, HashMap};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
@@ -434,7 +434,7 @@ impl<'e> Editor<'e> {
             None => ranges.iter().map(|_| None).collect(),
             Some(f) => map_runs(
                 bodies,
-                |body| (body.range().end - body.range().start) as usize,
+                code_bytes,
                 || (),
                 |_, i, body| {
                     let index = first + i as u32;

@@ -4,7 +4,7 @@
 //! can become a funcref (element segment items, `ref.func` in code and constant expressions,
 //! exports). Only those need a probe prologue or, when imported, a shim.
 
-use crate::parallel::map_runs;
+use crate::parallel::{code_bytes, map_runs};
 use crate::protocol::{CORE_PREFIX, RESTORE_PREFIX};
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
@@ -338,8 +338,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         }
     }
     // A 10 MB module's code is most of the bytes: its bodies are read on every core.
-    let size = |body: &FunctionBody| (body.range().end - body.range().start) as usize;
-    let uses = map_runs(bodies, size, || (), |_, _, body| code_uses(&body))?;
+    let uses = map_runs(bodies, code_bytes, || (), |_, _, body| code_uses(&body))?;
     for body_uses in uses {
         for code_use in body_uses {
             match code_use {
