@@ -17,6 +17,13 @@ fn compsnap_with_cache(args: &[&str], cache: &Path) -> Output {
         .expect("run compsnap")
 }
 
+/// The files in the compile cache `dir`, none when it does not exist.
+fn cache_entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default()
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -476,11 +483,7 @@ fn compiled_components_are_cached() {
         log.contains("compsnap: cache "),
         "a fresh entry was stored: {log}"
     );
-    let entries = || -> Vec<PathBuf> {
-        std::fs::read_dir(&cache)
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default()
-    };
+    let entries = || cache_entries(&cache);
     assert_eq!(entries().len(), 1);
     let (second, log) = run("b.wasm", &[]);
     assert!(log.contains("loaded from the cache"), "{log}");
@@ -523,14 +526,8 @@ fn a_trapping_init_still_leaves_a_whole_cache_entry() {
         assert!(err.contains("unreachable"), "{err}");
         err
     };
-    let entries = || -> Vec<PathBuf> {
-        std::fs::read_dir(&cache)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect()
-    };
     run();
-    let first = entries();
+    let first = cache_entries(&cache);
     assert_eq!(first.len(), 1, "{first:?}");
     assert!(
         first[0].extension().is_some_and(|x| x == "cwasm"),
@@ -541,7 +538,7 @@ fn a_trapping_init_still_leaves_a_whole_cache_entry() {
     let inode = |p: &Path| std::fs::metadata(p).unwrap().ino();
     let before = inode(&first[0]);
     run();
-    assert_eq!(entries(), first);
+    assert_eq!(cache_entries(&cache), first);
     assert_eq!(inode(&first[0]), before, "the second run loaded the entry");
     assert_eq!(dir.listing(), ["cache", "in.wat"]);
 }
