@@ -399,7 +399,8 @@ enum Reach {
 
 fn dump_body(plan: &Plan, reach: &[Reach], probe: Option<&Ctx>) -> Function {
     use Instruction as I;
-    // Locals: 0 pages left, 1 offset, 2 chunk pages, 3 slot, 4 table size.
+    // Locals: 0 pages left (a table's pages, when probing), 1 offset, 2 chunk pages, 3 slot,
+    // 4 table size.
     let mut f = Function::new([(5, ValType::I32)]);
     for (tag, (_, how)) in plan.records.iter().zip(reach).enumerate() {
         let tag = tag as i32;
@@ -432,8 +433,6 @@ fn dump_body(plan: &Plan, reach: &[Reach], probe: Option<&Ctx>) -> Function {
                     func,
                     table64,
                 } => {
-                    f.instruction(&I::I32Const(0));
-                    f.instruction(&I::GlobalSet(ctx.ptr));
                     probe_table(&mut f, *table, *func, *table64, ctx);
                     put_buffer(&mut f, tag, I::GlobalGet(ctx.ptr));
                 }

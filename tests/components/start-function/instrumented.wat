@@ -120,10 +120,31 @@
       call 0
       i32.const 1
       call 4
-      i32.const 0
-      global.set 3
       table.size 0
       local.set 4
+      local.get 4
+      i64.extend_i32_u
+      i64.const 3
+      i64.shl
+      i64.const 65535
+      i64.add
+      i64.const 16
+      i64.shr_u
+      i32.wrap_i64
+      local.tee 0
+      memory.size
+      i32.gt_u
+      if ;; label = @1
+        local.get 0
+        memory.size
+        i32.sub
+        memory.grow
+        i32.const -1
+        i32.eq
+        if ;; label = @2
+          unreachable
+        end
+      end
       i32.const 0
       local.set 3
       block ;; label = @1
@@ -133,9 +154,12 @@
           i32.ge_u
           br_if 1 (;@1;)
           local.get 3
+          i32.const 3
+          i32.shl
+          local.get 3
           table.get 0
           call 5
-          call 2
+          i64.store
           local.get 3
           i32.const 1
           i32.add
@@ -143,6 +167,10 @@
           br 0 (;@2;)
         end
       end
+      local.get 4
+      i32.const 3
+      i32.shl
+      global.set 3
       i32.const 1
       i32.const 0
       global.get 3
