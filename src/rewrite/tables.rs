@@ -47,6 +47,8 @@ pub(super) fn write_tables(
             // funcref table; typed tables need expressions and are replayed, so they count as
             // written by others.
             let foldable = is_plain_funcref(model, owner, table.index);
+            // The owner writes most slots: they gather here, not through the map per slot.
+            let mut own = Vec::with_capacity(table.slots.len());
             for (slot, value) in table.slots.iter().enumerate() {
                 let slot = slot as u32;
                 let Some(src) = value else {
@@ -54,10 +56,7 @@ pub(super) fn write_tables(
                     continue;
                 };
                 if let Some(f) = names.name(owner, src) {
-                    writes
-                        .entry((owner, table.index))
-                        .or_default()
-                        .push((slot, f));
+                    own.push((slot, f));
                     match foldable {
                         true => report.folded += 1,
                         false => report.by_others += 1,
@@ -98,6 +97,9 @@ pub(super) fn write_tables(
                         restore.write_slot(owner, table.index, slot, *src);
                     }
                 }
+            }
+            if !own.is_empty() {
+                writes.entry((owner, table.index)).or_default().extend(own);
             }
             reports.push(report);
         }
