@@ -207,16 +207,18 @@ impl Snapshotter {
         );
 
         let t = Instant::now();
-        match out {
-            Destination::Bytes(bytes) => *bytes = rewritten.rope.into_bytes(),
+        let detail = match out {
+            Destination::Bytes(bytes) => {
+                *bytes = rewritten.rope.into_bytes();
+                String::new()
+            }
             Destination::File(path, staged) => {
                 // Created only now: a run cut short leaves no temporary file behind.
-                staged
-                    .insert(Staged::create(path)?)
-                    .write(&rewritten.rope)?
+                (staged.insert(Staged::create(path)?)).write(&rewritten.rope)?;
+                "flushing to disk while the output validates".into()
             }
-        }
-        self.stage(stats, "write", t.elapsed(), String::new());
+        };
+        self.stage(stats, "write", t.elapsed(), detail);
         Ok(rewritten.tables)
     }
 
