@@ -153,10 +153,12 @@ impl<'a> Rope<'a> {
         }
         if len < PARALLEL_JOIN {
             for (dst, src) in parts {
+                prefault(dst);
                 dst.copy_from_slice(src);
             }
         } else {
             let copy = |_: &mut (), _, (dst, src): (&mut [u8], &[u8])| {
+                prefault(dst);
                 dst.copy_from_slice(src);
                 Ok(())
             };
@@ -193,6 +195,36 @@ impl<'a> Rope<'a> {
         }
     }
 }
+
+/// Maps in the pages of `dst` that a copy is about to write, in one system call: a fresh
+/// buffer's pages otherwise come one page fault each. A 64 MiB snapshot's join (`write`)
+/// took 19.2–21.4 ms instead of 21.8–22.5 ms (medians of 20 in-process snapshots, three
+/// alternating rounds); the kernel's zeroing of each page, which stays, is most of the rest.
+#[cfg(target_os = "linux")]
+fn prefault(dst: &mut [u8]) {
+    const PAGE: usize = 4096;
+    let start = (dst.as_ptr() as usize).next_multiple_of(PAGE);
+    let end = (dst.as_ptr() as usize + dst.len()) & !(PAGE - 1);
+    if end >= start + PREFAULT_MIN {
+        // SAFETY: the range is whole pages inside `dst`, which is borrowed mutably, and
+        // populating them for writing changes no byte. It is advice: a kernel without
+        // MADV_POPULATE_WRITE (before Linux 5.14) refuses it, and the copy faults them in.
+        unsafe {
+            libc::madvise(
+                start as *mut libc::c_void,
+                end - start,
+                libc::MADV_POPULATE_WRITE,
+            )
+        };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn prefault(_: &mut [u8]) {}
+
+/// Below this many bytes of whole pages a part is left to fault in by itself.
+#[cfg(target_os = "linux")]
+const PREFAULT_MIN: usize = 64 << 10;
 
 #[cfg(test)]
 impl<'a> Rope<'a> {
