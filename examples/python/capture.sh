@@ -304,5 +304,5 @@ else
     say "warning: no compsnap binary found (set COMPSNAP); compsnap.sh will look for compsnap on PATH"
 fi
 
-say "done: $(stat -c %s "$OUT/$NAME.uninit.wasm") bytes un-initialized ($NAME.uninit.wasm), $(stat -c %s "$OUT/$NAME.ref.wasm") bytes initialized by componentize-py ($NAME.ref.wasm), preopens $(du -sh "$P" | cut -f1)"
+say "done: $(stat -c %s "$OUT/$NAME.uninit.wasm") bytes un-initialized ($NAME.uninit.wasm), $(stat -c %s "$OUT/$NAME.ref.wasm") bytes initialized by componentize-py ($NAME.ref.wasm), preopens $(du -sh "$OUT/preopens" | cut -f1)"
 say "next: $OUT/compsnap.sh   or see $OUT/compsnap-command.txt for compsnap verify"
