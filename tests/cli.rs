@@ -350,18 +350,6 @@ fn every_failure_keeps_the_previous_output() {
                 .into(),
         ),
         (
-            "table with an initializer",
-            vec![dir.file(
-                "h.wat",
-                component(
-                    r#"(table 1 funcref (ref.func $f)) (func $f) (func (export "init"))"#,
-                    lifted,
-                )
-                .as_bytes(),
-            )],
-            "table 0: tables with an initializer expression are not supported yet".into(),
-        ),
-        (
             "imported module",
             vec![dir.file(
                 "g.wat",

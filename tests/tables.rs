@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{check, snapshotter, wat, Running};
+use common::{check, snapshotter, wat, Running, TABLES_WITH_INITIALIZERS};
 
 #[test]
 fn every_table_instruction_and_segment_drops() {
@@ -525,4 +525,49 @@ fn table64_shared_between_instances() {
         "init",
         &["call(0)", "call(1)"],
     );
+}
+
+/// Tables declared with an initializer expression: the nullable one loses its initializer,
+/// so that its null slot stays null and Wasmtime folds its segments; the non-nullable one
+/// keeps it, every slot being written after it.
+#[test]
+fn tables_with_initializer_expressions() {
+    let input = wat(&format!(
+        r#"(component
+  (core module $m {TABLES_WITH_INITIALIZERS})
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "f") (param "i" u32) (result u32) (canon lift (core func $i "f")))
+  (func (export "typed") (param "i" u32) (result u32) (canon lift (core func $i "typed")))
+  (func (export "sizes") (result u32) (canon lift (core func $i "sizes"))))"#
+    ));
+    let calls = [
+        "f(0)", "f(1)", "f(2)", "f(3)", "f(4)", "f(5)", "typed(0)", "typed(1)", "typed(2)",
+        "typed(3)", "sizes()",
+    ];
+    let out = check(&snapshotter("init"), &input, "init", &calls);
+    let mut snap = Running::new(&out);
+    let got: Vec<String> = calls.iter().map(|c| snap.call(c)).collect();
+    let want = ["1", "2", "0", "1", "3", "3", "3", "1", "1", "2", "64"];
+    let want: Vec<String> = want.iter().map(|n| format!("[U32({n})]")).collect();
+    assert_eq!(got, want);
+    let inits = table_inits(&out);
+    assert_eq!(inits, [false, true], "which tables keep an initializer");
+    let (_, stats) = snapshotter("init").snapshot_with_stats(&input).unwrap();
+    let funcref = stats.tables.iter().find(|t| t.table == 0).unwrap();
+    assert_eq!((funcref.slots, funcref.nulls, funcref.folded), (6, 1, 5));
+}
+
+/// Whether each defined table of the output's modules has an initializer expression.
+pub fn table_inits(bytes: &[u8]) -> Vec<bool> {
+    let mut inits = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let wasmparser::Payload::TableSection(reader) = payload.unwrap() {
+            for table in reader {
+                let init = table.unwrap().init;
+                inits.push(matches!(init, wasmparser::TableInit::Expr(_)));
+            }
+        }
+    }
+    inits
 }

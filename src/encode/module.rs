@@ -288,10 +288,20 @@ impl<'e> Editor<'e> {
                 for (i, table) in reader.into_iter().enumerate() {
                     let table = table?;
                     let mut ty = self.re.table_type(table.ty)?;
-                    if let Some(min) = e.table_mins.get(&(self.imports.tables + i as u32)) {
+                    let min = e.table_mins.get(&(self.imports.tables + i as u32));
+                    if let Some(min) = min {
                         ty.minimum = *min;
                     }
                     match table.init {
+                        // A snapshotted table's segments write every slot that is not null, so
+                        // a nullable one needs no initializer, and without it Wasmtime can fold
+                        // its segments (it folds none from a table with an initializer on). A
+                        // non-nullable one keeps it: every slot is written after it.
+                        wasmparser::TableInit::Expr(_)
+                            if min.is_some() && ty.element_type.nullable =>
+                        {
+                            s.table(ty)
+                        }
                         wasmparser::TableInit::RefNull => s.table(ty),
                         wasmparser::TableInit::Expr(init) => {
                             s.table_with_init(ty, &self.re.const_expr(init)?)

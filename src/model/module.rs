@@ -50,6 +50,9 @@ pub struct ModuleInfo<'a> {
     pub globals: Vec<GlobalType>,
     /// Every table, imported ones first, by absolute index.
     pub tables: Vec<TableType>,
+    /// Defined tables with an initializer expression, by absolute index. Wasmtime folds no
+    /// element segment from the first one that writes such a table on.
+    pub table_init_exprs: BTreeSet<u32>,
     pub start: Option<u32>,
     pub exports: Vec<(String, ExternalKind, u32)>,
     /// Functions that can become funcrefs, by absolute index.
@@ -154,6 +157,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         memories: Vec::new(),
         globals: Vec::new(),
         tables: Vec::new(),
+        table_init_exprs: BTreeSet::new(),
         start: None,
         exports: Vec::new(),
         declared: BTreeSet::new(),
@@ -228,9 +232,9 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
             Payload::TableSection(reader) => {
                 for table in reader {
                     let table = table?;
-                    let index = info.tables.len();
-                    if let TableInit::Expr(_) = table.init {
-                        bail!("table {index}: tables with an initializer expression are not supported yet");
+                    if let TableInit::Expr(expr) = &table.init {
+                        info.table_init_exprs.insert(info.tables.len() as u32);
+                        declare_const_expr(&mut info.declared, expr)?;
                     }
                     info.tables.push(table.ty);
                 }

@@ -95,8 +95,8 @@ fn module(info: &ModuleInfo, indent: &str, out: &mut String) -> Result<()> {
 }
 
 /// Per defined table, the slots Wasmtime's `try_func_table_init` folds: active segments of
-/// function indices at constant offsets into a defined funcref table, within its minimum,
-/// in order until the first segment that breaks a rule.
+/// function indices at constant offsets into a defined funcref table without an initializer
+/// expression, within its minimum, in order until the first segment that breaks a rule.
 fn folded_slots(info: &ModuleInfo) -> Result<std::collections::HashMap<u32, u64>> {
     let mut folded = std::collections::HashMap::new();
     for payload in Parser::new(0).parse_all(info.bytes) {
@@ -129,6 +129,7 @@ fn folded_slots(info: &ModuleInfo) -> Result<std::collections::HashMap<u32, u64>
             };
             let len = u64::from(funcs.count());
             if ty.element_type != wasmparser::RefType::FUNCREF
+                || info.table_init_exprs.contains(&table)
                 || offset + len > ty.initial
                 || ty.initial > MAX_FOLDED_TABLE
             {
@@ -163,5 +164,29 @@ mod tests {
             report.contains("table 1: 4 slots, 2 folded into the table image"),
             "{report}"
         );
+    }
+
+    /// Wasmtime folds no segment from the first one that writes a table declared with an
+    /// initializer expression on: not that table's, nor a later plain table's.
+    #[test]
+    fn no_slot_folds_from_a_table_with_an_initializer_on() {
+        let bytes = wat::parse_str(
+            r#"(component
+              (core module $m
+                (func $a) (func $b)
+                (table 2 funcref)
+                (table 2 funcref (ref.func $a))
+                (table 2 funcref)
+                (elem (table 0) (i32.const 0) func $a $b)
+                (elem (table 1) (i32.const 0) func $b)
+                (elem (table 2) (i32.const 0) func $a))
+              (core instance (instantiate $m)))"#,
+        )
+        .unwrap();
+        let report = super::inspect(&bytes).unwrap();
+        for (table, folded) in [(0, 2), (1, 0), (2, 0)] {
+            let line = format!("table {table}: 2 slots, {folded} folded into the table image");
+            assert!(report.contains(&line), "{line} in {report}");
+        }
     }
 }

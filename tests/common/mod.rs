@@ -254,6 +254,34 @@ pub fn fast_and_optimized(init: &str, input: &[u8]) -> (String, Vec<u8>) {
     (stats.compiler, output)
 }
 
+/// A core module body for the table-initializer tests (`tests/tables.rs`, `tests/core.rs`): a funcref table and a non-nullable
+/// typed table, each with an initializer expression, written, nulled and grown by the init.
+/// `f(i)` is the number of slot `i`'s function (0 for null), `typed(i)` the same for the typed
+/// table, `sizes()` ten times the first table's size plus the second's.
+pub const TABLES_WITH_INITIALIZERS: &str = r#"
+    (type $t (func (result i32)))
+    (func $a (type $t) (i32.const 1))
+    (func $b (type $t) (i32.const 2))
+    (func $c (type $t) (i32.const 3))
+    (table $f 4 funcref (ref.func $a))
+    (table $typed 3 (ref $t) (ref.func $a))
+    (elem declare func $b $c)
+    (func (export "init")
+      (table.set $f (i32.const 1) (ref.func $b))
+      (table.set $f (i32.const 2) (ref.null func))
+      (drop (table.grow $f (ref.func $c) (i32.const 2)))
+      (table.set $typed (i32.const 0) (ref.func $c))
+      (drop (table.grow $typed (ref.func $b) (i32.const 1))))
+    (func (export "f") (param i32) (result i32)
+      (if (result i32) (ref.is_null (table.get $f (local.get 0)))
+        (then (i32.const 0))
+        (else (call_indirect $f (type $t) (local.get 0)))))
+    (func (export "typed") (param i32) (result i32)
+      (call_ref $t (table.get $typed (local.get 0))))
+    (func (export "sizes") (result i32)
+      (i32.add (i32.mul (table.size $f) (i32.const 10)) (table.size $typed)))
+"#;
+
 pub fn wat(text: &str) -> Vec<u8> {
     wat::parse_str(text).expect("test WAT parses")
 }
