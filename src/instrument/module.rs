@@ -208,13 +208,17 @@ fn emit_prologue(
     f.instruction(&Instruction::GlobalSet(probe.probe_out));
     for ty in &sig.results {
         let ty = re.val_type(*ty)?;
-        let Some(default) = default_value(ty) else {
+        if let Some(default) = default_value(ty) {
+            f.instruction(&default);
+            continue;
+        }
+        if !matches!(ty, ValType::Ref(r) if super::probe::build_ref(f, info, 0, r)) {
             bail!(
-                "function {func} returns a non-nullable reference, so it cannot be probed \
-                 (its table slot identity cannot be read)"
+                "function {func} returns a non-nullable reference of a type compsnap cannot \
+                 build a value of (only i31, eq, any, extern, arrays, and structs whose fields \
+                 have defaults), so it cannot be probed (its table slot identity cannot be read)"
             );
-        };
-        f.instruction(&default);
+        }
     }
     f.instruction(&Instruction::Return);
     f.instruction(&Instruction::End);

@@ -190,15 +190,11 @@ pub(crate) fn identify_body(
             let ValType::Ref(r) = value else {
                 unreachable_default(model, dfs, func)?
             };
+            if build_ref(&mut f, info, offset, r) {
+                continue;
+            }
             use wasm_encoder::{AbstractHeapType as A, HeapType as H};
             match r.heap_type {
-                H::Abstract {
-                    ty: A::I31 | A::Eq | A::Any,
-                    ..
-                } => {
-                    f.instruction(&I::I32Const(0));
-                    f.instruction(&I::RefI31);
-                }
                 H::Abstract { ty: A::Func, .. } => {
                     f.instruction(&I::RefFunc(f_any_func));
                 }
@@ -230,6 +226,50 @@ pub(crate) fn identify_body(
     Ok((f, dummies))
 }
 
+/// Pushes a value of the non-nullable reference type `r` (in the accessor's type space, where
+/// `info`'s types start at `offset`) that needs no function: an i31 for `i31`, `eq` and `any`,
+/// one converted for `extern`, an empty array, or a struct of default fields. False when `r`
+/// is none of these.
+pub(crate) fn build_ref(
+    f: &mut Function,
+    info: &ModuleInfo,
+    offset: u32,
+    r: wasm_encoder::RefType,
+) -> bool {
+    use wasm_encoder::{AbstractHeapType as A, HeapType as H};
+    use Instruction as I;
+    match r.heap_type {
+        H::Abstract {
+            ty: A::I31 | A::Eq | A::Any,
+            shared: false,
+        } => {
+            f.instruction(&I::I32Const(0));
+            f.instruction(&I::RefI31);
+        }
+        H::Abstract {
+            ty: A::Extern,
+            shared: false,
+        } => {
+            f.instruction(&I::I32Const(0));
+            f.instruction(&I::RefI31);
+            f.instruction(&I::ExternConvertAny);
+        }
+        H::Concrete(t) | H::Exact(t) if t >= offset && info.array_types.contains(&(t - offset)) => {
+            f.instruction(&I::ArrayNewFixed {
+                array_type_index: t,
+                array_size: 0,
+            });
+        }
+        H::Concrete(t) | H::Exact(t)
+            if t >= offset && info.default_structs.contains(&(t - offset)) =>
+        {
+            f.instruction(&I::StructNewDefault(t));
+        }
+        _ => return false,
+    }
+    true
+}
+
 fn is_func_type(info: &ModuleInfo, module_type: u32) -> bool {
     matches!(info.signatures.get(module_type as usize), Some(Some(_)))
 }
@@ -237,7 +277,8 @@ fn is_func_type(info: &ModuleInfo, module_type: u32) -> bool {
 fn unreachable_default<T>(model: &Scope, dfs: u32, func: u32) -> Result<T> {
     bail!(
         "{}: function {func} takes a non-nullable reference parameter of a type compsnap cannot \
-         build a value of (only i31, eq, any, func and function types), so a table slot holding \
+         build a value of (only i31, eq, any, extern, func and function types, arrays, and \
+         structs whose fields have defaults), so a table slot holding \
          it cannot be probed",
         model.instances[dfs as usize].describe(model)
     )
@@ -251,16 +292,21 @@ pub(crate) fn dummy_body(model: &Scope, dummy: &Dummy, type_offset: &[u32]) -> R
         bail!("type {module_type} is not a function type");
     };
     let mut f = Function::new([]);
+    let offset = type_offset[dfs as usize];
     for result in &sig.results {
-        let value = Shift(type_offset[dfs as usize]).val_type(*result)?;
-        let Some(default) = default_value(value) else {
+        let value = Shift(offset).val_type(*result)?;
+        if let Some(default) = default_value(value) {
+            f.instruction(&default);
+            continue;
+        }
+        if !matches!(value, ValType::Ref(r) if build_ref(&mut f, info, offset, r)) {
             bail!(
-                "{}: type {module_type} returns a non-nullable reference, so compsnap cannot \
-                 build a function of it for a probe argument",
+                "{}: type {module_type} returns a non-nullable reference of a type compsnap \
+                 cannot build a value of, so it cannot build a function of it for a probe \
+                 argument",
                 model.instances[dfs as usize].describe(model)
             );
-        };
-        f.instruction(&default);
+        }
     }
     f.instruction(&Instruction::End);
     Ok(f)

@@ -42,6 +42,11 @@ pub struct ModuleInfo<'a> {
     pub func_types: Vec<u32>,
     /// Signature of every type index (`None` for struct and array types).
     pub signatures: Vec<Option<Signature>>,
+    /// Array types, by type index: a probe passes an empty one (`array.new_fixed`).
+    pub array_types: BTreeSet<u32>,
+    /// Struct types whose fields all have a default value, by type index: a probe passes one
+    /// made by `struct.new_default`.
+    pub default_structs: BTreeSet<u32>,
     /// Byte range of the type section, copied whole wherever a type's identity matters.
     pub type_section: Option<Range<usize>>,
     /// Every memory, imported ones first, by absolute index.
@@ -153,6 +158,8 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         imported_globals: 0,
         func_types: Vec::new(),
         signatures: Vec::new(),
+        array_types: BTreeSet::new(),
+        default_structs: BTreeSet::new(),
         type_section: None,
         memories: Vec::new(),
         globals: Vec::new(),
@@ -181,6 +188,21 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                 info.type_section = Some(range.start as usize..range.end as usize);
                 for group in reader {
                     for sub in group?.into_types() {
+                        let index = info.signatures.len() as u32;
+                        match &sub.composite_type.inner {
+                            CompositeInnerType::Array(_) => {
+                                info.array_types.insert(index);
+                            }
+                            CompositeInnerType::Struct(s)
+                                if s.fields.iter().all(|field| match field.element_type {
+                                    wasmparser::StorageType::Val(v) => v.is_defaultable(),
+                                    _ => true,
+                                }) =>
+                            {
+                                info.default_structs.insert(index);
+                            }
+                            _ => {}
+                        }
                         info.signatures.push(match &sub.composite_type.inner {
                             CompositeInnerType::Func(f) => Some(Signature {
                                 params: f.params().to_vec(),
