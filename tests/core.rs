@@ -510,3 +510,31 @@ fn core_tables_with_initializer_expressions() {
     assert_eq!(snap.outcome("typed(3)"), "[I32(2)]");
     assert_eq!(snap.outcome("sizes()"), "[I32(64)]");
 }
+
+/// A core module's table slot holding a function that takes `extern`, array, struct and
+/// function-typed references: the host builds each argument for its probe call.
+#[test]
+fn core_probe_builds_extern_array_and_struct_arguments() {
+    let input = wat(r#"
+(module
+  (type $bytes (array (mut i8)))
+  (type $pair (struct (field (mut i32)) (field (ref null $bytes))))
+  (type $gives (func (result (ref extern))))
+  (type $takes (func (param (ref extern)) (param (ref $bytes)) (param (ref $pair))
+                     (param (ref $gives)) (result i32)))
+  (table $t 1 funcref)
+  (func $f (type $takes)
+    (i32.add (array.len (local.get 1)) (struct.get $pair 0 (local.get 2))))
+  (func $ext (type $gives) (extern.convert_any (ref.i31 (i32.const 1))))
+  (elem declare func $f $ext)
+  (func (export "init") (table.set $t (i32.const 0) (ref.func $f)))
+  (func (export "run") (result i32)
+    (call_indirect $t (type $takes)
+      (extern.convert_any (ref.i31 (i32.const 9)))
+      (array.new_default $bytes (i32.const 3))
+      (struct.new $pair (i32.const 4) (ref.null $bytes))
+      (ref.func $ext)
+      (i32.const 0))))"#);
+    let output = check_core(&snapshotter("init"), &input, "init", &["run()"], &[]);
+    assert_eq!(CoreRunning::new(&output, &[]).outcome("run()"), "[I32(7)]");
+}

@@ -11,7 +11,10 @@ use crate::protocol::{
     SLOT_NULL, SLOT_UNIDENTIFIED,
 };
 use anyhow::{anyhow, bail, Context, Result};
-use wasmtime::{AnyRef, AsContextMut, Func, Global, HeapType, Instance, Ref, Val, ValType, I31};
+use wasmtime::{
+    AnyRef, ArrayRef, ArrayRefPre, AsContextMut, ExternRef, Func, Global, HeapType, Instance, Ref,
+    StructRef, StructRefPre, StructType, Val, ValType, I31,
+};
 
 /// Per table or reference-global record of `plan`, its tag and its slot encodings (one
 /// little-endian u64 each), probing the functions of the one instance `instance`.
@@ -98,6 +101,13 @@ fn encode(mut store: impl AsContextMut, probe_out: &Global, value: Ref) -> Resul
     })
 }
 
+/// The default value of each field of `ty`, if every field has one.
+fn defaults(ty: &StructType) -> Option<Vec<Val>> {
+    ty.fields()
+        .map(|field| Val::default_for_ty(field.element_type().unpack()))
+        .collect()
+}
+
 /// A value for a parameter of type `ty` of `func`, which its prologue ignores: the default
 /// where the type has one, else a value the type can hold.
 fn argument(mut store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<Val> {
@@ -122,10 +132,25 @@ fn argument(mut store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<V
         HeapType::Any | HeapType::Eq | HeapType::I31 => {
             Val::AnyRef(Some(AnyRef::from_i31(&mut store, I31::wrapping_u32(0))))
         }
+        HeapType::Extern => {
+            let any = AnyRef::from_i31(&mut store, I31::wrapping_u32(0));
+            Val::ExternRef(Some(ExternRef::convert_any(&mut store, any)?))
+        }
+        HeapType::ConcreteArray(ty) => {
+            let pre = ArrayRefPre::new(&mut store, ty.clone());
+            Val::AnyRef(Some(
+                ArrayRef::new_fixed(&mut store, &pre, &[])?.to_anyref(),
+            ))
+        }
+        HeapType::ConcreteStruct(ty) if defaults(ty).is_some() => {
+            let fields = defaults(ty).unwrap_or_default();
+            let pre = StructRefPre::new(&mut store, ty.clone());
+            Val::AnyRef(Some(StructRef::new(&mut store, &pre, &fields)?.to_anyref()))
+        }
         other => bail!(
             "its function takes a non-nullable `{other}` parameter, of a type compsnap cannot \
-             build a value of (only i31, eq, any, func and function types), so it cannot be \
-             probed"
+             build a value of (only i31, eq, any, extern, func and function types, arrays, and \
+             structs whose fields have defaults), so it cannot be probed"
         ),
     })
 }
