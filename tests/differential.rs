@@ -21,8 +21,9 @@ struct Shape {
     data_dropped: bool,
 }
 
-/// One generated component: module $a owns two memories, globals and a table; module $b
-/// imports $a's memory 0, table and global 0, and adds its own functions to the table.
+/// One generated component: module $a owns two memories, globals and a table (declared with
+/// an initializer in every third case); module $b imports $a's memory 0, table and global 0,
+/// and adds its own functions to the table.
 fn generate(seed: u64) -> String {
     let mut r = Rng::new(seed);
     let mut shape = Shape {
@@ -39,6 +40,11 @@ fn generate(seed: u64) -> String {
         let _ = writeln!(if in_b { &mut init_b } else { &mut init_a }, "      {code}");
     }
     let table_size0 = shape_initial(seed);
+    // Every third case declares the table with an initializer, so its slots start non-null.
+    let table_init = match seed % 3 {
+        1 => " (ref.func $a1)",
+        _ => "",
+    };
     format!(
         r#"(component
   (core module $a
@@ -46,7 +52,7 @@ fn generate(seed: u64) -> String {
     (type $ll (func (param i64) (result i64)))
     (memory (export "mem") 1)
     (memory $m1 1)
-    (table $t (export "tab") {table_size0} funcref)
+    (table $t (export "tab") {table_size0} funcref{table_init})
     (global $g0 (export "g0") (mut i32) (i32.const 0))
     (global $g1 (mut i64) (i64.const 0))
     (global $g2 (mut f64) (f64.const 0))
