@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{check_core, snapshotter, wat, CoreRunning, TABLES_WITH_INITIALIZERS};
+use common::{
+    check_core, snapshotter, wat, CoreRunning, PROBE_BUILT_ARGUMENTS, TABLES_WITH_INITIALIZERS,
+};
 use wasmparser::{Validator, WasmFeatures};
 
 /// Every table instruction, funcref and v128 globals, an f32 NaN payload, element and data
@@ -515,26 +517,7 @@ fn core_tables_with_initializer_expressions() {
 /// function-typed references: the host builds each argument for its probe call.
 #[test]
 fn core_probe_builds_extern_array_and_struct_arguments() {
-    let input = wat(r#"
-(module
-  (type $bytes (array (mut i8)))
-  (type $pair (struct (field (mut i32)) (field (ref null $bytes))))
-  (type $gives (func (result (ref extern))))
-  (type $takes (func (param (ref extern)) (param (ref $bytes)) (param (ref $pair))
-                     (param (ref $gives)) (result i32)))
-  (table $t 1 funcref)
-  (func $f (type $takes)
-    (i32.add (array.len (local.get 1)) (struct.get $pair 0 (local.get 2))))
-  (func $ext (type $gives) (extern.convert_any (ref.i31 (i32.const 1))))
-  (elem declare func $f $ext)
-  (func (export "init") (table.set $t (i32.const 0) (ref.func $f)))
-  (func (export "run") (result i32)
-    (call_indirect $t (type $takes)
-      (extern.convert_any (ref.i31 (i32.const 9)))
-      (array.new_default $bytes (i32.const 3))
-      (struct.new $pair (i32.const 4) (ref.null $bytes))
-      (ref.func $ext)
-      (i32.const 0))))"#);
+    let input = wat(&format!("(module {PROBE_BUILT_ARGUMENTS})"));
     let output = check_core(&snapshotter("init"), &input, "init", &["run()"], &[]);
     assert_eq!(CoreRunning::new(&output, &[]).outcome("run()"), "[I32(7)]");
 }

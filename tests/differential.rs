@@ -252,16 +252,9 @@ fn run_cases(range: std::ops::Range<u64>) {
 
 #[test]
 fn differential_slice() {
-    let var = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    // COMPSNAP_DIFF_FIRST moves the slice past the seeds already run.
-    let (cases, first) = (
-        var("COMPSNAP_DIFF_CASES", 25),
-        var("COMPSNAP_DIFF_FIRST", 0),
-    );
-    run_cases(first..first + cases);
+    run_cases(common::seed_slice(
+        "COMPSNAP_DIFF_CASES",
+        "COMPSNAP_DIFF_FIRST",
+        25,
+    ));
 }

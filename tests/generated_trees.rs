@@ -77,16 +77,9 @@ fn run_cases(range: std::ops::Range<u64>) {
 
 #[test]
 fn generated_trees() {
-    let var = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    // COMPSNAP_TREE_FIRST moves the slice past the seeds already run.
-    let (cases, first) = (
-        var("COMPSNAP_TREE_CASES", 40),
-        var("COMPSNAP_TREE_FIRST", 0),
-    );
-    run_cases(first..first + cases);
+    run_cases(common::seed_slice(
+        "COMPSNAP_TREE_CASES",
+        "COMPSNAP_TREE_FIRST",
+        40,
+    ));
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{check, snapshotter, wat, Running, TABLES_WITH_INITIALIZERS};
+use common::{check, snapshotter, wat, Running, PROBE_BUILT_ARGUMENTS, TABLES_WITH_INITIALIZERS};
 
 #[test]
 fn every_table_instruction_and_segment_drops() {
@@ -352,31 +352,13 @@ fn non_nullable_reference_parameters_get_built_values() {
 /// returning a non-nullable `extern` (its dummy builds one).
 #[test]
 fn extern_array_and_struct_parameters_get_built_values() {
-    let input = wat(r#"
-(component
-  (core module $m
-    (type $bytes (array (mut i8)))
-    (type $pair (struct (field (mut i32)) (field (ref null $bytes))))
-    (type $gives (func (result (ref extern))))
-    (type $takes (func (param (ref extern)) (param (ref $bytes)) (param (ref $pair))
-                       (param (ref $gives)) (result i32)))
-    (table $t 1 funcref)
-    (func $f (type $takes)
-      (i32.add (array.len (local.get 1)) (struct.get $pair 0 (local.get 2))))
-    (func $ext (type $gives) (extern.convert_any (ref.i31 (i32.const 1))))
-    (elem declare func $f $ext)
-    (func (export "init") (table.set $t (i32.const 0) (ref.func $f)))
-    (func (export "run") (result i32)
-      (call_indirect $t (type $takes)
-        (extern.convert_any (ref.i31 (i32.const 9)))
-        (array.new_default $bytes (i32.const 3))
-        (struct.new $pair (i32.const 4) (ref.null $bytes))
-        (ref.func $ext)
-        (i32.const 0))))
+    let input = wat(&format!(
+        r#"(component
+  (core module $m {PROBE_BUILT_ARGUMENTS})
   (core instance $i (instantiate $m))
   (func (export "init") (canon lift (core func $i "init")))
-  (func (export "run") (result u32) (canon lift (core func $i "run")))
-)"#);
+  (func (export "run") (result u32) (canon lift (core func $i "run"))))"#
+    ));
     let out = check(&snapshotter("init"), &input, "init", &["run()"]);
     assert_eq!(Running::new(&out).call("run()"), "[U32(7)]");
 }

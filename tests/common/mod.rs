@@ -282,6 +282,43 @@ pub const TABLES_WITH_INITIALIZERS: &str = r#"
       (i32.add (i32.mul (table.size $f) (i32.const 10)) (table.size $typed)))
 "#;
 
+/// The seeds a generated-case test runs: `$CASES` of them (else `default`) from `$FIRST` (else
+/// 0), so a long run can go past the seeds already run.
+pub fn seed_slice(cases: &str, first: &str, default: u64) -> std::ops::Range<u64> {
+    let var = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (cases, first) = (var(cases, default), var(first, 0));
+    first..first + cases
+}
+
+/// A core module body for the probe-argument tests (`tests/tables.rs`, `tests/core.rs`): slot 0
+/// holds `$f`, which takes `extern`, array, struct and function-typed references (that
+/// function type returning a non-nullable `extern`); `run()` calls it through the table (7).
+pub const PROBE_BUILT_ARGUMENTS: &str = r#"
+    (type $bytes (array (mut i8)))
+    (type $pair (struct (field (mut i32)) (field (ref null $bytes))))
+    (type $gives (func (result (ref extern))))
+    (type $takes (func (param (ref extern)) (param (ref $bytes)) (param (ref $pair))
+                       (param (ref $gives)) (result i32)))
+    (table $t 1 funcref)
+    (func $f (type $takes)
+      (i32.add (array.len (local.get 1)) (struct.get $pair 0 (local.get 2))))
+    (func $ext (type $gives) (extern.convert_any (ref.i31 (i32.const 1))))
+    (elem declare func $f $ext)
+    (func (export "init") (table.set $t (i32.const 0) (ref.func $f)))
+    (func (export "run") (result i32)
+      (call_indirect $t (type $takes)
+        (extern.convert_any (ref.i31 (i32.const 9)))
+        (array.new_default $bytes (i32.const 3))
+        (struct.new $pair (i32.const 4) (ref.null $bytes))
+        (ref.func $ext)
+        (i32.const 0)))
+"#;
+
 pub fn wat(text: &str) -> Vec<u8> {
     wat::parse_str(text).expect("test WAT parses")
 }
