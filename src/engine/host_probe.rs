@@ -142,15 +142,19 @@ fn argument(mut store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<V
                 ArrayRef::new_fixed(&mut store, &pre, &[])?.to_anyref(),
             ))
         }
-        HeapType::ConcreteStruct(ty) if defaults(ty).is_some() => {
-            let fields = defaults(ty).unwrap_or_default();
+        HeapType::ConcreteStruct(ty) => {
+            let fields = defaults(ty).ok_or_else(|| unbuildable(r.heap_type()))?;
             let pre = StructRefPre::new(&mut store, ty.clone());
             Val::AnyRef(Some(StructRef::new(&mut store, &pre, &fields)?.to_anyref()))
         }
-        other => bail!(
-            "its function takes a non-nullable `{other}` parameter, of a type compsnap cannot \
-             build a value of (only i31, eq, any, extern, func and function types, arrays, and \
-             structs whose fields have defaults), so it cannot be probed"
-        ),
+        other => return Err(unbuildable(other)),
     })
+}
+
+fn unbuildable(ty: &HeapType) -> anyhow::Error {
+    anyhow!(
+        "its function takes a non-nullable `{ty}` parameter, of a type compsnap cannot build a \
+         value of (only i31, eq, any, extern, func and function types, arrays, and structs \
+         whose fields have defaults), so it cannot be probed"
+    )
 }
