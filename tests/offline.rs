@@ -18,14 +18,19 @@ fn every_test_component_instruments_and_rewrites_validly_on_synthetic_states() {
             let body = chunk.split("\"#").next().unwrap_or("");
             // `format!` templates are instantiated with their `{{ }}` unescaped and
             // placeholders set: tree.rs's numbers to 1, snapshot.rs's `{body}` to an init and
-            // a `run`.
+            // a `run`, tables.rs's module bodies to theirs in `common`.
             let body = body
                 .replace("{{", "{")
                 .replace("}}", "}")
                 .replace("{second}", "1")
                 .replace("{bump_a}", "1")
                 .replace("{bump_b}", "2")
-                .replace("{body}", BODY);
+                .replace("{body}", BODY)
+                .replace(
+                    "{TABLES_WITH_INITIALIZERS}",
+                    common::TABLES_WITH_INITIALIZERS,
+                )
+                .replace("{PROBE_BUILT_ARGUMENTS}", common::PROBE_BUILT_ARGUMENTS);
             if body.trim_start().starts_with("(component") {
                 sources.push(body);
             }
