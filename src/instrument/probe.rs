@@ -254,16 +254,21 @@ pub(crate) fn build_ref(
             f.instruction(&I::RefI31);
             f.instruction(&I::ExternConvertAny);
         }
-        H::Concrete(t) | H::Exact(t) if t >= offset && info.array_types.contains(&(t - offset)) => {
-            f.instruction(&I::ArrayNewFixed {
-                array_type_index: t,
-                array_size: 0,
-            });
-        }
-        H::Concrete(t) | H::Exact(t)
-            if t >= offset && info.default_structs.contains(&(t - offset)) =>
-        {
-            f.instruction(&I::StructNewDefault(t));
+        H::Concrete(t) | H::Exact(t) => {
+            // The type's index in `info`'s module.
+            let Some(own) = t.checked_sub(offset) else {
+                return false;
+            };
+            if info.array_types.contains(&own) {
+                f.instruction(&I::ArrayNewFixed {
+                    array_type_index: t,
+                    array_size: 0,
+                });
+            } else if info.default_structs.contains(&own) {
+                f.instruction(&I::StructNewDefault(t));
+            } else {
+                return false;
+            }
         }
         _ => return false,
     }

@@ -194,10 +194,9 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                                 info.array_types.insert(index);
                             }
                             CompositeInnerType::Struct(s)
-                                if s.fields.iter().all(|field| match field.element_type {
-                                    wasmparser::StorageType::Val(v) => v.is_defaultable(),
-                                    _ => true,
-                                }) =>
+                                if s.fields
+                                    .iter()
+                                    .all(|f| f.element_type.unpack().is_defaultable()) =>
                             {
                                 info.default_structs.insert(index);
                             }

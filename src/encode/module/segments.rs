@@ -90,7 +90,9 @@ fn sleb_len(mut v: i64) -> u64 {
 /// rewrite stage of a 100 000 slot table took 1.0 instead of 1.5 ms.
 fn active_funcs(table: u32, offset: &ConstExpr, funcs: &[u32]) -> Vec<u8> {
     let indices: u64 = funcs.iter().map(|f| uleb_len(u64::from(*f))).sum();
-    let mut out = Vec::with_capacity(16 + indices as usize);
+    // The header's most: flags, table index, a 64-bit constant offset, the element kind and
+    // the count (1 + 5 + 12 + 1 + 5 bytes).
+    let mut out = Vec::with_capacity(24 + indices as usize);
     match table {
         0 => out.push(0x00),
         t => {
