@@ -7,7 +7,7 @@
 use crate::encode::rope::Rope;
 use anyhow::{anyhow, Context, Result};
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Validates `bytes` as a component or module with every feature compsnap may emit.
@@ -25,8 +25,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// A temporary file next to the output, removed unless [`Staged::commit`] renames it over
 /// the output.
+///
+/// Where the file system can (Linux's `O_TMPFILE`: ext4, XFS, Btrfs, tmpfs), the file has no
+/// name until the commit links it under `tmp` just before the rename, so a process killed
+/// while it writes or validates (Ctrl-C, `SIGKILL`, a crash) leaves nothing in the output's
+/// directory: the kernel frees the file. Elsewhere it is created under `tmp` and removed on
+/// every path out of compsnap but a killed process.
 pub struct Staged {
     tmp: PathBuf,
+    /// Whether the file is `tmp` yet (see [`Staged`]).
+    named: bool,
     path: PathBuf,
     file: Option<File>,
     /// The flush to disk, running on a thread of its own while the output is validated;
@@ -53,14 +61,21 @@ impl Staged {
             NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         // Readable too: it is mapped back to be validated (`read`).
-        let file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .with_context(|| format!("creating temporary file {}", tmp.display()))?;
+        let (file, named) = match unnamed(dir) {
+            Some(file) => (file, false),
+            None => {
+                let file = fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp)
+                    .with_context(|| format!("creating temporary file {}", tmp.display()))?;
+                (file, true)
+            }
+        };
         Ok(Staged {
             tmp,
+            named,
             path: path.to_path_buf(),
             file: Some(file),
             syncing: None,
@@ -133,12 +148,30 @@ impl Staged {
         if let Some(Ok(Some(mapped))) = self.file.as_ref().map(Mapped::new) {
             return Ok(Written::Mapped(mapped));
         }
-        fs::read(&self.tmp).map(Written::Read).with_context(context)
+        let mut file = self
+            .file
+            .as_ref()
+            .context("bug: staged output read after commit")?;
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.read_to_end(&mut bytes))
+            .with_context(context)?;
+        Ok(Written::Read(bytes))
     }
 
-    /// Renames the temporary file over the output, once it is on disk.
+    /// Renames the temporary file over the output, once it is on disk (an unnamed one gets
+    /// its name first).
     pub fn commit(mut self) -> Result<()> {
         self.flushed()?;
+        if !self.named {
+            let file = self
+                .file
+                .as_mut()
+                .context("bug: staged output committed twice")?;
+            name(file, &self.tmp)
+                .with_context(|| format!("creating temporary file {}", self.tmp.display()))?;
+            self.named = true;
+        }
         drop(self.file.take());
         fs::rename(&self.tmp, &self.path).with_context(|| {
             format!("renaming {} to {}", self.tmp.display(), self.path.display())
@@ -154,10 +187,87 @@ impl Drop for Staged {
         // Not committed: the flush's outcome no longer matters, but it ends first.
         let _ = self.flushed();
         drop(self.file.take());
-        if !self.tmp.as_os_str().is_empty() {
+        if self.named && !self.tmp.as_os_str().is_empty() {
             let _ = fs::remove_file(&self.tmp);
         }
     }
+}
+
+/// A new unnamed file in `dir` (`O_TMPFILE`), or `None` where the file system or the platform
+/// has none, or it cannot be made for any other reason (then creating a named one says why).
+#[cfg(target_os = "linux")]
+fn unnamed(dir: &Path) -> Option<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o666)
+        .custom_flags(libc::O_TMPFILE)
+        .open(dir)
+        .ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unnamed(_dir: &Path) -> Option<File> {
+    None
+}
+
+/// Gives the unnamed `file` the name `tmp`: linked through `/proc/self/fd` (which needs no
+/// privilege), else by its descriptor (`AT_EMPTY_PATH`, which needs `CAP_DAC_READ_SEARCH`),
+/// else copied into a new file of that name, which then replaces `file`.
+#[cfg(target_os = "linux")]
+fn name(file: &mut File, tmp: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let to = CString::new(tmp.as_os_str().as_bytes())?;
+    let fd = file.as_raw_fd();
+    let proc = CString::new(format!("/proc/self/fd/{fd}"))?;
+    // SAFETY: both paths are NUL-terminated strings that outlive the calls; `fd` is open.
+    let linked = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            proc.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        ) == 0
+            || libc::linkat(
+                fd,
+                c"".as_ptr(),
+                libc::AT_FDCWD,
+                to.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            ) == 0
+    };
+    match linked {
+        true => Ok(()),
+        false => copy_named(file, tmp),
+    }
+}
+
+/// Copies `file` into a new file `tmp`, which then replaces `file`; on failure `tmp` is gone.
+#[cfg(target_os = "linux")]
+fn copy_named(file: &mut File, tmp: &Path) -> std::io::Result<()> {
+    let mut named = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)?;
+    let copied = file
+        .seek(SeekFrom::Start(0))
+        .and_then(|_| std::io::copy(file, &mut named))
+        .and_then(|_| named.sync_all());
+    if let Err(e) = copied {
+        let _ = fs::remove_file(tmp);
+        return Err(e);
+    }
+    *file = named;
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn name(_file: &mut File, _tmp: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other("bug: an unnamed file off Linux"))
 }
 
 /// The staged output as written, to validate it. Read into a fresh buffer, a 64 MiB output
@@ -203,7 +313,8 @@ impl Mapped {
         }
         // SAFETY: a fresh read-only private mapping of an open file, aliasing no Rust
         // object. Its bytes are those of the staged output, a file this process created
-        // (`create_new`, a name unique to this process and call) and no longer writes.
+        // (unnamed, or `create_new` under a name unique to this process and call) and no
+        // longer writes.
         // Another process that rewrote the temporary file meanwhile would change what is
         // validated, as it would change what is committed; one that truncated it would end
         // this process with SIGBUS, not with a wrong answer.
@@ -291,6 +402,61 @@ mod tests {
             b"before",
             "the output is untouched"
         );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// On Linux, a staged output has no name in the output's directory until the commit: a
+    /// process killed before it leaves nothing there. Committed, the output holds what was
+    /// written and is the directory's only file.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn staged_output_is_unnamed_until_committed() {
+        let dir = std::env::temp_dir().join(format!("compsnap-unnamed-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let names = || -> Vec<_> {
+            let mut names: Vec<_> = (fs::read_dir(&dir).unwrap())
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            names.sort();
+            names
+        };
+        let path = dir.join("out.wasm");
+        fs::write(&path, b"before").unwrap();
+        let mut staged = Staged::create(&path).unwrap();
+        assert!(!staged.named, "{} has O_TMPFILE", dir.display());
+        staged.write(&Rope::from(vec![9u8; 3 << 20])).unwrap();
+        assert_eq!(staged.read().unwrap().len(), 3 << 20);
+        assert_eq!(names(), ["out.wasm"], "the staged output has no name");
+        staged.commit().unwrap();
+        assert_eq!(names(), ["out.wasm"], "nothing but the output is left");
+        assert!(fs::read(&path).unwrap() == vec![9u8; 3 << 20]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Naming an unnamed file: linked, or where that fails, copied into a file of that name
+    /// (`copy_named`), which then is the staged file. A name already taken stays as it was.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn unnamed_file_is_linked_or_copied_under_its_name() {
+        let dir = std::env::temp_dir().join(format!("compsnap-named-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let taken = dir.join("taken");
+        fs::write(&taken, b"x").unwrap();
+        for (i, how) in [name, copy_named].into_iter().enumerate() {
+            let mut file = unnamed(&dir).expect("O_TMPFILE");
+            file.write_all(b"written").unwrap();
+            assert!(how(&mut file, &taken).is_err());
+            assert_eq!(fs::read(&taken).unwrap(), b"x");
+            let tmp = dir.join(format!("tmp{i}"));
+            how(&mut file, &tmp).unwrap();
+            assert_eq!(fs::read(&tmp).unwrap(), b"written");
+            file.write_all(b" more").unwrap();
+            assert_eq!(
+                fs::read(&tmp).unwrap(),
+                b"written more",
+                "the file is the named one"
+            );
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 
