@@ -27,9 +27,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// the output.
 ///
 /// Where the file system can (Linux's `O_TMPFILE`: ext4, XFS, Btrfs, tmpfs), the file has no
-/// name until the commit links it under `tmp` just before the rename, so a process killed
-/// while it writes or validates (Ctrl-C, `SIGKILL`, a crash) leaves nothing in the output's
-/// directory: the kernel frees the file. Elsewhere it is created under `tmp` and removed on
+/// name until the commit links it as the output (or, to replace one, under `tmp` just before
+/// the rename), so a process killed while it writes or validates (Ctrl-C, `SIGKILL`, a crash)
+/// leaves nothing in the output's directory: the kernel frees the file. Elsewhere it is created under `tmp` and removed on
 /// every path out of compsnap but a killed process.
 pub struct Staged {
     tmp: PathBuf,
@@ -159,8 +159,9 @@ impl Staged {
         Ok(Written::Read(bytes))
     }
 
-    /// Renames the temporary file over the output, once it is on disk (an unnamed one gets
-    /// its name first).
+    /// Renames the temporary file over the output, once it is on disk. An unnamed one is
+    /// linked as the output where there is none yet, and otherwise gets its temporary name
+    /// first, which it holds (whole) only between that link and the rename.
     pub fn commit(mut self) -> Result<()> {
         self.flushed()?;
         if !self.named {
@@ -168,6 +169,10 @@ impl Staged {
                 .file
                 .as_mut()
                 .context("bug: staged output committed twice")?;
+            if link(file, &self.path).is_ok() {
+                self.tmp = PathBuf::new();
+                return Ok(());
+            }
             name(file, &self.tmp)
                 .with_context(|| format!("creating temporary file {}", self.tmp.display()))?;
             self.named = true;
@@ -212,15 +217,22 @@ fn unnamed(_dir: &Path) -> Option<File> {
     None
 }
 
-/// Gives the unnamed `file` the name `tmp`: linked through `/proc/self/fd` (which needs no
-/// privilege), else by its descriptor (`AT_EMPTY_PATH`, which needs `CAP_DAC_READ_SEARCH`),
-/// else copied into a new file of that name, which then replaces `file`.
+/// Gives the unnamed `file` the name `tmp`: linked ([`link`]), else copied into a new file of
+/// that name, which then replaces `file`.
 #[cfg(target_os = "linux")]
 fn name(file: &mut File, tmp: &Path) -> std::io::Result<()> {
+    link(file, tmp).or_else(|_| copy_named(file, tmp))
+}
+
+/// Links the unnamed `file` as `to`, which must not exist: through `/proc/self/fd` (which
+/// needs no privilege), else by its descriptor (`AT_EMPTY_PATH`, which needs
+/// `CAP_DAC_READ_SEARCH`).
+#[cfg(target_os = "linux")]
+fn link(file: &File, to: &Path) -> std::io::Result<()> {
     use std::ffi::CString;
     use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
-    let to = CString::new(tmp.as_os_str().as_bytes())?;
+    let to = CString::new(to.as_os_str().as_bytes())?;
     let fd = file.as_raw_fd();
     let proc = CString::new(format!("/proc/self/fd/{fd}"))?;
     // SAFETY: both paths are NUL-terminated strings that outlive the calls; `fd` is open.
@@ -242,7 +254,7 @@ fn name(file: &mut File, tmp: &Path) -> std::io::Result<()> {
     };
     match linked {
         true => Ok(()),
-        false => copy_named(file, tmp),
+        false => Err(std::io::Error::last_os_error()),
     }
 }
 
@@ -267,6 +279,11 @@ fn copy_named(file: &mut File, tmp: &Path) -> std::io::Result<()> {
 
 #[cfg(not(target_os = "linux"))]
 fn name(_file: &mut File, _tmp: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other("bug: an unnamed file off Linux"))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn link(_file: &File, _to: &Path) -> std::io::Result<()> {
     Err(std::io::Error::other("bug: an unnamed file off Linux"))
 }
 

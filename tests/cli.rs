@@ -153,6 +153,71 @@ fn trapping_init_keeps_the_previous_output() {
     );
 }
 
+/// An init that fills 64 MiB: its output takes long enough to write and validate to be seen.
+const FILLS_64_MIB: &str = r#"(component
+  (core module $m
+    (memory 1)
+    (func (export "wizer-initialize") (local $p i32)
+      (drop (memory.grow (i32.const 1023)))
+      (loop $l
+        (i64.store (local.get $p) (i64.const 0x0101010101010101))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (br_if $l (i32.lt_u (local.get $p) (i32.const 0x4000000))))))
+  (core instance $i (instantiate $m))
+  (func (export "wizer-initialize") (canon lift (core func $i "wizer-initialize"))))"#;
+
+/// On Linux a new output has no name in its directory until it is whole (the staged file is
+/// unnamed, `O_TMPFILE`, and linked as the output once it validates): a run watched throughout
+/// shows nothing else there, and a run killed part way leaves nothing or the whole output.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_output_directory_never_shows_a_partial_file() {
+    let dir = Dir::new("unnamed");
+    let input = dir.file("in.wat", FILLS_64_MIB.as_bytes());
+    let out_dir = Dir::new("unnamed-out");
+    let output = out_dir.path("out.wasm");
+    let cache = std::env::temp_dir().join(format!("compsnap-cli-cache-{}", std::process::id()));
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_compsnap"))
+            .args([&input, "-o", &output])
+            .env("COMPSNAP_CACHE_DIR", &cache)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run compsnap")
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut child = start();
+    let t = std::time::Instant::now();
+    let status = loop {
+        seen.extend(out_dir.listing());
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+    };
+    let took = t.elapsed();
+    assert!(status.success());
+    assert_eq!(
+        Vec::from_iter(seen),
+        ["out.wasm"],
+        "only the output ever shows"
+    );
+    let whole = std::fs::read(&output).unwrap();
+    for part in [0.2, 0.4, 0.6, 0.8] {
+        let _ = std::fs::remove_file(&output);
+        let mut child = start();
+        std::thread::sleep(took.mul_f64(part));
+        let _ = child.kill();
+        child.wait().unwrap();
+        match out_dir.listing()[..] {
+            [] => {}
+            [ref name] if name == "out.wasm" => {
+                assert!(std::fs::read(&output).unwrap() == whole, "a whole output")
+            }
+            ref other => panic!("killed at {part} of the run, the directory has {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn hanging_init_times_out() {
     let dir = Dir::new("hang");
@@ -544,7 +609,7 @@ fn processes_share_the_cache_safely() {
             Command::new(env!("CARGO_BIN_EXE_compsnap"))
                 .args([&input, "-f", "init", "-o", &dir.path(&format!("{i}.wasm"))])
                 .env("COMPSNAP_CACHE_DIR", &cache)
-                .stderr(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
                 .spawn()
                 .unwrap()
         })
