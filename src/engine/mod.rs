@@ -211,13 +211,18 @@ pub fn engine(opts: &RunOptions) -> Result<Engine> {
     Engine::new(&config(opts)).map_err(|e| anyhow!("creating the Wasmtime engine: {e}"))
 }
 
-/// The engines a core module input is compiled with, each with its compiler's name, in the
-/// order to try them. Compiling fast, Winch comes first: it compiles 3–4× faster than
-/// Cranelift without optimizations (StarlingMonkey's engine: 1.4 s instead of 5.3 s), and
-/// an init runs once (StarlingMonkey's: 23 instead of 17 ms). Cranelift, last, compiles
-/// what Winch does not support (GC, typed function references, tail calls, exceptions,
-/// relaxed SIMD).
-pub fn core_engines(opts: &RunOptions) -> Result<Vec<(&'static str, Engine)>> {
+/// The compilers to try, in order, each with its name. Each engine is made only when its turn
+/// comes: a snapshot Winch compiles never makes the Cranelift engine (0.015–0.017 ms of the
+/// lookup example's 1.1 ms).
+pub struct Engines(Vec<(&'static str, Config)>);
+
+/// The engines a core module input is compiled with, in the order to try them. Compiling
+/// fast, Winch comes first: it compiles 3–4× faster than Cranelift without optimizations
+/// (StarlingMonkey's engine: 1.4 s instead of 5.3 s), and an init runs once
+/// (StarlingMonkey's: 23 instead of 17 ms). Cranelift, last, compiles what Winch does not
+/// support (GC, typed function references, tail calls, exceptions, relaxed SIMD) or what
+/// runs where Winch does not.
+pub fn core_engines(opts: &RunOptions) -> Engines {
     engines(opts, true, false)
 }
 
@@ -228,15 +233,11 @@ pub fn core_engines(opts: &RunOptions) -> Result<Vec<(&'static str, Engine)>> {
 /// Winch took the lookup example's instrumented component from 1.29–1.44 to 1.07–1.19 ms
 /// (alternating, 400 rounds, three runs). The components the real pipelines build all have
 /// tables: they compile with Cranelift.
-pub fn component_engines(opts: &RunOptions, probes: bool) -> Result<Vec<(&'static str, Engine)>> {
+pub fn component_engines(opts: &RunOptions, probes: bool) -> Engines {
     engines(opts, !probes, true)
 }
 
-fn engines(
-    opts: &RunOptions,
-    winch_may: bool,
-    components: bool,
-) -> Result<Vec<(&'static str, Engine)>> {
+fn engines(opts: &RunOptions, winch_may: bool, components: bool) -> Engines {
     let mut engines = Vec::new();
     if opts.fast_compile && winch_may {
         use wasmtime::WasmFeatures as F;
@@ -252,33 +253,34 @@ fn engines(
             | F::LEGACY_EXCEPTIONS
             | F::STACK_SWITCHING;
         winch.wasm_features(unsupported, false);
-        // A platform Winch does not support compiles with Cranelift.
-        if let Ok(engine) = Engine::new(&winch) {
-            engines.push(("Winch", engine));
-        }
+        engines.push(("Winch", winch));
     }
-    engines.push(("Cranelift", engine(opts)?));
-    Ok(engines)
+    engines.push(("Cranelift", config(opts)));
+    Engines(engines)
 }
 
 /// Compiles with the first of `engines` that compiles: its name, the engine, what `compile`
-/// returned, and why each engine before it refused (`not Winch: …`). The last engine's
-/// error is the error.
-pub(crate) fn compile_first<'e, T>(
-    engines: &'e [(&'static str, Engine)],
+/// returned, and why each engine before it refused (`not Winch: …`; an engine Wasmtime
+/// cannot make here, Winch on a platform it does not support, refuses too). The last
+/// engine's error is the error.
+pub(crate) fn compile_first<T>(
+    engines: &Engines,
     mut compile: impl FnMut(&Engine) -> Result<T>,
-) -> Result<(String, &'e Engine, T)> {
+) -> Result<(String, Engine, T)> {
     let mut refused = Vec::new();
-    for (i, (name, engine)) in engines.iter().enumerate() {
-        match compile(engine) {
-            Ok(compiled) => {
+    for (i, (name, config)) in engines.0.iter().enumerate() {
+        let compiled = Engine::new(config)
+            .map_err(|e| anyhow!("creating the Wasmtime engine: {e}"))
+            .and_then(|engine| compile(&engine).map(|compiled| (engine, compiled)));
+        match compiled {
+            Ok((engine, compiled)) => {
                 let name = match refused.is_empty() {
                     true => name.to_string(),
                     false => format!("{name} ({})", refused.join("; ")),
                 };
                 return Ok((name, engine, compiled));
             }
-            Err(e) if i + 1 < engines.len() => {
+            Err(e) if i + 1 < engines.0.len() => {
                 // The cause in one line, without the backtrace Wasmtime may append.
                 let why = format!("{e:#}");
                 let why = why.lines().next().unwrap_or_default();

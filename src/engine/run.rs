@@ -19,7 +19,7 @@ use wasmtime::{Engine, Store, StoreContextMut, Trap};
 /// import. `then` gets the dumped state while the guest lives; then `calls` are made on the
 /// same instance (their outcomes as `verify` prints them), and the guest goes.
 pub fn run<R: Send>(
-    engines: &[(&'static str, Engine)],
+    engines: &super::Engines,
     instrumented: &[u8],
     init: Option<&InitFunc>,
     plan: Arc<TreePlan>,
@@ -31,7 +31,7 @@ pub fn run<R: Send>(
 }
 
 fn run_here<R>(
-    engines: &[(&'static str, Engine)],
+    engines: &super::Engines,
     instrumented: &[u8],
     init: Option<&InitFunc>,
     plan: Arc<TreePlan>,
@@ -47,7 +47,7 @@ fn run_here<R>(
             compile_cached(engine, instrumented, opts.cache.as_ref())
         })?;
     let compiled = t.elapsed();
-    let (mut linker, mut store) = host(engine, &component, opts)?;
+    let (mut linker, mut store) = host(&engine, &component, opts)?;
     let (collector, lists, mut timings, instance) =
         run_instance(&mut store, &mut linker, &component, init, plan, opts, true)?;
     if init.is_some() {

@@ -42,7 +42,7 @@ impl FsViewHost for CoreHost {
 /// outcomes as `verify` prints them). It compiles with the first of `engines` (see
 /// [`super::core_engines`]) that compiles the module, its accessor and the preloads.
 pub fn run_core<R: Send>(
-    engines: &[(&'static str, Engine)],
+    engines: &super::Engines,
     instrumented: &CoreInstrumented,
     init: Option<&str>,
     opts: &RunOptions,
@@ -53,7 +53,7 @@ pub fn run_core<R: Send>(
 }
 
 fn run_core_here<R>(
-    engines: &[(&'static str, Engine)],
+    engines: &super::Engines,
     instrumented: &CoreInstrumented,
     init: Option<&str>,
     opts: &RunOptions,
@@ -77,7 +77,7 @@ fn run_core_here<R>(
     timings.cached = cached;
     timings.compiler = compiler;
 
-    let watchdog = opts.timeout.map(|t| Watchdog::start(engine, t));
+    let watchdog = opts.timeout.map(|t| Watchdog::start(&engine, t));
     if watchdog.is_some() {
         store.set_epoch_deadline(1);
         store.epoch_deadline_trap();

@@ -258,11 +258,11 @@ impl Snapshotter {
             out,
             |instrumented, init, opts, then| match instrumented {
                 Instrumented::Component(bytes, plan) => {
-                    let engines = engine::component_engines(opts, plan.probes())?;
+                    let engines = engine::component_engines(opts, plan.probes());
                     run::run(&engines, bytes, Some(init), plan.clone(), opts, &[], then).map(|_| ())
                 }
                 Instrumented::Module(module) => {
-                    let engines = engine::core_engines(opts)?;
+                    let engines = engine::core_engines(opts);
                     run_module::run_core(&engines, module, Some(&init.func), opts, &[], then)
                         .map(|_| ())
                 }
@@ -297,7 +297,7 @@ impl Snapshotter {
             false => None,
         };
         if let InputKind::Module = model.kind {
-            let engines = engine::core_engines(&self.run)?;
+            let engines = engine::core_engines(&self.run);
             let module = instrument::instrument_core(&model)?;
             let init = init.as_ref().map(|i| i.func.as_str());
             let finish = |d: Dumped<'_>| {
@@ -308,7 +308,7 @@ impl Snapshotter {
         }
         let core_init = init.as_ref().and_then(|i| i.core.as_ref());
         let (instrumented, plan) = instrument::instrument(&model, core_init)?;
-        let engines = engine::component_engines(&self.run, plan.probes())?;
+        let engines = engine::component_engines(&self.run, plan.probes());
         let plan = Arc::new(plan);
         let finish = |d: Dumped<'_>| {
             let snapshot = d.collector.finish(&model, &plan, &d.views)?;
