@@ -513,11 +513,32 @@ fn core_tables_with_initializer_expressions() {
     assert_eq!(snap.outcome("sizes()"), "[I32(64)]");
 }
 
-/// A core module's table slot holding a function that takes `extern`, array, struct and
-/// function-typed references: the host builds each argument for its probe call.
+/// A function whose parameter is a struct that needs itself (no value of it can be built) is
+/// refused by table and slot, before any output is written.
+#[test]
+fn core_probe_refuses_an_unbuildable_struct_by_slot() {
+    let input = wat(r#"(module
+    (type $holds (struct (field (ref $holds))))
+    (type $takes (func (param (ref $holds))))
+    (table $t 2 funcref)
+    (func $f (type $takes))
+    (elem declare func $f)
+    (func (export "init") (table.set $t (i32.const 1) (ref.func $f))))"#);
+    let msg = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
+    assert!(msg.contains("table 0 slot 1: parameter 0"), "{msg}");
+    assert!(
+        msg.contains("reference to a struct type compsnap cannot build"),
+        "{msg}"
+    );
+}
+
+/// A core module's table slot holding a function that takes `extern`, array, struct (one with
+/// non-nullable reference fields) and function-typed references: the host builds each
+/// argument for its probe call; another slot's function returns that struct (its prologue
+/// builds one).
 #[test]
 fn core_probe_builds_extern_array_and_struct_arguments() {
     let input = wat(&format!("(module {PROBE_BUILT_ARGUMENTS})"));
     let output = check_core(&snapshotter("init"), &input, "init", &["run()"], &[]);
-    assert_eq!(CoreRunning::new(&output, &[]).outcome("run()"), "[I32(7)]");
+    assert_eq!(CoreRunning::new(&output, &[]).outcome("run()"), "[I32(10)]");
 }

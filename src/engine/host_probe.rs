@@ -13,7 +13,7 @@ use crate::protocol::{
 use anyhow::{anyhow, bail, Context, Result};
 use wasmtime::{
     AnyRef, ArrayRef, ArrayRefPre, AsContextMut, ExternRef, Func, Global, HeapType, Instance, Ref,
-    StructRef, StructRefPre, StructType, Val, ValType, I31,
+    StructRef, StructRefPre, Val, ValType, I31,
 };
 
 /// Per table or reference-global record of `plan`, its tag and its slot encodings (one
@@ -88,7 +88,8 @@ fn encode(mut store: impl AsContextMut, probe_out: &Global, value: Ref) -> Resul
     let mut store = store.as_context_mut();
     let ty = func.ty(&store);
     let params = (ty.params())
-        .map(|p| argument(&mut store, &func, &p))
+        .enumerate()
+        .map(|(i, p)| argument(&mut store, &func, &p).with_context(|| format!("parameter {i}")))
         .collect::<Result<Vec<_>>>()?;
     let mut results = vec![Val::I32(0); ty.results().len()];
     probe_out.set(&mut store, Val::I32(-1))?;
@@ -101,16 +102,19 @@ fn encode(mut store: impl AsContextMut, probe_out: &Global, value: Ref) -> Resul
     })
 }
 
-/// The default value of each field of `ty`, if every field has one.
-fn defaults(ty: &StructType) -> Option<Vec<Val>> {
-    ty.fields()
-        .map(|field| Val::default_for_ty(field.element_type().unpack()))
-        .collect()
-}
+/// How deep [`argument`] nests structs: a struct type that needs itself, directly or through
+/// others, has no value to build.
+const MAX_STRUCT_DEPTH: u32 = 16;
 
 /// A value for a parameter of type `ty` of `func`, which its prologue ignores: the default
 /// where the type has one, else a value the type can hold.
-fn argument(mut store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<Val> {
+fn argument(store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<Val> {
+    value(store, func, ty, 0)
+}
+
+/// [`argument`]'s value, `depth` structs down: a struct's field is its default or, for a
+/// non-nullable reference, built the same way.
+fn value(mut store: impl AsContextMut, func: &Func, ty: &ValType, depth: u32) -> Result<Val> {
     if let Some(value) = Val::default_for_ty(ty) {
         return Ok(value);
     }
@@ -143,7 +147,17 @@ fn argument(mut store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<V
             ))
         }
         HeapType::ConcreteStruct(ty) => {
-            let fields = defaults(ty).ok_or_else(|| unbuildable(r.heap_type()))?;
+            if depth == MAX_STRUCT_DEPTH {
+                return Err(unbuildable(r.heap_type()));
+            }
+            let mut store = store.as_context_mut();
+            let fields = (ty.fields())
+                .map(|field| match field.element_type().unpack() {
+                    ty @ ValType::Ref(_) => value(&mut store, func, ty, depth + 1),
+                    ty => Val::default_for_ty(ty).ok_or_else(|| unbuildable(r.heap_type())),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map_err(|_| unbuildable(r.heap_type()))?;
             let pre = StructRefPre::new(&mut store, ty.clone());
             Val::AnyRef(Some(StructRef::new(&mut store, &pre, &fields)?.to_anyref()))
         }
@@ -152,9 +166,16 @@ fn argument(mut store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<V
 }
 
 fn unbuildable(ty: &HeapType) -> anyhow::Error {
+    // Wasmtime names a concrete type by its engine-wide index, which means nothing to a user.
+    let ty = match ty {
+        HeapType::ConcreteStruct(_) => "reference to a struct type".to_string(),
+        HeapType::ConcreteArray(_) => "reference to an array type".to_string(),
+        HeapType::ConcreteFunc(_) => "reference to a function type".to_string(),
+        other => format!("`{other}` reference"),
+    };
     anyhow!(
-        "its function takes a non-nullable `{ty}` parameter, of a type compsnap cannot build a \
-         value of (only i31, eq, any, extern, func and function types, arrays, and structs \
-         whose fields have defaults), so it cannot be probed"
+        "its function takes a non-nullable {ty} compsnap cannot build a value of (only i31, \
+         eq, any, extern, func and function types, arrays, and structs whose fields have \
+         defaults or are references of these kinds), so it cannot be probed"
     )
 }

@@ -216,7 +216,8 @@ fn emit_prologue(
             bail!(
                 "function {func} returns a non-nullable reference of a type compsnap cannot \
                  build a value of (only i31, eq, any, extern, arrays, and structs whose fields \
-                 have defaults), so it cannot be probed (its table slot identity cannot be read)"
+                 have defaults or are references of these kinds), so it cannot be probed (its \
+                 table slot identity cannot be read)"
             );
         }
     }

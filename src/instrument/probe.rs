@@ -228,13 +228,35 @@ pub(crate) fn identify_body(
 
 /// Pushes a value of the non-nullable reference type `r` (in the accessor's type space, where
 /// `info`'s types start at `offset`) that needs no function: an i31 for `i31`, `eq` and `any`,
-/// one converted for `extern`, an empty array, or a struct of default fields. False when `r`
-/// is none of these.
+/// one converted for `extern`, an empty array, or a struct whose fields are defaults or values
+/// built the same way. False, pushing nothing, when `r` is none of these.
 pub(crate) fn build_ref(
     f: &mut Function,
     info: &ModuleInfo,
     offset: u32,
     r: wasm_encoder::RefType,
+) -> bool {
+    let mut code = Vec::new();
+    let built = ref_value(info, offset, r, 0, &mut code);
+    if built {
+        for instruction in &code {
+            f.instruction(instruction);
+        }
+    }
+    built
+}
+
+/// How deep [`build_ref`] nests structs: a struct type that needs itself, directly or through
+/// others, has no value to build.
+const MAX_STRUCT_DEPTH: u32 = 16;
+
+/// [`build_ref`]'s value, into `code`, `depth` structs down.
+fn ref_value(
+    info: &ModuleInfo,
+    offset: u32,
+    r: wasm_encoder::RefType,
+    depth: u32,
+    code: &mut Vec<Instruction<'static>>,
 ) -> bool {
     use wasm_encoder::{AbstractHeapType as A, HeapType as H};
     use Instruction as I;
@@ -242,30 +264,45 @@ pub(crate) fn build_ref(
         H::Abstract {
             ty: A::I31 | A::Eq | A::Any,
             shared: false,
-        } => {
-            f.instruction(&I::I32Const(0));
-            f.instruction(&I::RefI31);
-        }
+        } => code.extend([I::I32Const(0), I::RefI31]),
         H::Abstract {
             ty: A::Extern,
             shared: false,
-        } => {
-            f.instruction(&I::I32Const(0));
-            f.instruction(&I::RefI31);
-            f.instruction(&I::ExternConvertAny);
-        }
+        } => code.extend([I::I32Const(0), I::RefI31, I::ExternConvertAny]),
         H::Concrete(t) | H::Exact(t) => {
             // The type's index in `info`'s module.
             let Some(own) = t.checked_sub(offset) else {
                 return false;
             };
             if info.array_types.contains(&own) {
-                f.instruction(&I::ArrayNewFixed {
+                code.push(I::ArrayNewFixed {
                     array_type_index: t,
                     array_size: 0,
                 });
             } else if info.default_structs.contains(&own) {
-                f.instruction(&I::StructNewDefault(t));
+                code.push(I::StructNewDefault(t));
+            } else if let Some(fields) = info.struct_fields.get(&own) {
+                if depth == MAX_STRUCT_DEPTH {
+                    return false;
+                }
+                for field in fields {
+                    let ty = match field {
+                        wasmparser::StorageType::I8 | wasmparser::StorageType::I16 => {
+                            code.push(I::I32Const(0));
+                            continue;
+                        }
+                        wasmparser::StorageType::Val(ty) => match Shift(offset).val_type(*ty) {
+                            Ok(ty) => ty,
+                            Err(_) => return false,
+                        },
+                    };
+                    match (default_value(ty), ty) {
+                        (Some(default), _) => code.push(default),
+                        (None, ValType::Ref(r)) if ref_value(info, offset, r, depth + 1, code) => {}
+                        _ => return false,
+                    }
+                }
+                code.push(I::StructNew(t));
             } else {
                 return false;
             }
@@ -283,8 +320,8 @@ fn unreachable_default<T>(model: &Scope, dfs: u32, func: u32) -> Result<T> {
     bail!(
         "{}: function {func} takes a non-nullable reference parameter of a type compsnap cannot \
          build a value of (only i31, eq, any, extern, func and function types, arrays, and \
-         structs whose fields have defaults), so a table slot holding \
-         it cannot be probed",
+         structs whose fields have defaults or are non-function references of these kinds), so a \
+         table slot holding it cannot be probed",
         model.instances[dfs as usize].describe(model)
     )
 }

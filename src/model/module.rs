@@ -7,7 +7,7 @@
 use crate::parallel::{code_bytes, map_runs};
 use crate::protocol::{CORE_PREFIX, RESTORE_PREFIX};
 use anyhow::{bail, Result};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use wasmparser::{
     CompositeInnerType, ElementItems, ExternalKind, FunctionBody, GlobalType, MemoryType, Operator,
@@ -47,6 +47,9 @@ pub struct ModuleInfo<'a> {
     /// Struct types whose fields all have a default value, by type index: a probe passes one
     /// made by `struct.new_default`.
     pub default_structs: BTreeSet<u32>,
+    /// The field types of every other struct type, by type index: a probe builds one field by
+    /// field (`struct.new`) where it can build a value of each.
+    pub struct_fields: BTreeMap<u32, Vec<wasmparser::StorageType>>,
     /// Byte range of the type section, copied whole wherever a type's identity matters.
     pub type_section: Option<Range<usize>>,
     /// Every memory, imported ones first, by absolute index.
@@ -160,6 +163,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         signatures: Vec::new(),
         array_types: BTreeSet::new(),
         default_structs: BTreeSet::new(),
+        struct_fields: BTreeMap::new(),
         type_section: None,
         memories: Vec::new(),
         globals: Vec::new(),
@@ -199,6 +203,10 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                                     .all(|f| f.element_type.unpack().is_defaultable()) =>
                             {
                                 info.default_structs.insert(index);
+                            }
+                            CompositeInnerType::Struct(s) => {
+                                let fields = s.fields.iter().map(|f| f.element_type).collect();
+                                info.struct_fields.insert(index, fields);
                             }
                             _ => {}
                         }

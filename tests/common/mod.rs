@@ -297,26 +297,47 @@ pub fn seed_slice(cases: &str, first: &str, default: u64) -> std::ops::Range<u64
 
 /// A core module body for the probe-argument tests (`tests/tables.rs`, `tests/core.rs`): slot 0
 /// holds `$f`, which takes `extern`, array, struct and function-typed references (that
-/// function type returning a non-nullable `extern`); `run()` calls it through the table (7).
+/// function type returning a non-nullable `extern`) and a struct with non-nullable reference
+/// fields; slot 1 holds `$mk`, which returns that struct. `run()` calls both through the
+/// table (10).
 pub const PROBE_BUILT_ARGUMENTS: &str = r#"
     (type $bytes (array (mut i8)))
     (type $pair (struct (field (mut i32)) (field (ref null $bytes))))
+    (type $boxed (struct (field (ref $pair)) (field (ref extern)) (field i8) (field (ref $bytes))))
     (type $gives (func (result (ref extern))))
     (type $takes (func (param (ref extern)) (param (ref $bytes)) (param (ref $pair))
-                       (param (ref $gives)) (result i32)))
-    (table $t 1 funcref)
+                       (param (ref $gives)) (param (ref $boxed)) (result i32)))
+    (type $makes (func (result (ref $boxed))))
+    (table $t 2 funcref)
     (func $f (type $takes)
-      (i32.add (array.len (local.get 1)) (struct.get $pair 0 (local.get 2))))
+      (i32.add
+        (i32.add (array.len (local.get 1)) (struct.get $pair 0 (local.get 2)))
+        (struct.get $pair 0 (struct.get $boxed 0 (local.get 4)))))
     (func $ext (type $gives) (extern.convert_any (ref.i31 (i32.const 1))))
-    (elem declare func $f $ext)
-    (func (export "init") (table.set $t (i32.const 0) (ref.func $f)))
+    (func $mk (type $makes)
+      (struct.new $boxed
+        (struct.new $pair (i32.const 1) (ref.null $bytes))
+        (extern.convert_any (ref.i31 (i32.const 2)))
+        (i32.const 0)
+        (array.new_default $bytes (i32.const 0))))
+    (elem declare func $f $ext $mk)
+    (func (export "init")
+      (table.set $t (i32.const 0) (ref.func $f))
+      (table.set $t (i32.const 1) (ref.func $mk)))
     (func (export "run") (result i32)
-      (call_indirect $t (type $takes)
-        (extern.convert_any (ref.i31 (i32.const 9)))
-        (array.new_default $bytes (i32.const 3))
-        (struct.new $pair (i32.const 4) (ref.null $bytes))
-        (ref.func $ext)
-        (i32.const 0)))
+      (i32.add
+        (call_indirect $t (type $takes)
+          (extern.convert_any (ref.i31 (i32.const 9)))
+          (array.new_default $bytes (i32.const 3))
+          (struct.new $pair (i32.const 4) (ref.null $bytes))
+          (ref.func $ext)
+          (struct.new $boxed
+            (struct.new $pair (i32.const 2) (ref.null $bytes))
+            (extern.convert_any (ref.i31 (i32.const 3)))
+            (i32.const 0)
+            (array.new_default $bytes (i32.const 0)))
+          (i32.const 0))
+        (struct.get $pair 0 (struct.get $boxed 0 (call_indirect $t (type $makes) (i32.const 1))))))
 "#;
 
 pub fn wat(text: &str) -> Vec<u8> {
