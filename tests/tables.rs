@@ -349,9 +349,10 @@ fn non_nullable_reference_parameters_get_built_values() {
 
 /// Parameters of reference types the probe builds without a function: `extern` (an i31
 /// converted), an array type (empty), a struct type with default fields, a struct type with
-/// non-nullable reference fields (built field by field), and a function type returning a
-/// non-nullable `extern` (its dummy builds one); and a probed function returning that struct
-/// (its prologue builds one).
+/// non-nullable reference fields (built field by field), the abstract `struct` and `array`
+/// (one of the module's own types), and a function type returning a non-nullable `extern`
+/// (its dummy builds one); and a probed function returning that struct (its prologue builds
+/// one).
 #[test]
 fn extern_array_and_struct_parameters_get_built_values() {
     let input = wat(&format!(
@@ -362,7 +363,7 @@ fn extern_array_and_struct_parameters_get_built_values() {
   (func (export "run") (result u32) (canon lift (core func $i "run"))))"#
     ));
     let out = check(&snapshotter("init"), &input, "init", &["run()"]);
-    assert_eq!(Running::new(&out).call("run()"), "[U32(10)]");
+    assert_eq!(Running::new(&out).call("run()"), "[U32(13)]");
 }
 
 #[test]

@@ -12,8 +12,9 @@ use crate::protocol::{
 };
 use anyhow::{anyhow, bail, Context, Result};
 use wasmtime::{
-    AnyRef, ArrayRef, ArrayRefPre, AsContextMut, ExternRef, Func, Global, HeapType, Instance, Ref,
-    StructRef, StructRefPre, Val, ValType, I31,
+    AnyRef, ArrayRef, ArrayRefPre, ArrayType, AsContextMut, ExternRef, FieldType, Func, Global,
+    HeapType, Instance, Mutability, Ref, StorageType, StructRef, StructRefPre, StructType, Val,
+    ValType, I31,
 };
 
 /// Per table or reference-global record of `plan`, its tag and its slot encodings (one
@@ -146,6 +147,20 @@ fn value(mut store: impl AsContextMut, func: &Func, ty: &ValType, depth: u32) ->
                 ArrayRef::new_fixed(&mut store, &pre, &[])?.to_anyref(),
             ))
         }
+        // The abstract types take a value of any struct or array type: one of the host's own.
+        HeapType::Struct => {
+            let ty = StructType::new(store.as_context().engine(), [])?;
+            let pre = StructRefPre::new(&mut store, ty);
+            Val::AnyRef(Some(StructRef::new(&mut store, &pre, &[])?.to_anyref()))
+        }
+        HeapType::Array => {
+            let field = FieldType::new(Mutability::Const, StorageType::I8);
+            let ty = ArrayType::new(store.as_context().engine(), field);
+            let pre = ArrayRefPre::new(&mut store, ty);
+            Val::AnyRef(Some(
+                ArrayRef::new_fixed(&mut store, &pre, &[])?.to_anyref(),
+            ))
+        }
         HeapType::ConcreteStruct(ty) => {
             if depth == MAX_STRUCT_DEPTH {
                 return Err(unbuildable(r.heap_type()));
@@ -175,7 +190,8 @@ fn unbuildable(ty: &HeapType) -> anyhow::Error {
     };
     anyhow!(
         "its function takes a non-nullable {ty} compsnap cannot build a value of (only i31, \
-         eq, any, extern, func and function types, arrays, and structs whose fields have \
-         defaults or are references of these kinds), so it cannot be probed"
+         eq, any, extern, func and function types, arrays, structs whose fields have defaults \
+         or are references of these kinds, and abstract structs and arrays), so it cannot be \
+         probed"
     )
 }

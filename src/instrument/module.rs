@@ -215,9 +215,10 @@ fn emit_prologue(
         if !matches!(ty, ValType::Ref(r) if super::probe::build_ref(f, info, 0, r)) {
             bail!(
                 "function {func} returns a non-nullable reference of a type compsnap cannot \
-                 build a value of (only i31, eq, any, extern, arrays, and structs whose fields \
-                 have defaults or are references of these kinds), so it cannot be probed (its \
-                 table slot identity cannot be read)"
+                 build a value of (only i31, eq, any, extern, arrays, structs whose fields have \
+                 defaults or are references of these kinds, and abstract structs and arrays \
+                 where the module has such a type), so it cannot be probed (its table slot \
+                 identity cannot be read)"
             );
         }
     }

@@ -229,7 +229,8 @@ pub(crate) fn identify_body(
 /// Pushes a value of the non-nullable reference type `r` (in the accessor's type space, where
 /// `info`'s types start at `offset`) that needs no function: an i31 for `i31`, `eq` and `any`,
 /// one converted for `extern`, an empty array, or a struct whose fields are defaults or values
-/// built the same way. False, pushing nothing, when `r` is none of these.
+/// built the same way; for the abstract `struct` and `array`, one of the module's own struct or
+/// array types. False, pushing nothing, when `r` is none of these.
 pub(crate) fn build_ref(
     f: &mut Function,
     info: &ModuleInfo,
@@ -269,6 +270,36 @@ fn ref_value(
             ty: A::Extern,
             shared: false,
         } => code.extend([I::I32Const(0), I::RefI31, I::ExternConvertAny]),
+        // Any of the module's own struct or array types will do: the first one with a value.
+        H::Abstract {
+            ty: A::Struct,
+            shared: false,
+        } => {
+            let mut structs = (info.default_structs.iter()).chain(info.struct_fields.keys());
+            return structs.any(|&own| {
+                let r = wasm_encoder::RefType {
+                    nullable: false,
+                    heap_type: H::Concrete(own + offset),
+                };
+                let mut built = Vec::new();
+                let ok =
+                    depth < MAX_STRUCT_DEPTH && ref_value(info, offset, r, depth + 1, &mut built);
+                if ok {
+                    code.extend(built);
+                }
+                ok
+            });
+        }
+        H::Abstract {
+            ty: A::Array,
+            shared: false,
+        } => match info.array_types.first() {
+            Some(&own) => code.push(I::ArrayNewFixed {
+                array_type_index: own + offset,
+                array_size: 0,
+            }),
+            None => return false,
+        },
         H::Concrete(t) | H::Exact(t) => {
             // The type's index in `info`'s module.
             let Some(own) = t.checked_sub(offset) else {
@@ -320,8 +351,9 @@ fn unreachable_default<T>(model: &Scope, dfs: u32, func: u32) -> Result<T> {
     bail!(
         "{}: function {func} takes a non-nullable reference parameter of a type compsnap cannot \
          build a value of (only i31, eq, any, extern, func and function types, arrays, and \
-         structs whose fields have defaults or are non-function references of these kinds), so a \
-         table slot holding it cannot be probed",
+         structs whose fields have defaults or are non-function references of these kinds, and \
+         abstract structs and arrays where the module has such a type), so a table slot holding \
+         it cannot be probed",
         model.instances[dfs as usize].describe(model)
     )
 }

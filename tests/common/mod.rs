@@ -297,22 +297,24 @@ pub fn seed_slice(cases: &str, first: &str, default: u64) -> std::ops::Range<u64
 
 /// A core module body for the probe-argument tests (`tests/tables.rs`, `tests/core.rs`): slot 0
 /// holds `$f`, which takes `extern`, array, struct and function-typed references (that
-/// function type returning a non-nullable `extern`) and a struct with non-nullable reference
-/// fields; slot 1 holds `$mk`, which returns that struct. `run()` calls both through the
-/// table (10).
+/// function type returning a non-nullable `extern`), a struct with non-nullable reference
+/// fields, and abstract `struct` and `array` references; slot 1 holds `$mk`, which returns
+/// that struct. `run()` calls both through the table (13).
 pub const PROBE_BUILT_ARGUMENTS: &str = r#"
     (type $bytes (array (mut i8)))
     (type $pair (struct (field (mut i32)) (field (ref null $bytes))))
     (type $boxed (struct (field (ref $pair)) (field (ref extern)) (field i8) (field (ref $bytes))))
     (type $gives (func (result (ref extern))))
     (type $takes (func (param (ref extern)) (param (ref $bytes)) (param (ref $pair))
-                       (param (ref $gives)) (param (ref $boxed)) (result i32)))
+                       (param (ref $gives)) (param (ref $boxed)) (param (ref struct))
+                       (param (ref array)) (result i32)))
     (type $makes (func (result (ref $boxed))))
     (table $t 2 funcref)
     (func $f (type $takes)
       (i32.add
         (i32.add (array.len (local.get 1)) (struct.get $pair 0 (local.get 2)))
-        (struct.get $pair 0 (struct.get $boxed 0 (local.get 4)))))
+        (i32.add (struct.get $pair 0 (struct.get $boxed 0 (local.get 4)))
+          (i32.add (ref.test (ref $pair) (local.get 5)) (array.len (local.get 6))))))
     (func $ext (type $gives) (extern.convert_any (ref.i31 (i32.const 1))))
     (func $mk (type $makes)
       (struct.new $boxed
@@ -336,6 +338,8 @@ pub const PROBE_BUILT_ARGUMENTS: &str = r#"
             (extern.convert_any (ref.i31 (i32.const 3)))
             (i32.const 0)
             (array.new_default $bytes (i32.const 0)))
+          (struct.new $pair (i32.const 0) (ref.null $bytes))
+          (array.new_default $bytes (i32.const 2))
           (i32.const 0))
         (struct.get $pair 0 (struct.get $boxed 0 (call_indirect $t (type $makes) (i32.const 1))))))
 "#;
