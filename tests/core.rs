@@ -532,6 +532,25 @@ fn core_probe_refuses_an_unbuildable_struct_by_slot() {
     );
 }
 
+/// The host's probe gives up on a struct whose value takes more nested values than it tries
+/// (4^15), and refuses it by slot and parameter.
+#[test]
+fn core_probe_refuses_a_struct_too_large_to_build() {
+    let input = wat(&format!(
+        r#"(module
+    {types}
+    (type $takes (func (param i32) (param (ref $t0))))
+    (table $t 1 funcref)
+    (func $f (type $takes))
+    (elem declare func $f)
+    (func (export "init") (table.set $t (i32.const 0) (ref.func $f))))"#,
+        types = common::wide_struct_types()
+    ));
+    let msg = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
+    assert!(msg.contains("table 0 slot 0: parameter 1"), "{msg}");
+    assert!(msg.contains("cannot build"), "{msg}");
+}
+
 /// A core module's table slot holding a function that takes `extern`, array, struct (one with
 /// non-nullable reference fields), abstract `struct` and `array`, and function-typed
 /// references: the host builds each argument for its probe call; another slot's function

@@ -388,6 +388,30 @@ fn unbuildable_parameter_is_refused_by_name() {
     assert!(msg.contains("dfs id 0"), "{msg}");
 }
 
+/// A struct type whose value takes more nested values than the probe tries (4^15): it gives
+/// up after a bounded number and refuses the function by name.
+#[test]
+fn struct_too_large_to_build_is_refused_by_name() {
+    let input = wat(&format!(
+        r#"(component
+  (core module $m
+    {types}
+    (type $takes (func (param (ref $t0))))
+    (table $t 1 funcref)
+    (func $f (type $takes))
+    (elem declare func $f)
+    (func (export "init") (table.set $t (i32.const 0) (ref.func $f))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init"))))"#,
+        types = common::wide_struct_types()
+    ));
+    let msg = format!("{:#}", snapshotter("init").snapshot(&input).unwrap_err());
+    assert!(
+        msg.contains("function 0 takes a non-nullable reference parameter"),
+        "{msg}"
+    );
+}
+
 #[test]
 fn large_table_filled_in_a_loop_with_null_holes() {
     // 50 000 slots: four functions of two types, every seventh slot left null.

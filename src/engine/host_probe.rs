@@ -107,15 +107,27 @@ fn encode(mut store: impl AsContextMut, probe_out: &Global, value: Ref) -> Resul
 /// others, has no value to build.
 const MAX_STRUCT_DEPTH: u32 = 16;
 
+/// How many values [`argument`] may try to build for one parameter, nested ones included:
+/// struct types with many fields that need structs again would otherwise take it time
+/// exponential in [`MAX_STRUCT_DEPTH`].
+const MAX_VALUES: u32 = 4096;
+
 /// A value for a parameter of type `ty` of `func`, which its prologue ignores: the default
 /// where the type has one, else a value the type can hold.
 fn argument(store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<Val> {
-    value(store, func, ty, 0)
+    value(store, func, ty, 0, &mut { MAX_VALUES })
 }
 
-/// [`argument`]'s value, `depth` structs down: a struct's field is its default or, for a
-/// non-nullable reference, built the same way.
-fn value(mut store: impl AsContextMut, func: &Func, ty: &ValType, depth: u32) -> Result<Val> {
+/// [`argument`]'s value, `depth` structs down, trying at most `budget` values: a struct's
+/// field is its default or, for a non-nullable reference, built the same way.
+fn value(
+    mut store: impl AsContextMut,
+    func: &Func,
+    ty: &ValType,
+    depth: u32,
+    budget: &mut u32,
+) -> Result<Val> {
+    *budget = (budget.checked_sub(1)).context("too many nested values to build")?;
     if let Some(value) = Val::default_for_ty(ty) {
         return Ok(value);
     }
@@ -168,7 +180,7 @@ fn value(mut store: impl AsContextMut, func: &Func, ty: &ValType, depth: u32) ->
             let mut store = store.as_context_mut();
             let fields = (ty.fields())
                 .map(|field| match field.element_type().unpack() {
-                    ty @ ValType::Ref(_) => value(&mut store, func, ty, depth + 1),
+                    ty @ ValType::Ref(_) => value(&mut store, func, ty, depth + 1, budget),
                     ty => Val::default_for_ty(ty).ok_or_else(|| unbuildable(r.heap_type())),
                 })
                 .collect::<Result<Vec<_>>>()

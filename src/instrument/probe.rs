@@ -238,7 +238,7 @@ pub(crate) fn build_ref(
     r: wasm_encoder::RefType,
 ) -> bool {
     let mut code = Vec::new();
-    let built = ref_value(info, offset, r, 0, &mut code);
+    let built = ref_value(info, offset, r, 0, &mut { MAX_VALUES }, &mut code);
     if built {
         for instruction in &code {
             f.instruction(instruction);
@@ -251,16 +251,26 @@ pub(crate) fn build_ref(
 /// others, has no value to build.
 const MAX_STRUCT_DEPTH: u32 = 16;
 
-/// [`build_ref`]'s value, into `code`, `depth` structs down.
+/// How many values [`build_ref`] may try to build for one reference, nested ones included:
+/// struct types with many fields that need structs again would otherwise take it time (and
+/// code) exponential in [`MAX_STRUCT_DEPTH`].
+const MAX_VALUES: u32 = 4096;
+
+/// [`build_ref`]'s value, into `code`, `depth` structs down, trying at most `budget` values.
 fn ref_value(
     info: &ModuleInfo,
     offset: u32,
     r: wasm_encoder::RefType,
     depth: u32,
+    budget: &mut u32,
     code: &mut Vec<Instruction<'static>>,
 ) -> bool {
     use wasm_encoder::{AbstractHeapType as A, HeapType as H};
     use Instruction as I;
+    match budget.checked_sub(1) {
+        Some(left) => *budget = left,
+        None => return false,
+    }
     match r.heap_type {
         H::Abstract {
             ty: A::I31 | A::Eq | A::Any,
@@ -282,8 +292,8 @@ fn ref_value(
                     heap_type: H::Concrete(own + offset),
                 };
                 let mut built = Vec::new();
-                let ok =
-                    depth < MAX_STRUCT_DEPTH && ref_value(info, offset, r, depth + 1, &mut built);
+                let ok = depth < MAX_STRUCT_DEPTH
+                    && ref_value(info, offset, r, depth + 1, budget, &mut built);
                 if ok {
                     code.extend(built);
                 }
@@ -329,7 +339,8 @@ fn ref_value(
                     };
                     match (default_value(ty), ty) {
                         (Some(default), _) => code.push(default),
-                        (None, ValType::Ref(r)) if ref_value(info, offset, r, depth + 1, code) => {}
+                        (None, ValType::Ref(r))
+                            if ref_value(info, offset, r, depth + 1, budget, code) => {}
                         _ => return false,
                     }
                 }

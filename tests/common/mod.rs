@@ -344,6 +344,20 @@ pub const PROBE_BUILT_ARGUMENTS: &str = r#"
         (struct.get $pair 0 (struct.get $boxed 0 (call_indirect $t (type $makes) (i32.const 1))))))
 "#;
 
+/// Struct types `$t15` down to `$t0`, each with four non-nullable fields of the next (`$t15`
+/// holds an i32): building a `$t0` field by field takes 4^15 values, more than the probe tries.
+pub fn wide_struct_types() -> String {
+    let mut types = String::new();
+    for level in (0..16).rev() {
+        let field = match level {
+            15 => "(field i32)".to_string(),
+            _ => format!("(field (ref $t{}))", level + 1),
+        };
+        types += &format!("(type $t{level} (struct {field} {field} {field} {field}))\n");
+    }
+    types
+}
+
 pub fn wat(text: &str) -> Vec<u8> {
     wat::parse_str(text).expect("test WAT parses")
 }
