@@ -18,7 +18,7 @@ fn every_test_component_instruments_and_rewrites_validly_on_synthetic_states() {
             let body = chunk.split("\"#").next().unwrap_or("");
             // `format!` templates are instantiated with their `{{ }}` unescaped and
             // placeholders set: tree.rs's numbers to 1, snapshot.rs's `{body}` to an init and
-            // a `run`, tables.rs's module bodies to theirs in `common`.
+            // a `run`, tables.rs's module bodies and types to theirs in `common`.
             let body = body
                 .replace("{{", "{")
                 .replace("}}", "}")
@@ -30,7 +30,8 @@ fn every_test_component_instruments_and_rewrites_validly_on_synthetic_states() {
                     "{TABLES_WITH_INITIALIZERS}",
                     common::TABLES_WITH_INITIALIZERS,
                 )
-                .replace("{PROBE_BUILT_ARGUMENTS}", common::PROBE_BUILT_ARGUMENTS);
+                .replace("{PROBE_BUILT_ARGUMENTS}", common::PROBE_BUILT_ARGUMENTS)
+                .replace("{types}", &common::wide_struct_types());
             if body.trim_start().starts_with("(component") {
                 sources.push(body);
             }
