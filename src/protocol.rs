@@ -65,6 +65,15 @@ pub const SLOT_UNIDENTIFIED: i64 = -3;
 /// Slot code: a non-null reference that is not a function.
 pub const SLOT_NON_FUNC: i64 = -4;
 
+/// How deep a probe argument or result nests structs, built in Wasm by the accessor and the
+/// prologues or by a core module's host: a struct type that needs itself, directly or through
+/// others, has no value to build.
+pub const PROBE_MAX_STRUCT_DEPTH: u32 = 16;
+/// How many values (nested ones included) a probe may try to build for one argument or
+/// result: struct types with many fields that need structs again would otherwise take time
+/// (and code) exponential in [`PROBE_MAX_STRUCT_DEPTH`].
+pub const PROBE_MAX_VALUES: u32 = 4096;
+
 /// What one scope's accessor sends, in order; the host decodes `put(tag, data)` with
 /// `records[tag]`. Instances are named by their local id in the scope.
 #[derive(Debug, Clone, Default)]

@@ -7,8 +7,8 @@
 //! compile with Winch, which supports neither.
 
 use crate::protocol::{
-    global_export, table_export, Plan, Record, PROBE_OUT_EXPORT, PROBING_EXPORT, SLOT_NON_FUNC,
-    SLOT_NULL, SLOT_UNIDENTIFIED,
+    global_export, table_export, Plan, Record, PROBE_MAX_STRUCT_DEPTH, PROBE_MAX_VALUES,
+    PROBE_OUT_EXPORT, PROBING_EXPORT, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED,
 };
 use anyhow::{anyhow, bail, Context, Result};
 use wasmtime::{
@@ -103,19 +103,10 @@ fn encode(mut store: impl AsContextMut, probe_out: &Global, value: Ref) -> Resul
     })
 }
 
-/// How deep [`argument`] nests structs: a struct type that needs itself, directly or through
-/// others, has no value to build.
-const MAX_STRUCT_DEPTH: u32 = 16;
-
-/// How many values [`argument`] may try to build for one parameter, nested ones included:
-/// struct types with many fields that need structs again would otherwise take it time
-/// exponential in [`MAX_STRUCT_DEPTH`].
-const MAX_VALUES: u32 = 4096;
-
 /// A value for a parameter of type `ty` of `func`, which its prologue ignores: the default
 /// where the type has one, else a value the type can hold.
 fn argument(store: impl AsContextMut, func: &Func, ty: &ValType) -> Result<Val> {
-    value(store, func, ty, 0, &mut { MAX_VALUES })
+    value(store, func, ty, 0, &mut { PROBE_MAX_VALUES })
 }
 
 /// [`argument`]'s value, `depth` structs down, trying at most `budget` values: a struct's
@@ -174,7 +165,7 @@ fn value(
             ))
         }
         HeapType::ConcreteStruct(ty) => {
-            if depth == MAX_STRUCT_DEPTH {
+            if depth == PROBE_MAX_STRUCT_DEPTH {
                 return Err(unbuildable(r.heap_type()));
             }
             let mut store = store.as_context_mut();

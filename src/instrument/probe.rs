@@ -12,7 +12,10 @@
 use crate::encode::code::{default_value, emit, emit_loop, memarg};
 use crate::encode::types::Shift;
 use crate::model::{ModuleInfo, Scope};
-use crate::protocol::{SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED, SLOT_UNKNOWN_TYPE};
+use crate::protocol::{
+    PROBE_MAX_STRUCT_DEPTH, PROBE_MAX_VALUES, SLOT_NON_FUNC, SLOT_NULL, SLOT_UNIDENTIFIED,
+    SLOT_UNKNOWN_TYPE,
+};
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 use wasm_encoder::reencode::Reencode;
@@ -238,7 +241,7 @@ pub(crate) fn build_ref(
     r: wasm_encoder::RefType,
 ) -> bool {
     let mut code = Vec::new();
-    let built = ref_value(info, offset, r, 0, &mut { MAX_VALUES }, &mut code);
+    let built = ref_value(info, offset, r, 0, &mut { PROBE_MAX_VALUES }, &mut code);
     if built {
         for instruction in &code {
             f.instruction(instruction);
@@ -246,15 +249,6 @@ pub(crate) fn build_ref(
     }
     built
 }
-
-/// How deep [`build_ref`] nests structs: a struct type that needs itself, directly or through
-/// others, has no value to build.
-const MAX_STRUCT_DEPTH: u32 = 16;
-
-/// How many values [`build_ref`] may try to build for one reference, nested ones included:
-/// struct types with many fields that need structs again would otherwise take it time (and
-/// code) exponential in [`MAX_STRUCT_DEPTH`].
-const MAX_VALUES: u32 = 4096;
 
 /// [`build_ref`]'s value, into `code`, `depth` structs down, trying at most `budget` values.
 fn ref_value(
@@ -292,7 +286,7 @@ fn ref_value(
                     heap_type: H::Concrete(own + offset),
                 };
                 let mut built = Vec::new();
-                let ok = depth < MAX_STRUCT_DEPTH
+                let ok = depth < PROBE_MAX_STRUCT_DEPTH
                     && ref_value(info, offset, r, depth + 1, budget, &mut built);
                 if ok {
                     code.extend(built);
@@ -323,7 +317,7 @@ fn ref_value(
             } else if info.default_structs.contains(&own) {
                 code.push(I::StructNewDefault(t));
             } else if let Some(fields) = info.struct_fields.get(&own) {
-                if depth == MAX_STRUCT_DEPTH {
+                if depth == PROBE_MAX_STRUCT_DEPTH {
                     return false;
                 }
                 for field in fields {
