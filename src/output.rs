@@ -29,8 +29,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Where the file system can (Linux's `O_TMPFILE`: ext4, XFS, Btrfs, tmpfs), the file has no
 /// name until the commit links it as the output (or, to replace one, under `tmp` just before
 /// the rename), so a process killed while it writes or validates (Ctrl-C, `SIGKILL`, a crash)
-/// leaves nothing in the output's directory: the kernel frees the file. Elsewhere it is created under `tmp` and removed on
-/// every path out of compsnap but a killed process.
+/// leaves nothing in the output's directory: the kernel frees the file. Elsewhere it is
+/// created under `tmp` and removed on every path out of compsnap but a killed process.
 pub struct Staged {
     tmp: PathBuf,
     /// Whether the file is `tmp` yet (see [`Staged`]).
@@ -371,12 +371,27 @@ impl Drop for Mapped {
 mod tests {
     use super::*;
 
+    /// A fresh directory for one test, by `name` and this process.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("compsnap-{name}-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<std::ffi::OsString> {
+        let mut names: Vec<_> = (fs::read_dir(dir).unwrap())
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// What `read` gives back is byte for byte what was written, mapped where it can be, and
     /// the committed file holds the same bytes.
     #[test]
     fn staged_output_reads_back_what_was_written() {
-        let dir = std::env::temp_dir().join(format!("compsnap-staged-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("staged");
         let path = dir.join("out.wasm");
         let head: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8 + 1).collect();
         let mut rope = Rope::from(head.clone());
@@ -401,19 +416,14 @@ mod tests {
     /// nothing behind, and its flush has ended by then.
     #[test]
     fn uncommitted_staged_output_is_removed() {
-        let dir = std::env::temp_dir().join(format!("compsnap-dropped-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("dropped");
         let path = dir.join("out.wasm");
         fs::write(&path, b"before").unwrap();
         let mut staged = Staged::create(&path).unwrap();
         staged.write(&Rope::from(vec![7u8; 1 << 20])).unwrap();
         assert_eq!(staged.read().unwrap().len(), 1 << 20);
         drop(staged);
-        let names: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["out.wasm"], "only the output is left");
+        assert_eq!(names(&dir), ["out.wasm"], "only the output is left");
         assert_eq!(
             fs::read(&path).unwrap(),
             b"before",
@@ -428,24 +438,16 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn staged_output_is_unnamed_until_committed() {
-        let dir = std::env::temp_dir().join(format!("compsnap-unnamed-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let names = || -> Vec<_> {
-            let mut names: Vec<_> = (fs::read_dir(&dir).unwrap())
-                .map(|e| e.unwrap().file_name())
-                .collect();
-            names.sort();
-            names
-        };
+        let dir = scratch("unnamed");
         let path = dir.join("out.wasm");
         fs::write(&path, b"before").unwrap();
         let mut staged = Staged::create(&path).unwrap();
         assert!(!staged.named, "{} has O_TMPFILE", dir.display());
         staged.write(&Rope::from(vec![9u8; 3 << 20])).unwrap();
         assert_eq!(staged.read().unwrap().len(), 3 << 20);
-        assert_eq!(names(), ["out.wasm"], "the staged output has no name");
+        assert_eq!(names(&dir), ["out.wasm"], "the staged output has no name");
         staged.commit().unwrap();
-        assert_eq!(names(), ["out.wasm"], "nothing but the output is left");
+        assert_eq!(names(&dir), ["out.wasm"], "nothing but the output is left");
         assert!(fs::read(&path).unwrap() == vec![9u8; 3 << 20]);
         fs::remove_dir_all(&dir).unwrap();
     }
@@ -455,8 +457,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn unnamed_file_is_linked_or_copied_under_its_name() {
-        let dir = std::env::temp_dir().join(format!("compsnap-named-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("named");
         let taken = dir.join("taken");
         fs::write(&taken, b"x").unwrap();
         for (i, how) in [name, copy_named].into_iter().enumerate() {
@@ -480,16 +481,11 @@ mod tests {
     /// An empty staged file, which cannot be mapped, reads back as empty.
     #[test]
     fn empty_staged_output_reads_back_empty() {
-        let dir = std::env::temp_dir().join(format!("compsnap-empty-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("empty");
         let staged = Staged::create(&dir.join("out.wasm")).unwrap();
         assert!(staged.read().unwrap().is_empty());
         drop(staged);
-        assert_eq!(
-            fs::read_dir(&dir).unwrap().count(),
-            0,
-            "the temporary file is gone"
-        );
+        assert!(names(&dir).is_empty(), "the temporary file is gone");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

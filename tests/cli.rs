@@ -4,9 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn compsnap(args: &[&str]) -> Output {
-    // Keep the compile cache out of the user's home: one directory per test process.
-    let cache = std::env::temp_dir().join(format!("compsnap-cli-cache-{}", std::process::id()));
-    compsnap_with_cache(args, &cache)
+    compsnap_with_cache(args, &test_cache())
+}
+
+/// The compile cache the tests use, out of the user's home: one directory per test process.
+fn test_cache() -> PathBuf {
+    std::env::temp_dir().join(format!("compsnap-cli-cache-{}", std::process::id()))
 }
 
 fn compsnap_with_cache(args: &[&str], cache: &Path) -> Output {
@@ -176,7 +179,7 @@ fn the_output_directory_never_shows_a_partial_file() {
     let input = dir.file("in.wat", FILLS_64_MIB.as_bytes());
     let out_dir = Dir::new("unnamed-out");
     let output = out_dir.path("out.wasm");
-    let cache = std::env::temp_dir().join(format!("compsnap-cli-cache-{}", std::process::id()));
+    let cache = test_cache();
     let start = || {
         Command::new(env!("CARGO_BIN_EXE_compsnap"))
             .args([&input, "-o", &output])
