@@ -71,6 +71,9 @@ pub struct ModuleInfo<'a> {
     /// Functions the module's declarative element segments declare; the rewrite keeps those
     /// segments, so these need no new declaration.
     pub declarative_funcs: BTreeSet<u32>,
+    /// Defined functions whose code holds a `ref.func`, `elem.drop` or `data.drop`, by
+    /// absolute index: the only bodies instrumentation may have to re-encode.
+    pub ref_or_drop_funcs: BTreeSet<u32>,
     pub elem_count: u32,
     pub data_count: u32,
     /// Segments whose contents no code can reach after instantiation: active and declarative
@@ -174,6 +177,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         declared: BTreeSet::new(),
         code_ref_funcs: BTreeSet::new(),
         declarative_funcs: BTreeSet::new(),
+        ref_or_drop_funcs: BTreeSet::new(),
         elem_count: 0,
         data_count: 0,
         inert_elems: Vec::new(),
@@ -372,8 +376,12 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
     }
     // A 10 MB module's code is most of the bytes: its bodies are read on every core.
     let uses = map_runs(bodies, code_bytes, || (), |_, _, body| code_uses(&body))?;
-    for body_uses in uses {
+    for (i, body_uses) in uses.into_iter().enumerate() {
+        let func = info.imported_funcs + i as u32;
         for code_use in body_uses {
+            if let CodeUse::RefFunc(_) | CodeUse::ElemDrop(_) | CodeUse::DataDrop(_) = code_use {
+                info.ref_or_drop_funcs.insert(func);
+            }
             match code_use {
                 CodeUse::RefFunc(function_index) => {
                     info.declared.insert(function_index);
