@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use wasmparser::{ComponentExternalKind, ExternalKind};
 
+mod code_uses;
 mod init_func;
 mod inline;
 mod module;

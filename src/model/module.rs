@@ -4,14 +4,15 @@
 //! can become a funcref (element segment items, `ref.func` in code and constant expressions,
 //! exports). Only those need a probe prologue or, when imported, a shim.
 
+use super::code_uses::{code_uses, CodeUse};
 use crate::parallel::{code_bytes, map_runs};
 use crate::protocol::{CORE_PREFIX, RESTORE_PREFIX};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use wasmparser::{
-    CompositeInnerType, ElementItems, ExternalKind, FunctionBody, GlobalType, MemoryType, Operator,
-    Parser, Payload, TableInit, TableType, TypeRef, ValType,
+    CompositeInnerType, ElementItems, ExternalKind, GlobalType, MemoryType, Operator, Parser,
+    Payload, TableInit, TableType, TypeRef, ValType,
 };
 
 #[derive(Debug, Clone)]
@@ -405,31 +406,6 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         }
     }
     Ok(info)
-}
-
-/// What a function body's code says about function references and segments.
-enum CodeUse {
-    RefFunc(u32),
-    ElemDrop(u32),
-    DataDrop(u32),
-    TableInit(u32),
-    MemoryInit(u32),
-}
-
-/// Every [`CodeUse`] of `body`, in order.
-fn code_uses(body: &FunctionBody) -> Result<Vec<CodeUse>> {
-    let mut uses = Vec::new();
-    for op in body.get_operators_reader()? {
-        uses.push(match op? {
-            Operator::RefFunc { function_index } => CodeUse::RefFunc(function_index),
-            Operator::ElemDrop { elem_index } => CodeUse::ElemDrop(elem_index),
-            Operator::DataDrop { data_index } => CodeUse::DataDrop(data_index),
-            Operator::TableInit { elem_index, .. } => CodeUse::TableInit(elem_index),
-            Operator::MemoryInit { data_index, .. } => CodeUse::MemoryInit(data_index),
-            _ => continue,
-        });
-    }
-    Ok(uses)
 }
 
 fn declare_const_expr(declared: &mut BTreeSet<u32>, expr: &wasmparser::ConstExpr) -> Result<()> {
