@@ -380,21 +380,21 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
     for (i, body_uses) in uses.into_iter().enumerate() {
         let func = info.imported_funcs + i as u32;
         for code_use in body_uses {
-            if let CodeUse::RefFunc(_) | CodeUse::ElemDrop(_) | CodeUse::DataDrop(_) = code_use {
-                info.ref_or_drop_funcs.insert(func);
-            }
             match code_use {
                 CodeUse::RefFunc(function_index) => {
                     info.declared.insert(function_index);
                     info.code_ref_funcs.insert(function_index);
+                    info.ref_or_drop_funcs.insert(func);
                 }
                 CodeUse::ElemDrop(elem_index) => {
                     info.drops_segments = true;
                     info.named_elems.insert(elem_index);
+                    info.ref_or_drop_funcs.insert(func);
                 }
                 CodeUse::DataDrop(data_index) => {
                     info.drops_segments = true;
                     info.named_data.insert(data_index);
+                    info.ref_or_drop_funcs.insert(func);
                 }
                 CodeUse::TableInit(elem_index) => {
                     info.named_elems.insert(elem_index);
