@@ -80,6 +80,9 @@ pub const PROBE_MAX_VALUES: u32 = 4096;
 pub struct Plan {
     /// One record per tag.
     pub records: Vec<Record>,
+    /// The accessor identifies functions with `ref.test` and `call_ref` (typed function
+    /// references, which Winch does not compile), not with `call_indirect`.
+    pub typed_probes: bool,
 }
 
 impl Plan {
@@ -171,10 +174,10 @@ pub struct TreePlan {
 }
 
 impl TreePlan {
-    /// Whether the accessor identifies table slots or reference globals by calling them
-    /// (`ref.test` and `call_ref`, which need typed function references).
-    pub fn probes(&self) -> bool {
-        self.scopes.iter().any(Plan::probes)
+    /// Whether some accessor identifies functions with `ref.test` and `call_ref`, which need
+    /// typed function references.
+    pub fn typed_probes(&self) -> bool {
+        self.scopes.iter().any(|p| p.typed_probes)
     }
 }
 

@@ -673,7 +673,7 @@ fn memory64_in_a_component() {
 }
 
 #[test]
-fn a_component_compiles_with_winch_unless_its_tables_are_probed() {
+fn a_component_compiles_with_winch_unless_it_probes_functions_of_several_types() {
     let component = |body: &str| {
         wat(&format!(
             r#"
@@ -699,14 +699,29 @@ fn a_component_compiles_with_winch_unless_its_tables_are_probed() {
              (i32.store (i32.const 8) (i32.const 9)))
            (func (export "run") (result i32) (i32.load (i32.const 8)))"#,
     );
-    // A table written at init: its slots are probed with `call_ref`, which Winch does not
-    // compile, so Cranelift compiles the component and Winch is not tried.
+    // A table written at init with functions of one type (the exported functions, of
+    // other types, reach no table): its slots are probed with `call_indirect`, and Winch
+    // compiles it all.
     let table = component(
         r#"(table $t 1 funcref) (elem declare func $five)
            (func (export "init")
              (global.set $g (i32.const 7))
              (table.set $t (i32.const 0) (ref.func $five)))
            (func (export "run") (result i32) (call_indirect $t (type $r) (i32.const 0)))"#,
+    );
+    // A table that can hold functions of two types: its slots are probed with `ref.test`
+    // and `call_ref`, which Winch does not compile, so Cranelift compiles the component and
+    // Winch is not tried.
+    let two_types = component(
+        r#"(table $t 2 funcref) (elem declare func $five $neg)
+           (func $neg (param i32) (result i32) (i32.sub (i32.const 0) (local.get 0)))
+           (func (export "init")
+             (global.set $g (i32.const 7))
+             (table.set $t (i32.const 0) (ref.func $five))
+             (table.set $t (i32.const 1) (ref.func $neg)))
+           (func (export "run") (result i32)
+             (i32.add (call_indirect $t (type $r) (i32.const 0))
+               (call_indirect $t (param i32) (result i32) (i32.const 3) (i32.const 1))))"#,
     );
     // No table, but a tail call, which Winch does not support: Cranelift, saying why.
     let tail = component(
@@ -715,7 +730,8 @@ fn a_component_compiles_with_winch_unless_its_tables_are_probed() {
     );
     for (input, compiler) in [
         (&plain, "Winch"),
-        (&table, "Cranelift"),
+        (&table, "Winch"),
+        (&two_types, "Cranelift"),
         (&tail, "Cranelift (not Winch: "),
     ] {
         let (used, output) = common::fast_and_optimized("init", input);

@@ -13,7 +13,7 @@ use wasm_encoder::{
     ComponentAliasSection, ComponentExportKind, ComponentExportSection, ComponentTypeSection,
     ComponentValType, ConstExpr, ElementSection, EntityType, ExportKind, ExportSection, Function,
     FunctionSection, GlobalSection, GlobalType, ImportSection, InstanceSection, Module, ModuleArg,
-    ModuleSection, StartSection, TypeSection, ValType,
+    ModuleSection, StartSection, TableSection, TableType, TypeSection, ValType,
 };
 
 /// The section items are being added to.
@@ -216,6 +216,7 @@ pub struct ModuleBuilder {
     type_count: u32,
     imports: ImportSection,
     functions: FunctionSection,
+    table_section: TableSection,
     bodies: BTreeMap<u32, Function>,
     globals: GlobalSection,
     exports: ExportSection,
@@ -275,6 +276,12 @@ impl ModuleBuilder {
         self.bodies.insert(index, body);
     }
 
+    /// A defined table.
+    pub fn add_table(&mut self, ty: TableType) -> u32 {
+        self.table_section.table(ty);
+        bump(&mut self.tables)
+    }
+
     /// A defined global.
     pub fn add_global(&mut self, ty: GlobalType, init: &ConstExpr) -> u32 {
         self.globals.global(ty, init);
@@ -308,6 +315,9 @@ impl ModuleBuilder {
         }
         if !self.functions.is_empty() {
             module.section(&self.functions);
+        }
+        if !self.table_section.is_empty() {
+            module.section(&self.table_section);
         }
         if !self.globals.is_empty() {
             module.section(&self.globals);

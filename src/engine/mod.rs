@@ -227,14 +227,15 @@ pub fn core_engines(opts: &RunOptions) -> Engines {
 }
 
 /// The engines an instrumented component is compiled with, as [`core_engines`]: Winch first
-/// when compiling fast and the accessor probes no table slots or reference globals
-/// (`probes`: its `ref.test` and `call_ref` need typed function references, which Winch
-/// does not compile); Cranelift compiles the rest, and Wasmtime's component trampolines under both.
-/// Winch took the lookup example's instrumented component from 1.29–1.44 to 1.07–1.19 ms
-/// (alternating, 400 rounds, three runs). The components the real pipelines build all have
-/// tables: they compile with Cranelift.
-pub fn component_engines(opts: &RunOptions, probes: bool) -> Engines {
-    engines(opts, !probes, true)
+/// when compiling fast and no accessor probes with `ref.test` and `call_ref`
+/// (`typed_probes`: typed function references, which Winch does not compile; an accessor
+/// whose candidates share one plain type probes with `call_indirect`); Cranelift compiles
+/// the rest, and Wasmtime's component trampolines under both. Winch took the lookup
+/// example's instrumented component from 1.29–1.44 to 1.07–1.19 ms (alternating, 400
+/// rounds, three runs). The components the real pipelines build hold functions of many
+/// types in their tables: they compile with Cranelift.
+pub fn component_engines(opts: &RunOptions, typed_probes: bool) -> Engines {
+    engines(opts, !typed_probes, true)
 }
 
 fn engines(opts: &RunOptions, winch_may: bool, components: bool) -> Engines {

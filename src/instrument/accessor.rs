@@ -10,8 +10,8 @@
 //!   as one u64 per slot.
 
 use super::probe::{
-    candidate_types, dummy_body, emit_body, identify_body, identify_ref, is_func_ref, probe_table,
-    read_out_body, set_probing_body, Ctx,
+    candidate_types, dummy_body, emit_body, identify_body, identify_indirect_body, identify_ref,
+    is_func_ref, probe_call, probe_table, read_out_body, set_probing_body, Ctx, ProbeCall,
 };
 use crate::encode::builder::{BodyBuilder, Bound, BoundImports, ModuleBuilder};
 use crate::encode::code::{emit, emit_loop, memarg};
@@ -49,6 +49,12 @@ impl Accessor {
         Ok(Accessor {
             module: AccessorModule::build(scope, plan, kind == InputKind::Module)?,
         })
+    }
+
+    /// Whether the accessor probes with `ref.test` and `call_ref`: typed function
+    /// references, which Winch does not compile.
+    pub fn typed_probes(&self) -> bool {
+        self.module.typed_probes
     }
 
     /// Appends the accessor and its `compsnap-dump` export to a body (sink prepended).
@@ -125,6 +131,8 @@ struct AccessorModule {
     args: Vec<Bound<ArgFrom>>,
     /// Pages of the scratch memory the accessor needs.
     scratch_pages: u64,
+    /// It probes with `ref.test` and `call_ref` ([`ProbeCall::Typed`]).
+    typed_probes: bool,
 }
 
 impl AccessorModule {
@@ -274,12 +282,14 @@ impl AccessorModule {
 
         // Defined: dump; when identities are probed, the buffer pointer, then emit,
         // read_out, set_probing, identify and the dummies identify refers to.
+        let call = probes.then(|| probe_call(model, &candidates));
         let f_dump = m.add_func(ty_void);
-        let ctx = match probes {
-            false => None,
-            true => Some(add_probe_helpers(
+        let ctx = match call {
+            None => None,
+            Some(call) => Some(add_probe_helpers(
                 &mut m,
                 model,
+                call,
                 &candidates,
                 &type_offset,
                 &flags,
@@ -292,6 +302,7 @@ impl AccessorModule {
             module: m.finish(),
             args,
             scratch_pages,
+            typed_probes: call == Some(ProbeCall::Typed),
         })
     }
 }
@@ -301,6 +312,7 @@ impl AccessorModule {
 fn add_probe_helpers(
     m: &mut ModuleBuilder,
     model: &Scope,
+    call: ProbeCall,
     candidates: &[(u32, u32, u32)],
     type_offset: &[u32],
     flags: &[(u32, u32, u32)],
@@ -318,14 +330,27 @@ fn add_probe_helpers(
     let f_read = m.add_func(ty_read);
     let f_set = m.add_func(ty_set);
     let f_identify = m.add_func(ty_identify);
-    let (identify, dummies) = identify_body(
-        model,
-        candidates,
-        type_offset,
-        f_read,
-        f_dump,
-        m.next_func(),
-    )?;
+    let (identify, dummies) = match call {
+        ProbeCall::Typed => identify_body(
+            model,
+            candidates,
+            type_offset,
+            f_read,
+            f_dump,
+            m.next_func(),
+        )?,
+        ProbeCall::Indirect(_) | ProbeCall::Nothing => {
+            let slot = m.add_table(TableType {
+                element_type: RefType::FUNCREF,
+                table64: false,
+                minimum: 1,
+                maximum: Some(1),
+                shared: false,
+            });
+            let body = identify_indirect_body(model, call, type_offset, f_read, slot)?;
+            (body, Vec::new())
+        }
+    };
     m.set_body(f_emit, emit_body(ptr));
     m.set_body(f_read, read_out_body(flags));
     m.set_body(f_set, set_probing_body(flags));

@@ -72,7 +72,10 @@ pub fn instrument_core(model: &Model) -> Result<CoreInstrumented> {
     let (module, records) =
         module::instrument_module(instance, &scope.modules[0], InputKind::Module)
             .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
-    let plan = Plan { records };
+    let plan = Plan {
+        records,
+        typed_probes: false,
+    };
     let (accessor, bindings) =
         accessor::Accessor::build(scope, &plan, InputKind::Module)?.into_core();
     let dumps = vec![Dump {
@@ -150,7 +153,10 @@ fn instrument_scope<'a>(
         let first = first.as_deref().unwrap_or_default();
         records.extend(first.iter().map(|r| r.for_instance(instance.dfs)));
     }
-    let plan = Plan { records };
+    let mut plan = Plan {
+        records,
+        typed_probes: false,
+    };
     for (ordinal, (_, child)) in scope.components.iter().enumerate() {
         if live[*child] {
             let child_edit = instrument_scope(model, *child, live, plans, None)?;
@@ -190,6 +196,7 @@ fn instrument_scope<'a>(
             InputKind::Component,
         )?),
     };
+    plan.typed_probes = accessor.as_ref().is_some_and(|a| a.typed_probes());
     edit.append = Some(Box::new(move |body| {
         if let Some(init) = &core_init {
             lift_core_init(body, init);

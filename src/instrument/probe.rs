@@ -6,8 +6,11 @@
 //! function with `call_ref` (after `ref.test` finds its type among the candidates) with
 //! default arguments and every flag set, then reads which instance's `probe_out` changed.
 //! `call_ref` needs the exact type, so the accessor holds a copy of every module's whole type
-//! section: identity is by rec group, not by shape. A core module input's host sees its
-//! tables and calls the slots itself (`engine::host_probe`); the prologues are the same.
+//! section: identity is by rec group, not by shape. When every function a slot can hold has
+//! one plain (MVP-style) type, the accessor calls it with `call_indirect` instead, which needs
+//! neither `ref.test` nor `call_ref`, so that Winch can compile the component. A core module
+//! input's host sees its tables and calls the slots itself (`engine::host_probe`); the
+//! prologues are the same.
 
 use crate::encode::code::{default_value, emit, emit_loop, memarg};
 use crate::encode::types::Shift;
@@ -43,14 +46,15 @@ pub(crate) fn is_func_ref(info: &ModuleInfo, rt: &wasmparser::RefType) -> bool {
     }
 }
 
-/// One accessor type per (instance, type) of a function that can sit in a table: every
-/// declared function and every imported function with a shim.
+/// One accessor type per (instance, type) of a function that can sit in a table or a
+/// reference global: every referenced function (`ModuleInfo::referenced`), an imported one
+/// standing for its shim.
 pub(crate) fn candidate_types(model: &Scope, type_offset: &[u32]) -> Result<Vec<(u32, u32, u32)>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for instance in &model.instances {
         let info = &model.modules[instance.module];
-        for &f in &info.declared {
+        for &f in &info.referenced {
             let ty = info.func_types[f as usize];
             if seen.insert((instance.dfs, ty)) {
                 out.push((type_offset[instance.dfs as usize] + ty, instance.dfs, f));
@@ -58,6 +62,95 @@ pub(crate) fn candidate_types(model: &Scope, type_offset: &[u32]) -> Result<Vec<
         }
     }
     Ok(out)
+}
+
+/// How `identify` calls the function it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProbeCall {
+    /// Every candidate has the same plain type (`ModuleInfo::plain_func_types`), that of
+    /// this candidate: `call_indirect` through a one-slot table of the accessor's own. A
+    /// function of another type cannot be in a slot, so the call cannot trap. Winch
+    /// compiles it; it has no typed function references.
+    Indirect((u32, u32, u32)),
+    /// No function can be in a slot: only null is identified, without a call.
+    Nothing,
+    /// `ref.test` over the candidates, then `call_ref`: typed function references, which
+    /// only Cranelift compiles.
+    Typed,
+}
+
+/// How `identify` calls the functions of `candidates` (see [`candidate_types`]).
+pub(crate) fn probe_call(model: &Scope, candidates: &[(u32, u32, u32)]) -> ProbeCall {
+    let plain = |&(_, dfs, func): &(u32, u32, u32)| {
+        let info = model.module_of(dfs);
+        let ty = *info.func_types.get(func as usize)?;
+        info.plain_func_types
+            .contains(&ty)
+            .then(|| info.signature(func))?
+    };
+    let Some(first) = candidates.first() else {
+        return ProbeCall::Nothing;
+    };
+    let Some(sig) = plain(first) else {
+        return ProbeCall::Typed;
+    };
+    let same = |c: &(u32, u32, u32)| {
+        plain(c).is_some_and(|s| s.params == sig.params && s.results == sig.results)
+    };
+    match sig.params.iter().all(|p| p.is_defaultable()) && candidates.iter().all(same) {
+        true => ProbeCall::Indirect(*first),
+        false => ProbeCall::Typed,
+    }
+}
+
+/// `identify(r: funcref) -> i64` for [`ProbeCall::Indirect`] and [`ProbeCall::Nothing`]:
+/// null, or the probed identity, or why it failed. `slot` is the accessor's one-slot
+/// funcref table.
+pub(crate) fn identify_indirect_body(
+    model: &Scope,
+    call: ProbeCall,
+    type_offset: &[u32],
+    f_read: u32,
+    slot: u32,
+) -> Result<Function> {
+    use Instruction as I;
+    let mut f = Function::new([]);
+    f.instruction(&I::LocalGet(0));
+    f.instruction(&I::RefIsNull);
+    f.instruction(&I::If(BlockType::Empty));
+    f.instruction(&I::I64Const(SLOT_NULL));
+    f.instruction(&I::Return);
+    f.instruction(&I::End);
+    let ProbeCall::Indirect((ty, dfs, func)) = call else {
+        f.instruction(&I::I64Const(SLOT_UNKNOWN_TYPE));
+        f.instruction(&I::End);
+        return Ok(f);
+    };
+    let info = model.module_of(dfs);
+    let Some(sig) = info.signature(func) else {
+        bail!("bug: function {func} of a probe candidate has no signature");
+    };
+    f.instruction(&I::I32Const(0));
+    f.instruction(&I::LocalGet(0));
+    f.instruction(&I::TableSet(slot));
+    for param in &sig.params {
+        let value = Shift(type_offset[dfs as usize]).val_type(*param)?;
+        let Some(default) = default_value(value) else {
+            bail!("bug: a plain probe type takes a parameter without a default");
+        };
+        f.instruction(&default);
+    }
+    f.instruction(&I::I32Const(0));
+    f.instruction(&I::CallIndirect {
+        type_index: ty,
+        table_index: slot,
+    });
+    for _ in &sig.results {
+        f.instruction(&I::Drop);
+    }
+    f.instruction(&I::Call(f_read));
+    f.instruction(&I::End);
+    Ok(f)
 }
 
 /// Writes one u64 per slot of `table` into the scratch memory from address 0 on, and sets
@@ -449,4 +542,62 @@ pub(crate) fn emit_body(ptr: u32) -> Function {
     f.instruction(&I::GlobalSet(ptr));
     f.instruction(&I::End);
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How the accessor of a component with these core modules, each instantiated once,
+    /// calls what it probes.
+    fn call_for(modules: &[&str]) -> ProbeCall {
+        let mut wat = String::from("(component\n");
+        for (i, module) in modules.iter().enumerate() {
+            wat.push_str(&format!("(core module $m{i} {module})\n"));
+            wat.push_str(&format!("(core instance (instantiate $m{i}))\n"));
+        }
+        wat.push(')');
+        let bytes = wat::parse_str(&wat).expect("test WAT parses");
+        let model = crate::model::parse(Box::leak(bytes.into_boxed_slice())).unwrap();
+        let scope = &model.scopes[0];
+        let candidates = candidate_types(scope, &vec![0; scope.instances.len()]).unwrap();
+        probe_call(scope, &candidates)
+    }
+
+    #[test]
+    fn the_probe_calls_indirectly_only_when_one_plain_type_can_be_in_a_slot() {
+        let five = r#"(type $r (func (result i32))) (func $five (type $r) (i32.const 5))"#;
+        // Two modules whose referenced functions have the same plain type, each in its own
+        // type section; exported functions of other types reach no table.
+        let one = call_for(&[
+            &format!(r#"{five} (elem declare func $five) (func (export "x") (param i64))"#),
+            r#"(table 1 funcref) (elem (i32.const 0) func $f)
+                (func $f (result i32) (i32.const 1)) (func (export "y") (param f32))"#,
+        ]);
+        assert!(matches!(one, ProbeCall::Indirect(_)), "{one:?}");
+        // A referenced function of a second type.
+        let two = call_for(&[&format!(
+            r#"{five} (func $neg (param i32) (result i32) (local.get 0))
+                (elem declare func $five $neg)"#
+        )]);
+        assert_eq!(two, ProbeCall::Typed);
+        // The same shape, but in a rec group of two, or open to subtypes: identity is more
+        // than the shape.
+        for types in [
+            "(rec (type $r (func (result i32))) (type (func)))",
+            "(type $r (sub (func (result i32))))",
+        ] {
+            let call = call_for(&[&format!(
+                r#"{types} (func $five (type $r) (i32.const 5)) (elem declare func $five)"#
+            )]);
+            assert_eq!(call, ProbeCall::Typed, "{types}");
+        }
+        // A parameter without a default value.
+        let non_null = call_for(&[r#"(func $f (param (ref func))) (elem declare func $f)"#]);
+        assert_eq!(non_null, ProbeCall::Typed);
+        // Nothing referenced: only null can be in a slot.
+        let nothing = call_for(&[r#"(table 2 funcref) (func (export "z") (result i32)
+            (i32.const 0))"#]);
+        assert_eq!(nothing, ProbeCall::Nothing);
+    }
 }

@@ -66,6 +66,15 @@ pub struct ModuleInfo<'a> {
     pub exports: Vec<(String, ExternalKind, u32)>,
     /// Functions that can become funcrefs, by absolute index.
     pub declared: BTreeSet<u32>,
+    /// The declared functions a funcref value is made of here: those element segments,
+    /// `ref.func` and initializer expressions name. An exported function is declared too
+    /// (it gets a prologue), but it reaches another instance's table or global only as that
+    /// instance's import, whose shim stands for it there.
+    pub referenced: BTreeSet<u32>,
+    /// Function types alone in their rec group, final, without a supertype, not shared and
+    /// naming no other type: those whose identity is their parameters and results, as in
+    /// the MVP.
+    pub plain_func_types: BTreeSet<u32>,
     /// Functions named by `ref.func` in code. The rewrite declares them again, since what
     /// declared them (an active segment, a global initializer) may be replaced.
     pub code_ref_funcs: BTreeSet<u32>,
@@ -176,6 +185,8 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         start: None,
         exports: Vec::new(),
         declared: BTreeSet::new(),
+        referenced: BTreeSet::new(),
+        plain_func_types: BTreeSet::new(),
         code_ref_funcs: BTreeSet::new(),
         declarative_funcs: BTreeSet::new(),
         ref_or_drop_funcs: BTreeSet::new(),
@@ -190,14 +201,21 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         global_names: Vec::new(),
     };
     let mut bodies = Vec::new();
+    // Exported functions, declared once every other reason to declare one is known.
+    let mut exported = BTreeSet::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
             Payload::TypeSection(reader) => {
                 let range = reader.range();
                 info.type_section = Some(range.start as usize..range.end as usize);
                 for group in reader {
-                    for sub in group?.into_types() {
+                    let group = group?;
+                    let alone = group.types().len() == 1;
+                    for sub in group.into_types() {
                         let index = info.signatures.len() as u32;
+                        if alone && is_plain_func(&sub) {
+                            info.plain_func_types.insert(index);
+                        }
                         match &sub.composite_type.inner {
                             CompositeInnerType::Array(_) => {
                                 info.array_types.insert(index);
@@ -306,7 +324,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                         );
                     }
                     if export.kind == ExternalKind::Func {
-                        info.declared.insert(export.index);
+                        exported.insert(export.index);
                     }
                     info.exports
                         .push((export.name.to_string(), export.kind, export.index));
@@ -405,7 +423,29 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
             }
         }
     }
+    info.referenced = info.declared.clone();
+    info.declared.extend(exported);
     Ok(info)
+}
+
+/// Whether `sub` is a plain function type (see [`ModuleInfo::plain_func_types`]), once it
+/// is alone in its rec group.
+fn is_plain_func(sub: &wasmparser::SubType) -> bool {
+    let names_no_type = |t: &ValType| match t {
+        ValType::Ref(r) => !r.is_concrete_type_ref(),
+        _ => true,
+    };
+    match &sub.composite_type.inner {
+        CompositeInnerType::Func(f) => {
+            sub.is_final
+                && sub.supertype_idxs.is_empty()
+                && !sub.composite_type.shared
+                && sub.composite_type.descriptor_idx.is_none()
+                && sub.composite_type.describes_idx.is_none()
+                && f.params().iter().chain(f.results()).all(names_no_type)
+        }
+        _ => false,
+    }
 }
 
 fn declare_const_expr(declared: &mut BTreeSet<u32>, expr: &wasmparser::ConstExpr) -> Result<()> {

@@ -194,9 +194,10 @@ impl Snapshotter {
     }
 
     /// Compile the instrumented input fast (the default): a core module, and a component
-    /// whose accessor probes no table slots or reference globals, with Winch, Wasmtime's
-    /// baseline compiler; a component whose accessor probes (`call_ref`, which Winch does
-    /// not compile), and what uses other features Winch does not support, with Cranelift
+    /// whose accessor probes no table slots or reference globals or calls every function it
+    /// probes with one plain type, with Winch, Wasmtime's baseline compiler; a component
+    /// whose accessor probes functions of several types (`call_ref`, which Winch does not
+    /// compile), and what uses other features Winch does not support, with Cranelift
     /// without its optimizations and with its single-pass register allocator. The init runs
     /// once, so compiling fast usually wins end to end: componentize-py's component
     /// compiles in 2.9–4.1 instead of 5.1–5.7 s with Cranelift's default allocator, and
@@ -258,7 +259,7 @@ impl Snapshotter {
             out,
             |instrumented, init, opts, then| match instrumented {
                 Instrumented::Component(bytes, plan) => {
-                    let engines = engine::component_engines(opts, plan.probes());
+                    let engines = engine::component_engines(opts, plan.typed_probes());
                     run::run(&engines, bytes, Some(init), plan.clone(), opts, &[], then).map(|_| ())
                 }
                 Instrumented::Module(module) => {
@@ -308,7 +309,7 @@ impl Snapshotter {
         }
         let core_init = init.as_ref().and_then(|i| i.core.as_ref());
         let (instrumented, plan) = instrument::instrument(&model, core_init)?;
-        let engines = engine::component_engines(&self.run, plan.probes());
+        let engines = engine::component_engines(&self.run, plan.typed_probes());
         let plan = Arc::new(plan);
         let finish = |d: Dumped<'_>| {
             let snapshot = d.collector.finish(&model, &plan, &d.views)?;

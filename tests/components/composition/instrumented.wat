@@ -183,6 +183,7 @@
       (import "a" "out0" (global (;1;) (mut i32)))
       (import "a" "probing1" (global (;2;) (mut i32)))
       (import "a" "out1" (global (;3;) (mut i32)))
+      (table (;1;) 1 1 funcref)
       (global (;4;) (mut i32) i32.const 0)
       (export "dump" (func 2))
       (elem (;0;) declare func 2)
@@ -344,41 +345,14 @@
           i64.const -1
           return
         end
+        i32.const 0
         local.get 0
-        ref.test (ref 1)
-        if ;; label = @1
-          i32.const 0
-          local.get 0
-          ref.cast (ref 1)
-          call_ref 1
-          drop
-          call 4
-          return
-        end
-        local.get 0
-        ref.test (ref 2)
-        if ;; label = @1
-          i32.const 0
-          i32.const 0
-          local.get 0
-          ref.cast (ref 2)
-          call_ref 2
-          call 4
-          return
-        end
-        local.get 0
-        ref.test (ref 3)
-        if ;; label = @1
-          i32.const 0
-          i32.const 0
-          local.get 0
-          ref.cast (ref 3)
-          call_ref 3
-          drop
-          call 4
-          return
-        end
-        i64.const -2
+        table.set 1
+        i32.const 0
+        i32.const 0
+        call_indirect 1 (type 1)
+        drop
+        call 4
       )
     )
     (core instance (;4;) (instantiate 3

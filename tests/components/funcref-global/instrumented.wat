@@ -108,6 +108,7 @@
     (import "a" "rg0_1" (global (;1;) (mut funcref)))
     (import "a" "probing0" (global (;2;) (mut i32)))
     (import "a" "out0" (global (;3;) (mut i32)))
+    (table (;0;) 1 1 funcref)
     (global (;4;) (mut i32) i32.const 0)
     (export "dump" (func 1))
     (elem (;0;) declare func 1)
@@ -177,26 +178,13 @@
         i64.const -1
         return
       end
+      i32.const 0
       local.get 0
-      ref.test (ref 0)
-      if ;; label = @1
-        local.get 0
-        ref.cast (ref 0)
-        call_ref 0
-        drop
-        call 3
-        return
-      end
-      local.get 0
-      ref.test (ref 1)
-      if ;; label = @1
-        local.get 0
-        ref.cast (ref 1)
-        call_ref 1
-        call 3
-        return
-      end
-      i64.const -2
+      table.set 0
+      i32.const 0
+      call_indirect (type 0)
+      drop
+      call 3
     )
   )
   (core instance (;3;) (instantiate 2

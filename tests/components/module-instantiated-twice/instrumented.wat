@@ -214,6 +214,7 @@
     (import "a" "out1" (global (;5;) (mut i32)))
     (import "a" "probing2" (global (;6;) (mut i32)))
     (import "a" "out2" (global (;7;) (mut i32)))
+    (table (;2;) 1 1 funcref)
     (global (;8;) (mut i32) i32.const 0)
     (export "dump" (func 3))
     (elem (;0;) declare func 3)
@@ -493,78 +494,13 @@
         i64.const -1
         return
       end
+      i32.const 0
       local.get 0
-      ref.test (ref 0)
-      if ;; label = @1
-        local.get 0
-        ref.cast (ref 0)
-        call_ref 0
-        drop
-        call 5
-        return
-      end
-      local.get 0
-      ref.test (ref 1)
-      if ;; label = @1
-        i32.const 0
-        local.get 0
-        ref.cast (ref 1)
-        call_ref 1
-        call 5
-        return
-      end
-      local.get 0
-      ref.test (ref 2)
-      if ;; label = @1
-        i32.const 0
-        local.get 0
-        ref.cast (ref 2)
-        call_ref 2
-        drop
-        call 5
-        return
-      end
-      local.get 0
-      ref.test (ref 3)
-      if ;; label = @1
-        local.get 0
-        ref.cast (ref 3)
-        call_ref 3
-        drop
-        call 5
-        return
-      end
-      local.get 0
-      ref.test (ref 4)
-      if ;; label = @1
-        i32.const 0
-        local.get 0
-        ref.cast (ref 4)
-        call_ref 4
-        call 5
-        return
-      end
-      local.get 0
-      ref.test (ref 5)
-      if ;; label = @1
-        i32.const 0
-        local.get 0
-        ref.cast (ref 5)
-        call_ref 5
-        drop
-        call 5
-        return
-      end
-      local.get 0
-      ref.test (ref 7)
-      if ;; label = @1
-        local.get 0
-        ref.cast (ref 7)
-        call_ref 7
-        call 5
-        return
-      end
-      i64.const -2
+      table.set 2
+      i32.const 0
+      call_indirect 2 (type 0)
+      drop
+      call 5
     )
   )
   (core instance (;5;) (instantiate 3

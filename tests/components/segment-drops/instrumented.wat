@@ -168,6 +168,7 @@
     (import "a" "p2" (func (;2;) (type 4) (param i32 i32 i32)))
     (import "a" "probing0" (global (;0;) (mut i32)))
     (import "a" "out0" (global (;1;) (mut i32)))
+    (table (;1;) 1 1 funcref)
     (global (;2;) (mut i32) i32.const 0)
     (export "dump" (func 3))
     (elem (;0;) declare func 3)
@@ -350,49 +351,14 @@
         i64.const -1
         return
       end
+      i32.const 0
       local.get 0
-      ref.test (ref 0)
-      if ;; label = @1
-        i32.const 0
-        local.get 0
-        ref.cast (ref 0)
-        call_ref 0
-        drop
-        call 5
-        return
-      end
-      local.get 0
-      ref.test (ref 1)
-      if ;; label = @1
-        local.get 0
-        ref.cast (ref 1)
-        call_ref 1
-        call 5
-        return
-      end
-      local.get 0
-      ref.test (ref 2)
-      if ;; label = @1
-        i32.const 0
-        i32.const 0
-        local.get 0
-        ref.cast (ref 2)
-        call_ref 2
-        drop
-        call 5
-        return
-      end
-      local.get 0
-      ref.test (ref 3)
-      if ;; label = @1
-        local.get 0
-        ref.cast (ref 3)
-        call_ref 3
-        drop
-        call 5
-        return
-      end
-      i64.const -2
+      table.set 1
+      i32.const 0
+      i32.const 0
+      call_indirect 1 (type 0)
+      drop
+      call 5
     )
   )
   (core instance (;3;) (instantiate 2

@@ -357,25 +357,6 @@
         call 3
         return
       end
-      local.get 0
-      ref.test (ref 5)
-      if ;; label = @1
-        local.get 0
-        ref.cast (ref 5)
-        call_ref 5
-        call 3
-        return
-      end
-      local.get 0
-      ref.test (ref 6)
-      if ;; label = @1
-        local.get 0
-        ref.cast (ref 6)
-        call_ref 6
-        drop
-        call 3
-        return
-      end
       i64.const -2
     )
   )
