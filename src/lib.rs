@@ -21,7 +21,8 @@
 //! - `model/`: validates the input and builds its scopes (component bodies with their index
 //!   spaces), its instantiation tree with a DFS id per core instance, and what each module
 //!   holds. `model/walk.rs` is the only reader that builds index spaces from component
-//!   bodies.
+//!   bodies; `model/unwritten_tables.rs` works out the slots of tables no code writes, which
+//!   are then not probed.
 //! - `instrument/`: adds state exports, probe prologues, shims and drop tracking to every
 //!   instantiated module (`module.rs`), and an accessor per scope (`accessor.rs`, `probe.rs`)
 //!   that streams state to the host.

@@ -65,6 +65,15 @@ pub const SLOT_UNIDENTIFIED: i64 = -3;
 /// Slot code: a non-null reference that is not a function.
 pub const SLOT_NON_FUNC: i64 = -4;
 
+/// The code of a table slot or reference global: null, or function `func` of instance
+/// `dfs` (local id), as the probe reports it.
+pub fn slot_code(slot: Option<(u32, u32)>) -> i64 {
+    match slot {
+        None => SLOT_NULL,
+        Some((dfs, func)) => (((dfs as u64) << 32) | func as u64) as i64,
+    }
+}
+
 /// How deep a probe argument or result nests structs, built in Wasm by the accessor and the
 /// prologues or by a core module's host: a struct type that needs itself, directly or through
 /// others, has no value to build.
@@ -124,6 +133,17 @@ pub enum Record {
         /// Absolute table index.
         table: u32,
     },
+    /// A defined table no code writes, whose slots instrumentation worked out from the
+    /// element segments instantiation applies (`model::unwritten_table`). Nothing is sent
+    /// for it: the slots are here, encoded as a probe reports them.
+    KnownTable {
+        /// Local id of the instance.
+        dfs: u32,
+        /// Absolute table index.
+        table: u32,
+        /// One code per slot, as [`Record::Table`] sends them.
+        slots: Vec<i64>,
+    },
     /// One u64 per mutable reference-typed global, encoded like table slots.
     RefGlobals {
         /// Local id of the instance.
@@ -146,17 +166,20 @@ impl Record {
             Record::Memory { dfs, .. }
             | Record::Globals { dfs, .. }
             | Record::Table { dfs, .. }
+            | Record::KnownTable { dfs, .. }
             | Record::RefGlobals { dfs, .. } => *dfs,
         }
     }
 
-    /// The same record for instance `dfs` of the same module.
+    /// The same record for instance `dfs` of the same module (a [`Record::KnownTable`]'s
+    /// slots name instances, so it is made for each instance, never copied).
     pub fn for_instance(&self, dfs: u32) -> Record {
         let mut record = self.clone();
         match &mut record {
             Record::Memory { dfs: d, .. }
             | Record::Globals { dfs: d, .. }
             | Record::Table { dfs: d, .. }
+            | Record::KnownTable { dfs: d, .. }
             | Record::RefGlobals { dfs: d, .. } => *d = dfs,
         }
         record

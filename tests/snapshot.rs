@@ -723,6 +723,16 @@ fn a_component_compiles_with_winch_unless_it_probes_functions_of_several_types()
              (i32.add (call_indirect $t (type $r) (i32.const 0))
                (call_indirect $t (param i32) (result i32) (i32.const 3) (i32.const 1))))"#,
     );
+    // Functions of two types, put in the table by an active segment only: no code writes
+    // it, so its slots are known without a probe, and Winch compiles it all.
+    let segment_only = component(
+        r#"(table $t 2 funcref) (elem (i32.const 0) func $five $neg)
+           (func $neg (param i32) (result i32) (i32.sub (i32.const 0) (local.get 0)))
+           (func (export "init") (global.set $g (i32.const 7)))
+           (func (export "run") (result i32)
+             (i32.add (call_indirect $t (type $r) (i32.const 0))
+               (call_indirect $t (param i32) (result i32) (i32.const 3) (i32.const 1))))"#,
+    );
     // No table, but a tail call, which Winch does not support: Cranelift, saying why.
     let tail = component(
         r#"(func (export "init") (global.set $g (i32.const 7)))
@@ -732,6 +742,7 @@ fn a_component_compiles_with_winch_unless_it_probes_functions_of_several_types()
         (&plain, "Winch"),
         (&table, "Winch"),
         (&two_types, "Cranelift"),
+        (&segment_only, "Winch"),
         (&tail, "Cranelift (not Winch: "),
     ] {
         let (used, output) = common::fast_and_optimized("init", input);

@@ -68,7 +68,8 @@ pub(super) fn probe(
                 }
                 values
             }
-            Record::Memory { .. } | Record::Globals { .. } => continue,
+            // Known slots need no probe (only a component's plan has them).
+            Record::Memory { .. } | Record::Globals { .. } | Record::KnownTable { .. } => continue,
         };
         out.push((tag as u32, values));
     }

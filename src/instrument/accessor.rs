@@ -170,6 +170,7 @@ impl AccessorModule {
         for (r, record) in plan.records.iter().enumerate() {
             match record {
                 record if host_probes && record.is_probed() => reach.push(Reach::Host),
+                Record::KnownTable { .. } => reach.push(Reach::Host),
                 Record::Memory {
                     dfs,
                     memory,
@@ -418,7 +419,7 @@ enum Reach {
         table64: bool,
     },
     RefGlobals(Vec<(u32, bool)>),
-    /// Sent by the host, not by `dump`.
+    /// Sent by the host, or known without a dump ([`Record::KnownTable`]): not by `dump`.
     Host,
 }
 

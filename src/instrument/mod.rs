@@ -26,9 +26,10 @@ mod probe;
 
 use crate::encode::builder::BodyBuilder;
 use crate::encode::tree::{edit_tree, BodyEdit};
-use crate::model::{CoreInit, Event, InputKind, Model};
+use crate::model::{self, CoreInit, Event, InputKind, Model};
 use crate::protocol::{
-    CoreInstrumented, Dump, Plan, Record, TreePlan, CORE_DUMP_EXPORT, CORE_INIT_EXPORT, DUMP_EXPORT,
+    slot_code, CoreInstrumented, Dump, Plan, Record, TreePlan, CORE_DUMP_EXPORT, CORE_INIT_EXPORT,
+    DUMP_EXPORT,
 };
 use anyhow::{Context, Result};
 use wasm_encoder::ExportKind;
@@ -152,6 +153,15 @@ fn instrument_scope<'a>(
         }
         let first = first.as_deref().unwrap_or_default();
         records.extend(first.iter().map(|r| r.for_instance(instance.dfs)));
+    }
+    // A table no code writes holds what instantiation put in it: known, not probed.
+    for record in &mut records {
+        if let Record::Table { dfs, table } = *record {
+            if let Some(slots) = model::unwritten_table(scope, dfs, table)? {
+                let slots = slots.into_iter().map(slot_code).collect();
+                *record = Record::KnownTable { dfs, table, slots };
+            }
+        }
     }
     let mut plan = Plan {
         records,

@@ -28,6 +28,7 @@ mod inline;
 mod module;
 mod parse;
 mod resolve;
+mod unwritten_tables;
 mod walk;
 
 pub use init_func::{CoreInit, InitFunc};
@@ -36,6 +37,7 @@ pub use module::{parse_module, ModuleInfo};
 pub use parse::parse;
 pub use parse::parse_inlining;
 pub use resolve::{resolve, Source};
+pub use unwritten_tables::unwritten_table;
 
 /// The parsed input component.
 pub struct Model<'a> {

@@ -29,6 +29,29 @@ pub struct Signature {
     pub results: Vec<ValType>,
 }
 
+/// An active element segment: what it writes into which table at instantiation.
+#[derive(Clone)]
+pub struct ActiveElem<'a> {
+    /// The table, by absolute index.
+    pub table: u32,
+    pub offset: wasmparser::ConstExpr<'a>,
+    pub items: ElementItems<'a>,
+}
+
+impl std::fmt::Debug for ActiveElem<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = match &self.items {
+            ElementItems::Functions(r) => r.count(),
+            ElementItems::Expressions(_, r) => r.count(),
+        };
+        (f.debug_struct("ActiveElem"))
+            .field("table", &self.table)
+            .field("offset", &self.offset)
+            .field("items", &count)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ModuleInfo<'a> {
     /// Index in the root scope's core module space.
@@ -57,6 +80,8 @@ pub struct ModuleInfo<'a> {
     pub memories: Vec<MemoryType>,
     /// Every global, imported ones first, by absolute index.
     pub globals: Vec<GlobalType>,
+    /// The initializer of every defined global, by index among the defined ones.
+    pub global_inits: Vec<wasmparser::ConstExpr<'a>>,
     /// Every table, imported ones first, by absolute index.
     pub tables: Vec<TableType>,
     /// Defined tables with an initializer expression, by absolute index. Wasmtime folds no
@@ -86,6 +111,12 @@ pub struct ModuleInfo<'a> {
     pub ref_or_drop_funcs: BTreeSet<u32>,
     pub elem_count: u32,
     pub data_count: u32,
+    /// The active element segments, in order.
+    pub active_elems: Vec<ActiveElem<'a>>,
+    /// Tables, by absolute index, that code can write (`table.set`, `table.grow`,
+    /// `table.fill`, `table.copy` into it, `table.init`, and the atomic writes): a table no
+    /// instance's code writes holds after init what instantiation put in it.
+    pub written_tables: BTreeSet<u32>,
     /// Segments whose contents no code can reach after instantiation: active and declarative
     /// ones (dropped at instantiation) and empty passive ones. Code cannot tell them from
     /// segments dropped during init.
@@ -180,6 +211,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         type_section: None,
         memories: Vec::new(),
         globals: Vec::new(),
+        global_inits: Vec::new(),
         tables: Vec::new(),
         table_init_exprs: BTreeSet::new(),
         start: None,
@@ -191,6 +223,8 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
         declarative_funcs: BTreeSet::new(),
         ref_or_drop_funcs: BTreeSet::new(),
         elem_count: 0,
+        active_elems: Vec::new(),
+        written_tables: BTreeSet::new(),
         data_count: 0,
         inert_elems: Vec::new(),
         inert_data: Vec::new(),
@@ -310,6 +344,7 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                     }
                     info.globals.push(global.ty);
                     declare_const_expr(&mut info.declared, &global.init_expr)?;
+                    info.global_inits.push(global.init_expr);
                 }
             }
             Payload::ExportSection(reader) => {
@@ -342,6 +377,17 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                         info.inert_elems.push(info.elem_count);
                     }
                     info.elem_count += 1;
+                    if let wasmparser::ElementKind::Active {
+                        table_index,
+                        offset_expr,
+                    } = &element.kind
+                    {
+                        info.active_elems.push(ActiveElem {
+                            table: table_index.unwrap_or(0),
+                            offset: offset_expr.clone(),
+                            items: element.items.clone(),
+                        });
+                    }
                     let mut named = BTreeSet::new();
                     match element.items {
                         ElementItems::Functions(funcs) => {
@@ -419,6 +465,9 @@ pub fn parse_module(module_index: u32, bytes: &[u8]) -> Result<ModuleInfo<'_>> {
                 }
                 CodeUse::MemoryInit(data_index) => {
                     info.named_data.insert(data_index);
+                }
+                CodeUse::TableWrite(table) => {
+                    info.written_tables.insert(table);
                 }
             }
         }

@@ -132,6 +132,7 @@ impl Collector {
             Record::Globals { .. } | Record::Table { .. } | Record::RefGlobals { .. } => {
                 *slot = Received::Bytes(data.to_vec())
             }
+            Record::KnownTable { .. } => bail!("bug: the accessor sent a known table"),
         }
         Ok(())
     }
@@ -252,7 +253,15 @@ fn finish_scope<'g>(
                 state.globals = decode_globals(globals, &bytes)?;
             }
             (Record::Table { table, .. }, Received::Bytes(bytes)) => {
-                let slots = decode_refs(model, &bytes)
+                let slots = decode_refs(model, codes(&bytes))
+                    .with_context(|| format!("{}: table {table}", where_()))?;
+                state.tables.push(TableState {
+                    index: *table,
+                    slots,
+                });
+            }
+            (Record::KnownTable { table, slots, .. }, Received::Nothing) => {
+                let slots = decode_refs(model, slots.iter().copied())
                     .with_context(|| format!("{}: table {table}", where_()))?;
                 state.tables.push(TableState {
                     index: *table,
@@ -260,7 +269,7 @@ fn finish_scope<'g>(
                 });
             }
             (Record::RefGlobals { globals, .. }, Received::Bytes(bytes)) => {
-                let values = decode_refs(model, &bytes)
+                let values = decode_refs(model, codes(&bytes))
                     .with_context(|| format!("{}: reference globals", where_()))?;
                 state.ref_globals = globals.iter().copied().zip(values).collect();
             }
@@ -287,17 +296,24 @@ fn finish_scope<'g>(
     Ok(snapshot.instances)
 }
 
+/// The slot codes in what the accessor sent: one little-endian i64 each.
+fn codes(bytes: &[u8]) -> impl ExactSizeIterator<Item = i64> + '_ {
+    (bytes.chunks_exact(8)).map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+}
+
 /// Decodes slot encodings into canonical function identities (`None` for null). A table
 /// holds few functions many times over (a dispatch table, a registry), so each reported
 /// identity is resolved once and remembered in a small direct-mapped cache: on a 100 000 slot
 /// table of 10 functions that took the snapshot stage from 1.2 to 0.7 ms.
-fn decode_refs(model: &Scope, bytes: &[u8]) -> Result<Vec<Option<Source>>> {
+fn decode_refs(
+    model: &Scope,
+    codes: impl ExactSizeIterator<Item = i64>,
+) -> Result<Vec<Option<Source>>> {
     const WAYS: usize = 64;
     // Every way starts out as null's entry, which is right for null.
     let mut memo = [(SLOT_NULL, None); WAYS];
-    let mut out = Vec::with_capacity(bytes.len() / 8);
-    for (slot, chunk) in bytes.chunks_exact(8).enumerate() {
-        let v = i64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+    let mut out = Vec::with_capacity(codes.len());
+    for (slot, v) in codes.enumerate() {
         let way = (v as u64 ^ (v as u64 >> 29)) as usize % WAYS;
         if memo[way].0 == v {
             out.push(memo[way].1);
@@ -402,8 +418,6 @@ mod tests {
             wat::parse_str(r#"(component (core module $m) (core instance (instantiate $m)))"#)
                 .unwrap();
         let model = crate::model::parse(&bytes).unwrap();
-        let slots =
-            |values: &[i64]| -> Vec<u8> { values.iter().flat_map(|v| v.to_le_bytes()).collect() };
         for (sentinel, message) in [
             (SLOT_UNKNOWN_TYPE, "slot 1 holds a function of a type"),
             (
@@ -415,13 +429,13 @@ mod tests {
                 "slot 1 holds a non-null non-function reference",
             ),
         ] {
-            let err = decode_refs(model.root(), &slots(&[SLOT_NULL, sentinel])).unwrap_err();
+            let err = decode_refs(model.root(), [SLOT_NULL, sentinel].into_iter()).unwrap_err();
             assert!(format!("{err:#}").contains(message), "{err:#}");
         }
-        let err = decode_refs(model.root(), &slots(&[7 << 32])).unwrap_err();
+        let err = decode_refs(model.root(), [7 << 32].into_iter()).unwrap_err();
         assert!(format!("{err:#}").contains("unknown instance 7"), "{err:#}");
         assert_eq!(
-            decode_refs(model.root(), &slots(&[SLOT_NULL])).unwrap(),
+            decode_refs(model.root(), [SLOT_NULL].into_iter()).unwrap(),
             vec![None]
         );
     }
@@ -441,7 +455,7 @@ mod tests {
             let v = if n % 5 == 0 { SLOT_NULL } else { i as i64 };
             encoded.extend(v.to_le_bytes());
         }
-        let decoded = decode_refs(model.root(), &encoded).unwrap();
+        let decoded = decode_refs(model.root(), codes(&encoded)).unwrap();
         for (n, (&i, got)) in indices.iter().zip(&decoded).enumerate() {
             let want = (n % 5 != 0).then_some(Source::Defined { dfs: 0, index: i });
             assert_eq!(*got, want, "slot {n}");

@@ -6,7 +6,7 @@ use crate::engine::progress::Progress;
 use crate::engine::{run_module, Dumped, RunOptions};
 use crate::model::{self, InitFunc, InputKind, Model};
 use crate::output::{validate, Staged};
-use crate::protocol::{CoreInstrumented, TreePlan};
+use crate::protocol::{CoreInstrumented, Record, TreePlan};
 use crate::rewrite::{self, CoreExports, RewriteOptions, TableReport};
 use crate::{instrument, read_input};
 use anyhow::{bail, Context, Result};
@@ -144,12 +144,20 @@ impl Snapshotter {
             timings.init,
             format!("called `{}`", init.spec),
         );
-        self.stage(
-            stats,
-            "dump",
-            timings.dump,
-            "state streamed out, table slots probed".into(),
-        );
+        // Per scope definition: a definition instantiated twice counts once.
+        let records = instrumented.plan().scopes.iter().flat_map(|p| &p.records);
+        let (probed, known) = records.fold((0, 0), |(p, k), r| match r {
+            Record::Table { .. } => (p + 1, k),
+            Record::KnownTable { .. } => (p, k + 1),
+            _ => (p, k),
+        });
+        let detail = match (probed, known) {
+            (0, 0) => "state streamed out".to_string(),
+            _ => format!(
+                "state streamed out; tables: {probed} probed, {known} known from their segments"
+            ),
+        };
+        self.stage(stats, "dump", timings.dump, detail);
 
         let t = Instant::now();
         let snapshot = collector.finish(model, instrumented.plan(), &views)?;

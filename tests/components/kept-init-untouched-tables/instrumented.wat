@@ -105,47 +105,21 @@
   )
   (core instance (;2;) (instantiate 2))
   (alias core export 2 "memory" (core memory (;0;)))
-  (alias core export $ia "__compsnap_table0" (core table (;0;)))
   (alias core export $ib "__compsnap_global0" (core global (;0;)))
-  (alias core export $ia "__compsnap_probing" (core global (;1;)))
-  (alias core export $ia "__compsnap_probe_out" (core global (;2;)))
-  (alias core export $ib "__compsnap_probing" (core global (;3;)))
-  (alias core export $ib "__compsnap_probe_out" (core global (;4;)))
   (core func (;3;) (canon lower (func 0) (memory 0)))
   (core instance (;3;)
     (export "scratch" (memory 0))
     (export "put" (func 3))
-    (export "t0" (table 0))
     (export "g1_0" (global 0))
-    (export "probing0" (global 1))
-    (export "out0" (global 2))
-    (export "probing1" (global 3))
-    (export "out1" (global 4))
   )
   (core module (;3;)
-    (type (;0;) (func (result i32)))
-    (type (;1;) (func (param i32) (result i32)))
-    (type (;2;) (func (result i32)))
-    (type (;3;) (func))
-    (type (;4;) (func (param i32 i32 i32)))
-    (type (;5;) (func))
-    (type (;6;) (func (param i64)))
-    (type (;7;) (func (result i64)))
-    (type (;8;) (func (param i32)))
-    (type (;9;) (func (param funcref) (result i64)))
+    (type (;0;) (func (param i32 i32 i32)))
+    (type (;1;) (func))
     (import "a" "scratch" (memory (;0;) 0))
-    (import "a" "put" (func (;0;) (type 4) (param i32 i32 i32)))
-    (import "a" "t0" (table (;0;) 0 funcref))
+    (import "a" "put" (func (;0;) (type 0) (param i32 i32 i32)))
     (import "a" "g1_0" (global (;0;) (mut i32)))
-    (import "a" "probing0" (global (;1;) (mut i32)))
-    (import "a" "out0" (global (;2;) (mut i32)))
-    (import "a" "probing1" (global (;3;) (mut i32)))
-    (import "a" "out1" (global (;4;) (mut i32)))
-    (table (;1;) 1 1 funcref)
-    (global (;5;) (mut i32) i32.const 0)
     (export "dump" (func 1))
-    (elem (;0;) declare func 1)
-    (func (;1;) (type 5)
+    (func (;1;) (type 1)
       (local i32 i32 i32 i32 i32)
       i32.const 0
       global.get 0
@@ -154,134 +128,6 @@
       i32.const 0
       i32.const 16
       call 0
-      i32.const 1
-      call 4
-      table.size 0
-      local.set 4
-      local.get 4
-      i64.extend_i32_u
-      i64.const 3
-      i64.shl
-      i64.const 65535
-      i64.add
-      i64.const 16
-      i64.shr_u
-      i32.wrap_i64
-      local.tee 0
-      memory.size
-      i32.gt_u
-      if ;; label = @1
-        local.get 0
-        memory.size
-        i32.sub
-        memory.grow
-        i32.const -1
-        i32.eq
-        if ;; label = @2
-          unreachable
-        end
-      end
-      i32.const 0
-      local.set 3
-      block ;; label = @1
-        loop ;; label = @2
-          local.get 3
-          local.get 4
-          i32.ge_u
-          br_if 1 (;@1;)
-          local.get 3
-          i32.const 3
-          i32.shl
-          local.get 3
-          table.get 0
-          call 5
-          i64.store
-          local.get 3
-          i32.const 1
-          i32.add
-          local.set 3
-          br 0 (;@2;)
-        end
-      end
-      local.get 4
-      i32.const 3
-      i32.shl
-      global.set 5
-      i32.const 0
-      i32.const 0
-      global.get 5
-      call 0
-      i32.const 0
-      call 4
-    )
-    (func (;2;) (type 6) (param i64)
-      global.get 5
-      i32.const 8
-      i32.add
-      memory.size
-      i32.const 16
-      i32.shl
-      i32.gt_u
-      if ;; label = @1
-        i32.const 16
-        memory.grow
-        drop
-      end
-      global.get 5
-      local.get 0
-      i64.store
-      global.get 5
-      i32.const 8
-      i32.add
-      global.set 5
-    )
-    (func (;3;) (type 7) (result i64)
-      global.get 2
-      i32.const -1
-      i32.ne
-      if ;; label = @1
-        global.get 2
-        i64.extend_i32_u
-        i64.const 0
-        i64.or
-        i32.const -1
-        global.set 2
-        return
-      end
-      global.get 4
-      i32.const -1
-      i32.ne
-      if ;; label = @1
-        global.get 4
-        i64.extend_i32_u
-        i64.const 4294967296
-        i64.or
-        i32.const -1
-        global.set 4
-        return
-      end
-      i64.const -3
-    )
-    (func (;4;) (type 8) (param i32)
-      local.get 0
-      global.set 1
-      local.get 0
-      global.set 3
-    )
-    (func (;5;) (type 9) (param funcref) (result i64)
-      local.get 0
-      ref.is_null
-      if ;; label = @1
-        i64.const -1
-        return
-      end
-      i32.const 0
-      local.get 0
-      table.set 1
-      i32.const 0
-      call_indirect 1 (type 0)
-      drop
-      call 3
     )
   )
   (core instance (;4;) (instantiate 3
