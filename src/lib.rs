@@ -24,8 +24,8 @@
 //!   bodies; `model/unwritten_tables.rs` works out the slots of tables no code writes, which
 //!   are then not probed.
 //! - `instrument/`: adds state exports, probe prologues, shims and drop tracking to every
-//!   instantiated module (`module.rs`), and an accessor per scope (`accessor.rs`, `probe.rs`)
-//!   that streams state to the host.
+//!   instantiated module (`module.rs`), and an accessor per scope (`accessor.rs`; `probe.rs`
+//!   and `identify.rs` for table slots) that streams state to the host.
 //! - `engine/`: compiles (with a cache; with Winch where it can), instantiates, calls the
 //!   init, receives the stream (probing a core module's tables itself, `host_probe.rs`), and
 //!   runs the stages below while the guest lives.

@@ -9,10 +9,8 @@
 //! - each table slot (and reference global) is identified by probing (see `probe`) and sent
 //!   as one u64 per slot.
 
-use super::probe::{
-    candidate_types, dummy_body, emit_body, identify_body, identify_indirect_body, identify_ref,
-    is_func_ref, probe_call, probe_table, read_out_body, set_probing_body, Ctx, ProbeCall,
-};
+use super::identify::{candidate_types, probe_call, ProbeCall};
+use super::probe::{add_probe_helpers, identify_ref, is_func_ref, probe_table, Ctx};
 use crate::encode::builder::{BodyBuilder, Bound, BoundImports, ModuleBuilder};
 use crate::encode::code::{emit, emit_loop, memarg};
 use crate::encode::types::Shift;
@@ -24,8 +22,8 @@ use crate::protocol::{
 use anyhow::{bail, Result};
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
-    CanonicalOption, EntityType, ExportKind, Function, Instruction, MemoryType, Module, RefType,
-    TableType, ValType,
+    CanonicalOption, EntityType, ExportKind, Function, Instruction, MemoryType, Module, TableType,
+    ValType,
 };
 
 /// Largest chunk passed in one `put` call: 2^10 pages = 64 MiB. Wasmtime charges every byte
@@ -306,71 +304,6 @@ impl AccessorModule {
             typed_probes: call == Some(ProbeCall::Typed),
         })
     }
-}
-
-/// Adds what probing identities takes to the accessor (types, the buffer pointer, the
-/// helper functions and the dummies `identify` refers to) and returns their indices.
-fn add_probe_helpers(
-    m: &mut ModuleBuilder,
-    model: &Scope,
-    call: ProbeCall,
-    candidates: &[(u32, u32, u32)],
-    type_offset: &[u32],
-    flags: &[(u32, u32, u32)],
-    f_dump: u32,
-) -> Result<Ctx> {
-    let ty_emit = m.add_func_type(&[ValType::I64], &[]);
-    let ty_read = m.add_func_type(&[], &[ValType::I64]);
-    let ty_set = m.add_func_type(&[ValType::I32], &[]);
-    let ty_identify = m.add_func_type(&[ValType::Ref(RefType::FUNCREF)], &[ValType::I64]);
-    let ptr = m.add_global(
-        mutable(ValType::I32),
-        &wasm_encoder::ConstExpr::i32_const(0),
-    );
-    let f_emit = m.add_func(ty_emit);
-    let f_read = m.add_func(ty_read);
-    let f_set = m.add_func(ty_set);
-    let f_identify = m.add_func(ty_identify);
-    let (identify, dummies) = match call {
-        ProbeCall::Typed => identify_body(
-            model,
-            candidates,
-            type_offset,
-            f_read,
-            f_dump,
-            m.next_func(),
-        )?,
-        ProbeCall::Indirect(_) | ProbeCall::Nothing => {
-            let slot = m.add_table(TableType {
-                element_type: RefType::FUNCREF,
-                table64: false,
-                minimum: 1,
-                maximum: Some(1),
-                shared: false,
-            });
-            let body = identify_indirect_body(model, call, type_offset, f_read, slot)?;
-            (body, Vec::new())
-        }
-    };
-    m.set_body(f_emit, emit_body(ptr));
-    m.set_body(f_read, read_out_body(flags));
-    m.set_body(f_set, set_probing_body(flags));
-    m.set_body(f_identify, identify);
-    // `ref.func` in code needs its targets declared.
-    let mut declared = vec![f_dump];
-    for dummy in &dummies {
-        let f = m.add_func(dummy.0);
-        m.set_body(f, dummy_body(model, dummy, type_offset)?);
-        declared.push(f);
-    }
-    m.elements()
-        .declared(wasm_encoder::Elements::Functions(declared.into()));
-    Ok(Ctx {
-        ptr,
-        f_emit,
-        f_set,
-        f_identify,
-    })
 }
 
 /// The accessor module while its imports are added.

@@ -224,7 +224,7 @@ fn emit_prologue(
             f.instruction(&default);
             continue;
         }
-        if !matches!(ty, ValType::Ref(r) if super::probe::build_ref(f, info, 0, r)) {
+        if !matches!(ty, ValType::Ref(r) if super::identify::build_ref(f, info, 0, r)) {
             bail!(
                 "function {func} returns a non-nullable reference of a type compsnap cannot \
                  build a value of (only i31, eq, any, extern, arrays, structs whose fields have \
