@@ -7,7 +7,8 @@
 //!   memory*, so the host reads the guest memory in place and nothing is written into it;
 //! - globals are stored into a scratch memory first and sent the same way;
 //! - each table slot (and reference global) is identified by probing (see `probe`) and sent
-//!   as one u64 per slot.
+//!   as one u64 per slot; a table no code writes is not sent, its slots are in the plan
+//!   ([`Record::KnownTable`]).
 
 use super::identify::{candidate_types, probe_call, ProbeCall};
 use super::probe::{add_probe_helpers, identify_ref, is_func_ref, probe_table, Ctx};

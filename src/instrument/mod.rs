@@ -19,8 +19,9 @@
 //! appended (see `accessor`; `probe` for how it identifies table slots, `identify` for how it
 //! calls a slot's function). A table no instance's code writes is not probed: its slots,
 //! worked out from its element segments, go in the plan. Each scope re-exports its
-//! children's accessors, so the host reaches every core instance of the tree from the root. The same instrumented code serves every
-//! instantiation of a definition, so accessors report instances by their local id.
+//! children's accessors, so the host reaches every core instance of the tree from the root.
+//! The same instrumented code serves every instantiation of a definition, so accessors
+//! report instances by their local id.
 
 mod accessor;
 mod identify;
