@@ -86,13 +86,7 @@ pub(crate) fn identify_indirect_body(
     slot: u32,
 ) -> Result<Function> {
     use Instruction as I;
-    let mut f = Function::new([]);
-    f.instruction(&I::LocalGet(0));
-    f.instruction(&I::RefIsNull);
-    f.instruction(&I::If(BlockType::Empty));
-    f.instruction(&I::I64Const(SLOT_NULL));
-    f.instruction(&I::Return);
-    f.instruction(&I::End);
+    let mut f = null_returns_null();
     let ProbeCall::Indirect((ty, dfs, func)) = call else {
         f.instruction(&I::I64Const(SLOT_UNKNOWN_TYPE));
         f.instruction(&I::End);
@@ -141,13 +135,7 @@ pub(crate) fn identify_body(
     first_dummy: u32,
 ) -> Result<(Function, Vec<Dummy>)> {
     use Instruction as I;
-    let mut f = Function::new([]);
-    f.instruction(&I::LocalGet(0));
-    f.instruction(&I::RefIsNull);
-    f.instruction(&I::If(BlockType::Empty));
-    f.instruction(&I::I64Const(SLOT_NULL));
-    f.instruction(&I::Return);
-    f.instruction(&I::End);
+    let mut f = null_returns_null();
     let mut dummies: Vec<Dummy> = Vec::new();
     for &(ty, dfs, func) in candidates {
         let info = model.module_of(dfs);
@@ -201,6 +189,19 @@ pub(crate) fn identify_body(
     f.instruction(&I::I64Const(SLOT_UNKNOWN_TYPE));
     f.instruction(&I::End);
     Ok((f, dummies))
+}
+
+/// The start of an `identify` body: a null reference is [`SLOT_NULL`].
+fn null_returns_null() -> Function {
+    use Instruction as I;
+    let mut f = Function::new([]);
+    f.instruction(&I::LocalGet(0));
+    f.instruction(&I::RefIsNull);
+    f.instruction(&I::If(BlockType::Empty));
+    f.instruction(&I::I64Const(SLOT_NULL));
+    f.instruction(&I::Return);
+    f.instruction(&I::End);
+    f
 }
 
 /// Pushes a value of the non-nullable reference type `r` (in the accessor's type space, where
