@@ -388,6 +388,32 @@ fn unbuildable_parameter_is_refused_by_name() {
     assert!(msg.contains("dfs id 0"), "{msg}");
 }
 
+/// Functions that take and return a value no probe can build, put in a table by an active
+/// segment only: no code writes the table, so nothing is probed, no prologue has to return
+/// such a value, and the table is snapshotted as it is.
+#[test]
+fn unbuildable_values_in_a_table_no_code_writes_are_fine() {
+    let input = wat(r#"
+(component
+  (core module $m
+    (type $holds (struct (field (ref $holds))))
+    (type $takes (func (param (ref $holds)) (result (ref $holds))))
+    (type $r (func (result i32)))
+    (table $t 2 funcref)
+    (global $g (mut i32) (i32.const 0))
+    (func $f (type $takes) (local.get 0))
+    (func $seven (type $r) (i32.add (global.get $g) (i32.const 7)))
+    (elem (i32.const 0) func $f $seven)
+    (func (export "init") (global.set $g (i32.const 10)))
+    (func (export "run") (result i32) (call_indirect $t (type $r) (i32.const 1))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "run") (result u32) (canon lift (core func $i "run")))
+)"#);
+    let out = check(&snapshotter("init"), &input, "init", &["run()"]);
+    assert_eq!(Running::new(&out).call("run()"), "[U32(17)]");
+}
+
 /// A struct type whose value takes more nested values than the probe tries (4^15): it gives
 /// up after a bounded number and refuses the function by name.
 #[test]

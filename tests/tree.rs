@@ -215,8 +215,8 @@ fn dfs_ids_follow_instantiation_order_through_the_tree() {
 
 #[test]
 fn errors_name_the_path_in_the_tree() {
-    // A function that can become a funcref and returns a non-nullable reference cannot be
-    // probed; it sits in the second instance of a nested component.
+    // A function that the init puts in a table and that returns a non-nullable reference
+    // cannot be probed; it sits in the second instance of a nested component.
     let input = wat(r#"
 (component
   (component $plain
@@ -227,11 +227,10 @@ fn errors_name_the_path_in_the_tree() {
     (core module $m
       (type $f (func))
       (func $k (type $f))
-      (elem declare func $k)
+      (elem declare func $k $r)
       (func $r (result (ref $f)) (ref.func $k))
       (table 1 funcref)
-      (elem (i32.const 0) func $r)
-      (func (export "init")))
+      (func (export "init") (table.set 0 (i32.const 0) (ref.func $r))))
     (core instance (instantiate $ok))
     (core instance $i (instantiate $m))
     (func (export "init") (canon lift (core func $i "init"))))

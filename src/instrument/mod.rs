@@ -5,7 +5,8 @@
 //! For every instantiated module (`module`) it adds:
 //! - exports of every defined memory, mutable global and table, under reserved names
 //!   (see [`crate::protocol`]);
-//! - two probe globals, `probing` and `probe_out`;
+//! - when the scope probes something (a table some code writes, a mutable reference
+//!   global), two probe globals, `probing` and `probe_out`, and the prologues and shims below;
 //! - a probe prologue on every function that can become a funcref: while `probing` is set, the
 //!   function stores its own index in `probe_out` and returns default results, so the accessor
 //!   can learn which function a table slot holds by calling it;
@@ -30,13 +31,15 @@ mod probe;
 
 use crate::encode::builder::BodyBuilder;
 use crate::encode::tree::{edit_tree, BodyEdit};
-use crate::model::{self, CoreInit, Event, InputKind, Model};
+use crate::model::{self, CoreInit, Event, InputKind, Model, Scope};
 use crate::protocol::{
     slot_code, CoreInstrumented, Dump, Plan, Record, TreePlan, CORE_DUMP_EXPORT, CORE_INIT_EXPORT,
     DUMP_EXPORT,
 };
 use anyhow::{Context, Result};
+use std::collections::HashMap;
 use wasm_encoder::ExportKind;
+use wasmparser::ValType;
 
 /// Instruments every instantiated module of every instantiated scope, gives each such scope an
 /// accessor, and re-exports every accessor up to the root. A core init function is lifted and
@@ -75,7 +78,7 @@ pub fn instrument_core(model: &Model) -> Result<CoreInstrumented> {
     let scope = &model.scopes[0];
     let instance = &scope.instances[0];
     let (module, records) =
-        module::instrument_module(instance, &scope.modules[0], InputKind::Module)
+        module::instrument_module(instance, &scope.modules[0], InputKind::Module, true)
             .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
     let plan = Plan {
         records,
@@ -141,6 +144,7 @@ fn instrument_scope<'a>(
         return Ok(edit);
     }
     edit.sink = true;
+    let (mut known, probe) = known_tables(scope)?;
     let mut records = Vec::new();
     // The same instrumented code serves every instance of a module; only the records, which
     // name the instance, differ.
@@ -150,7 +154,7 @@ fn instrument_scope<'a>(
         if first.is_none() {
             let info = &scope.modules[instance.module];
             let (bytes, instance_records) =
-                module::instrument_module(instance, info, InputKind::Component)
+                module::instrument_module(instance, info, InputKind::Component, probe)
                     .with_context(|| format!("instrumenting {}", instance.describe(scope)))?;
             edit.modules[instance.module].1.push(bytes.into());
             *first = Some(instance_records);
@@ -158,11 +162,9 @@ fn instrument_scope<'a>(
         let first = first.as_deref().unwrap_or_default();
         records.extend(first.iter().map(|r| r.for_instance(instance.dfs)));
     }
-    // A table no code writes holds what instantiation put in it: known, not probed.
     for record in &mut records {
         if let Record::Table { dfs, table } = *record {
-            if let Some(slots) = model::unwritten_table(scope, dfs, table)? {
-                let slots = slots.into_iter().map(slot_code).collect();
+            if let Some(slots) = known.remove(&(dfs, table)) {
                 *record = Record::KnownTable { dfs, table, slots };
             }
         }
@@ -222,6 +224,29 @@ fn instrument_scope<'a>(
     }));
     plans[id] = plan;
     Ok(edit)
+}
+
+/// The slot codes of every table no code writes, by (local id, table): what instantiation
+/// put in them, so they are not probed (`model::unwritten_table`). And whether anything in
+/// the scope is still probed: another table, or a mutable reference global.
+type KnownTables = HashMap<(u32, u32), Vec<i64>>;
+fn known_tables(scope: &Scope) -> Result<(KnownTables, bool)> {
+    let mut known = HashMap::new();
+    let mut probe = false;
+    for instance in &scope.instances {
+        let info = &scope.modules[instance.module];
+        for (table, _) in info.defined_tables() {
+            match model::unwritten_table(scope, instance.dfs, table)? {
+                Some(slots) => {
+                    let slots = slots.into_iter().map(slot_code).collect();
+                    known.insert((instance.dfs, table), slots);
+                }
+                None => probe = true,
+            }
+        }
+        probe |= (info.mutable_globals()).any(|(_, g)| matches!(g.content_type, ValType::Ref(_)));
+    }
+    Ok((known, probe))
 }
 
 /// Lifts `init` as a `func()` and exports it as [`CORE_INIT_EXPORT`].

@@ -19,11 +19,14 @@ use wasm_encoder::{
 use wasmparser::{FunctionBody, Operator};
 
 /// In a component (`kind`), the accessor reaches the host through the canonical ABI, which
-/// reads 32-bit memories only: a 64-bit memory is copied through the scratch memory.
+/// reads 32-bit memories only: a 64-bit memory is copied through the scratch memory. Probe
+/// globals, prologues and shims serve only a probe: without `probe` (nothing in the scope is
+/// probed) the module gets none.
 pub(super) fn instrument_module(
     instance: &CoreInstance,
     info: &ModuleInfo,
     kind: InputKind,
+    probe: bool,
 ) -> Result<(Vec<u8>, Vec<Record>)> {
     let dfs = instance.dfs;
     let mut edit = ModuleEdit::appending_to(info);
@@ -62,28 +65,11 @@ pub(super) fn instrument_module(
         records.push(Record::RefGlobals { dfs, globals: refs });
     }
 
-    // Probe globals.
-    let mutable_i32 = GlobalType {
-        val_type: ValType::I32,
-        mutable: true,
-        shared: false,
+    // Probe globals, and shims for imported functions that can become funcrefs.
+    let probe = match probe {
+        true => Some(add_probe_globals_and_shims(info, &mut edit)?),
+        false => None,
     };
-    let probing = edit.append_global(mutable_i32, ConstExpr::i32_const(0));
-    let probe_out = edit.append_global(mutable_i32, ConstExpr::i32_const(-1));
-    edit.export(PROBING_EXPORT, ExportKind::Global, probing);
-    edit.export(PROBE_OUT_EXPORT, ExportKind::Global, probe_out);
-
-    // Shims for imported functions that can become funcrefs.
-    let mut shims = Vec::new();
-    for &f in info.declared.iter().filter(|f| **f < info.imported_funcs) {
-        let body = shim_body(info, f, probing, probe_out)?;
-        let shim = edit.append_func(info.func_types[f as usize], body);
-        edit.redirect.insert(f, shim);
-        shims.push(shim);
-    }
-    if !shims.is_empty() {
-        edit.extra_elems.push(ElemSegment::Declared(shims));
-    }
 
     // Drop tracking.
     let drops = info.drops_segments.then(|| {
@@ -107,12 +93,36 @@ pub(super) fn instrument_module(
     });
 
     let redirect = edit.redirect.clone();
-    let probe = Probe { probing, probe_out };
     edit.body_edit = Some(Box::new(move |func, body: &FunctionBody| {
-        let prologue = info.declared.contains(&func).then_some(&probe);
+        let prologue = probe.as_ref().filter(|_| info.declared.contains(&func));
         edit_body(info, func, body, prologue, &redirect, drops)
     }));
     Ok((edit_module(info.bytes, edit)?.into_bytes(), records))
+}
+
+/// Appends and exports the probe globals, and a shim (redirected to) for every imported
+/// function that can become a funcref.
+fn add_probe_globals_and_shims(info: &ModuleInfo, edit: &mut ModuleEdit) -> Result<Probe> {
+    let mutable_i32 = GlobalType {
+        val_type: ValType::I32,
+        mutable: true,
+        shared: false,
+    };
+    let probing = edit.append_global(mutable_i32, ConstExpr::i32_const(0));
+    let probe_out = edit.append_global(mutable_i32, ConstExpr::i32_const(-1));
+    edit.export(PROBING_EXPORT, ExportKind::Global, probing);
+    edit.export(PROBE_OUT_EXPORT, ExportKind::Global, probe_out);
+    let mut shims = Vec::new();
+    for &f in info.declared.iter().filter(|f| **f < info.imported_funcs) {
+        let body = shim_body(info, f, probing, probe_out)?;
+        let shim = edit.append_func(info.func_types[f as usize], body);
+        edit.redirect.insert(f, shim);
+        shims.push(shim);
+    }
+    if !shims.is_empty() {
+        edit.extra_elems.push(ElemSegment::Declared(shims));
+    }
+    Ok(Probe { probing, probe_out })
 }
 
 struct Probe {

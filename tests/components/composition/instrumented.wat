@@ -385,18 +385,8 @@
       (type (;1;) (func))
       (import "p" "put" (func $put (;0;) (type 0) (param i32 i32)))
       (import "p" "reg" (func $reg (;1;) (type 0) (param i32 i32)))
-      (global (;0;) (mut i32) i32.const 0)
-      (global (;1;) (mut i32) i32.const -1)
       (export "init" (func 2))
-      (export "__compsnap_probing" (global 0))
-      (export "__compsnap_probe_out" (global 1))
       (func (;2;) (type 1)
-        global.get 0
-        if ;; label = @1
-          i32.const 2
-          global.set 1
-          return
-        end
         i32.const 1
         i32.const 22
         call $put

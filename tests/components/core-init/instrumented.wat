@@ -7,22 +7,12 @@
     (type (;1;) (func (result i32)))
     (memory (;0;) 1)
     (global $g (;0;) (mut i32) i32.const 0)
-    (global (;1;) (mut i32) i32.const 0)
-    (global (;2;) (mut i32) i32.const -1)
     (export "memory" (memory 0))
     (export "componentize.wizer" (func 0))
     (export "get" (func 1))
     (export "__compsnap_memory0" (memory 0))
     (export "__compsnap_global0" (global $g))
-    (export "__compsnap_probing" (global 1))
-    (export "__compsnap_probe_out" (global 2))
     (func (;0;) (type 0)
-      global.get 1
-      if ;; label = @1
-        i32.const 0
-        global.set 2
-        return
-      end
       i32.const 42
       global.set $g
       i32.const 16
@@ -30,13 +20,6 @@
       i32.store
     )
     (func (;1;) (type 1) (result i32)
-      global.get 1
-      if ;; label = @1
-        i32.const 1
-        global.set 2
-        i32.const 0
-        return
-      end
       global.get $g
       i32.const 16
       i32.load

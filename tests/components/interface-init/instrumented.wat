@@ -6,31 +6,14 @@
     (type (;0;) (func))
     (type (;1;) (func (result i32)))
     (global $x (;0;) (mut i32) i32.const 0)
-    (global (;1;) (mut i32) i32.const 0)
-    (global (;2;) (mut i32) i32.const -1)
     (export "init" (func 0))
     (export "get" (func 1))
     (export "__compsnap_global0" (global $x))
-    (export "__compsnap_probing" (global 1))
-    (export "__compsnap_probe_out" (global 2))
     (func (;0;) (type 0)
-      global.get 1
-      if ;; label = @1
-        i32.const 0
-        global.set 2
-        return
-      end
       i32.const 12
       global.set $x
     )
     (func (;1;) (type 1) (result i32)
-      global.get 1
-      if ;; label = @1
-        i32.const 1
-        global.set 2
-        i32.const 0
-        return
-      end
       global.get $x
     )
   )

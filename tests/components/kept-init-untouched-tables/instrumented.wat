@@ -6,42 +6,17 @@
     (type $v (;0;) (func (result i32)))
     (type (;1;) (func (param i32) (result i32)))
     (table (;0;) 3 funcref)
-    (global (;0;) (mut i32) i32.const 0)
-    (global (;1;) (mut i32) i32.const -1)
     (export "tab" (table 0))
     (export "call" (func 2))
     (export "__compsnap_table0" (table 0))
-    (export "__compsnap_probing" (global 0))
-    (export "__compsnap_probe_out" (global 1))
     (elem (;0;) (i32.const 0) func $one $two)
     (func $one (;0;) (type $v) (result i32)
-      global.get 0
-      if ;; label = @1
-        i32.const 0
-        global.set 1
-        i32.const 0
-        return
-      end
       i32.const 1
     )
     (func $two (;1;) (type $v) (result i32)
-      global.get 0
-      if ;; label = @1
-        i32.const 1
-        global.set 1
-        i32.const 0
-        return
-      end
       i32.const 2
     )
     (func (;2;) (type 1) (param i32) (result i32)
-      global.get 0
-      if ;; label = @1
-        i32.const 2
-        global.set 1
-        i32.const 0
-        return
-      end
       local.get 0
       call_indirect (type $v)
     )
@@ -52,31 +27,14 @@
     (type (;1;) (func))
     (import "a" "tab" (table (;0;) 3 funcref))
     (global $ready (;0;) (mut i32) i32.const 0)
-    (global (;1;) (mut i32) i32.const 0)
-    (global (;2;) (mut i32) i32.const -1)
     (export "init" (func 0))
     (export "ready" (func 1))
     (export "__compsnap_global0" (global $ready))
-    (export "__compsnap_probing" (global 1))
-    (export "__compsnap_probe_out" (global 2))
     (func (;0;) (type 1)
-      global.get 1
-      if ;; label = @1
-        i32.const 0
-        global.set 2
-        return
-      end
       i32.const 1
       global.set $ready
     )
     (func (;1;) (type $v) (result i32)
-      global.get 1
-      if ;; label = @1
-        i32.const 1
-        global.set 2
-        i32.const 0
-        return
-      end
       global.get $ready
       table.size 0
       i32.add

@@ -9,23 +9,13 @@
     (global $count (;0;) (mut i32) i32.const 0)
     (global $big (;1;) (mut i64) i64.const 0)
     (global $fixed (;2;) i32 i32.const 9)
-    (global (;3;) (mut i32) i32.const 0)
-    (global (;4;) (mut i32) i32.const -1)
     (export "memory" (memory 0))
     (export "wizer-initialize" (func 0))
     (export "run" (func 1))
     (export "__compsnap_memory0" (memory 0))
     (export "__compsnap_global0" (global $count))
     (export "__compsnap_global1" (global $big))
-    (export "__compsnap_probing" (global 3))
-    (export "__compsnap_probe_out" (global 4))
     (func (;0;) (type 0)
-      global.get 3
-      if ;; label = @1
-        i32.const 0
-        global.set 4
-        return
-      end
       i32.const 1
       memory.grow
       drop
@@ -44,13 +34,6 @@
       global.set $big
     )
     (func (;1;) (type 1) (result i64)
-      global.get 3
-      if ;; label = @1
-        i32.const 1
-        global.set 4
-        i64.const 0
-        return
-      end
       i32.const 100
       i32.load
       i32.const 16

@@ -11,21 +11,11 @@
       (type (;1;) (func (result i32)))
       (memory (;0;) 1)
       (global $n (;0;) (mut i32) i32.const 0)
-      (global (;1;) (mut i32) i32.const 0)
-      (global (;2;) (mut i32) i32.const -1)
       (export "bump" (func 0))
       (export "get" (func 1))
       (export "__compsnap_memory0" (memory 0))
       (export "__compsnap_global0" (global $n))
-      (export "__compsnap_probing" (global 1))
-      (export "__compsnap_probe_out" (global 2))
       (func (;0;) (type 0) (param i32)
-        global.get 1
-        if ;; label = @1
-          i32.const 0
-          global.set 2
-          return
-        end
         global.get $n
         local.get 0
         i32.add
@@ -37,13 +27,6 @@
         i32.store
       )
       (func (;1;) (type 1) (result i32)
-        global.get 1
-        if ;; label = @1
-          i32.const 1
-          global.set 2
-          i32.const 0
-          return
-        end
         global.get $n
         i32.const 8
         i32.load
@@ -167,18 +150,8 @@
       (type (;1;) (func))
       (import "a" "bump" (func $ba (;0;) (type 0) (param i32)))
       (import "b" "bump" (func $bb (;1;) (type 0) (param i32)))
-      (global (;0;) (mut i32) i32.const 0)
-      (global (;1;) (mut i32) i32.const -1)
       (export "init" (func 2))
-      (export "__compsnap_probing" (global 0))
-      (export "__compsnap_probe_out" (global 1))
       (func (;2;) (type 1)
-        global.get 0
-        if ;; label = @1
-          i32.const 2
-          global.set 1
-          return
-        end
         i32.const 5
         call $ba
         i32.const 7

@@ -7,35 +7,18 @@
     (type (;1;) (func (result i32)))
     (global $v (;0;) (mut v128) v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
     (global $nan (;1;) (mut f32) f32.const 0x0p+0 (;=0;))
-    (global (;2;) (mut i32) i32.const 0)
-    (global (;3;) (mut i32) i32.const -1)
     (export "init" (func 0))
     (export "lanes" (func 1))
     (export "nan-bits" (func 2))
     (export "__compsnap_global0" (global $v))
     (export "__compsnap_global1" (global $nan))
-    (export "__compsnap_probing" (global 2))
-    (export "__compsnap_probe_out" (global 3))
     (func (;0;) (type 0)
-      global.get 2
-      if ;; label = @1
-        i32.const 0
-        global.set 3
-        return
-      end
       v128.const i32x4 0x00000001 0x00000002 0x00000003 0x7fffffff
       global.set $v
       f32.const nan:0x200001 (;=NaN;)
       global.set $nan
     )
     (func (;1;) (type 1) (result i32)
-      global.get 2
-      if ;; label = @1
-        i32.const 1
-        global.set 3
-        i32.const 0
-        return
-      end
       global.get $v
       i32x4.extract_lane 0
       global.get $v
@@ -45,13 +28,6 @@
       i32.add
     )
     (func (;2;) (type 1) (result i32)
-      global.get 2
-      if ;; label = @1
-        i32.const 2
-        global.set 3
-        i32.const 0
-        return
-      end
       global.get $nan
       i32.reinterpret_f32
     )

@@ -9,8 +9,6 @@
     (memory (;0;) 1)
     (global $heap (;0;) (mut i32) i32.const 1024)
     (global $n (;1;) (mut i32) i32.const 0)
-    (global (;2;) (mut i32) i32.const 0)
-    (global (;3;) (mut i32) i32.const -1)
     (export "memory" (memory 0))
     (export "realloc" (func 0))
     (export "setup" (func 1))
@@ -18,17 +16,8 @@
     (export "__compsnap_memory0" (memory 0))
     (export "__compsnap_global0" (global $heap))
     (export "__compsnap_global1" (global $n))
-    (export "__compsnap_probing" (global 2))
-    (export "__compsnap_probe_out" (global 3))
     (func (;0;) (type 0) (param i32 i32 i32 i32) (result i32)
       (local $p i32)
-      global.get 2
-      if ;; label = @1
-        i32.const 0
-        global.set 3
-        i32.const 0
-        return
-      end
       global.get $heap
       local.set $p
       global.get $heap
@@ -38,12 +27,6 @@
       local.get $p
     )
     (func (;1;) (type 1) (param $n i32) (param $ptr i32) (param $len i32)
-      global.get 2
-      if ;; label = @1
-        i32.const 1
-        global.set 3
-        return
-      end
       local.get $n
       local.get $len
       i32.mul
@@ -54,13 +37,6 @@
       memory.copy
     )
     (func (;2;) (type 2) (result i32)
-      global.get 2
-      if ;; label = @1
-        i32.const 2
-        global.set 3
-        i32.const 0
-        return
-      end
       global.get $n
       i32.const 1000
       i32.mul
