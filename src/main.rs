@@ -83,8 +83,9 @@ struct InitOptions {
 
     /// Compile the init's code with Cranelift's optimizations and its default register
     /// allocator. By default a core module, and a component with no table slots or
-    /// reference globals to probe, is compiled with Winch, and the rest (or what Winch
-    /// does not support) without optimizations and with the single-pass register
+    /// reference globals to probe or whose probed functions share one plain type (a table
+    /// only element segments fill is not probed), is compiled with Winch, and the rest (or
+    /// what Winch does not support) without optimizations and with the single-pass register
     /// allocator, which is faster end to end unless the init computes for many seconds.
     /// With it, a trapping init's backtrace also shows each function's Wasm offset.
     #[arg(long)]

@@ -226,10 +226,12 @@ fn instrument_scope<'a>(
     Ok(edit)
 }
 
-/// The slot codes of every table no code writes, by (local id, table): what instantiation
-/// put in them, so they are not probed (`model::unwritten_table`). And whether anything in
-/// the scope is still probed: another table, or a mutable reference global.
+/// Slot codes of tables, by (local id, table).
 type KnownTables = HashMap<(u32, u32), Vec<i64>>;
+
+/// The slot codes of every table no code writes: what instantiation put in them, so they are
+/// not probed (`model::unwritten_table`). And whether anything in the scope is still probed:
+/// another table, or a mutable reference global.
 fn known_tables(scope: &Scope) -> Result<(KnownTables, bool)> {
     let mut known = HashMap::new();
     let mut probe = false;
