@@ -103,6 +103,81 @@ fn two_memories_one_grown() {
     assert_eq!(Running::new(&out).call("probe()"), "[U32(4082)]");
 }
 
+/// Core modules in a component, nested ones included.
+fn core_modules(component: &[u8]) -> usize {
+    wasmparser::Parser::new(0)
+        .parse_all(component)
+        .filter(|p| matches!(p, Ok(wasmparser::Payload::ModuleSection { .. })))
+        .count()
+}
+
+#[test]
+fn globals_of_every_type_go_beside_a_memory_sent_in_place() {
+    // Every numeric type, with high bits set in both halves of the v128 and a NaN payload,
+    // next to a memory: the accessor sends each global in the sink's two u64 parameters
+    // through the sink lowered over that memory, and needs no scratch memory.
+    let input = wat(r#"
+(component
+  (core module $m
+    (memory 1)
+    (global $a (mut i32) (i32.const 0))
+    (global $b (mut i64) (i64.const 0))
+    (global $c (mut f32) (f32.const 0))
+    (global $d (mut f64) (f64.const 0))
+    (global $v (mut v128) (v128.const i64x2 0 0))
+    (func (export "init")
+      (i32.store (i32.const 64) (i32.const 7))
+      (global.set $a (i32.const -2))
+      (global.set $b (i64.const -3))
+      (global.set $c (f32.const -nan:0x7fffff))
+      (global.set $d (f64.const nan:0x8000000000001))
+      (global.set $v (v128.const i64x2 0x8000000000000001 -2)))
+    (func (export "ints") (result i64)
+      (i64.add (i64.extend_i32_s (global.get $a)) (global.get $b)))
+    (func (export "f32-bits") (result i32) (i32.reinterpret_f32 (global.get $c)))
+    (func (export "f64-bits") (result i64) (i64.reinterpret_f64 (global.get $d)))
+    (func (export "lo") (result i64) (i64x2.extract_lane 0 (global.get $v)))
+    (func (export "hi") (result i64) (i64x2.extract_lane 1 (global.get $v)))
+    (func (export "mem") (result i32) (i32.load (i32.const 64))))
+  (core instance $i (instantiate $m))
+  (func (export "init") (canon lift (core func $i "init")))
+  (func (export "ints") (result s64) (canon lift (core func $i "ints")))
+  (func (export "f32-bits") (result u32) (canon lift (core func $i "f32-bits")))
+  (func (export "f64-bits") (result u64) (canon lift (core func $i "f64-bits")))
+  (func (export "lo") (result u64) (canon lift (core func $i "lo")))
+  (func (export "hi") (result u64) (canon lift (core func $i "hi")))
+  (func (export "mem") (result u32) (canon lift (core func $i "mem")))
+)"#);
+    let instrumented = compsnap::internals::instrument(&input, "init").unwrap();
+    assert_eq!(
+        core_modules(&instrumented),
+        2,
+        "the input's module and the accessor"
+    );
+    let calls = [
+        "ints()",
+        "f32-bits()",
+        "f64-bits()",
+        "lo()",
+        "hi()",
+        "mem()",
+    ];
+    let out = check(&snapshotter("init"), &input, "init", &calls);
+    let mut run = Running::new(&out);
+    assert_eq!(run.call("ints()"), "[S64(-5)]");
+    assert_eq!(run.call("f32-bits()"), format!("[U32({})]", 0xffff_ffffu32));
+    assert_eq!(
+        run.call("f64-bits()"),
+        format!("[U64({})]", 0x7ff8_0000_0000_0001u64)
+    );
+    assert_eq!(
+        run.call("lo()"),
+        format!("[U64({})]", 0x8000_0000_0000_0001u64)
+    );
+    assert_eq!(run.call("hi()"), format!("[U64({})]", u64::MAX - 1));
+    assert_eq!(run.call("mem()"), "[U32(7)]");
+}
+
 #[test]
 fn v128_and_nan_payload_globals() {
     let input = wat(r#"

@@ -137,6 +137,8 @@ fn encode_body<'a>(
             .params([
                 ("tag", ComponentValType::Primitive(PrimitiveValType::U32)),
                 ("data", ComponentValType::Type(0)),
+                ("lo", ComponentValType::Primitive(PrimitiveValType::U64)),
+                ("hi", ComponentValType::Primitive(PrimitiveValType::U64)),
             ])
             .result(None);
         component.section(&types);

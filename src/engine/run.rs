@@ -175,21 +175,24 @@ impl<H> Sink<H> {
         }
     }
 
-    /// Hands one `put(tag, bytes)` to the collector and keeps `handle` to its bytes.
+    /// Hands one `put(tag, bytes, lo, hi)` to the collector and keeps `handle` to its
+    /// bytes when it took them.
     pub(super) fn deliver(
         sink: &Mutex<Self>,
         plan: &TreePlan,
-        tag: u32,
-        bytes: &[u8],
+        (tag, bytes, lo, hi): (u32, &[u8], u64, u64),
         handle: H,
     ) -> wasmtime::Result<()> {
         let mut sink = sink
             .lock()
             .map_err(|_| wasmtime::Error::msg("compsnap sink poisoned"))?;
-        sink.collector
-            .put(plan, tag, bytes)
+        let taken = sink
+            .collector
+            .call(plan, tag, bytes, lo, hi)
             .map_err(wasmtime::Error::from_anyhow)?;
-        sink.handles.push(handle);
+        if taken {
+            sink.handles.push(handle);
+        }
         Ok(())
     }
 }
@@ -213,12 +216,13 @@ fn add_sink<T: 'static>(
         .root()
         .func_wrap(
             SINK_IMPORT,
-            move |store: StoreContextMut<'_, T>, (tag, data): (u32, WasmList<u8>)| {
+            move |store: StoreContextMut<'_, T>,
+                  (tag, data, lo, hi): (u32, WasmList<u8>, u64, u64)| {
                 let sink = weak
                     .upgrade()
                     .ok_or_else(|| wasmtime::Error::msg("compsnap sink called after the run"))?;
                 let bytes = data.as_le_slice(&store);
-                Sink::deliver(&sink, &plan, tag, bytes, data)
+                Sink::deliver(&sink, &plan, (tag, bytes, lo, hi), data)
             },
         )
         .map_err(|e| anyhow!("defining {SINK_IMPORT}: {e}"))

@@ -263,8 +263,8 @@ pub(crate) fn core_host(
 /// Where a `put`'s bytes are: a range of a memory of the store (`None`: sent by the host).
 type Chunk = Option<(Memory, std::ops::Range<usize>)>;
 
-/// `put(tag, offset, len)` over `memory`: hands the bytes to the collector in place, and
-/// keeps where they are.
+/// `put(tag, offset, len, lo, hi)` over `memory`: hands the bytes (or a global's value) to
+/// the collector in place, and keeps where they are.
 fn put(
     store: &mut Store<CoreHost>,
     memory: Memory,
@@ -275,7 +275,7 @@ fn put(
     let weak = Arc::downgrade(&sink);
     Func::wrap(
         store,
-        move |caller: Caller<'_, CoreHost>, tag: u32, offset: u32, len: u32| {
+        move |caller: Caller<'_, CoreHost>, tag: u32, offset: u32, len: u32, lo: u64, hi: u64| {
             let sink = weak
                 .upgrade()
                 .ok_or_else(|| wasmtime::Error::msg("compsnap sink called after the run"))?;
@@ -284,7 +284,8 @@ fn put(
                 .data(&caller)
                 .get(range.clone())
                 .ok_or_else(|| wasmtime::Error::msg("compsnap sink: bytes out of bounds"))?;
-            Sink::deliver(&sink, &plan, tag, bytes, Some((memory, range)))
+            let call = (tag, bytes, lo, hi);
+            Sink::deliver(&sink, &plan, call, Some((memory, range)))
         },
     )
 }

@@ -1,36 +1,34 @@
 //! The accessor: how the host reads every instance's state after init.
 //!
 //! The instrumented component imports one host function, `compsnap-sink: func(tag: u32, data:
-//! list<u8>)`, and exports `compsnap-dump: func()`. The dump function lives in an accessor core
-//! module instantiated after everything else:
+//! list<u8>, lo: u64, hi: u64)`, and exports `compsnap-dump: func()`. The dump function (its
+//! code is `dump`'s) lives in an accessor core module instantiated after everything else:
 //! - each memory is sent, in chunks, through a copy of the sink canon-lowered *over that
 //!   memory*, so the host reads the guest memory in place and nothing is written into it;
-//! - globals are stored into a scratch memory first and sent the same way;
+//! - numeric globals go one per call, in the sink's two `u64` parameters, through any of
+//!   those lowered sinks: an accessor that probes nothing and reads its memories in place
+//!   needs no scratch memory (a module of its own, instantiated first) and no sink lowered
+//!   over it. That took the lookup example's compile stage from 1.6 to 1.4 ms (medians of
+//!   150 alternating `-v` runs; each lowered sink is a trampoline Cranelift compiles);
 //! - each table slot (and reference global) is identified by probing (see `probe`) and sent
 //!   as one u64 per slot; a table no code writes is not sent, its slots are in the plan
 //!   ([`Record::KnownTable`]).
 
+use super::dump::{dump_body, Reach, COPY_PAGES, PUT};
 use super::identify::{candidate_types, probe_call, ProbeCall};
-use super::probe::{add_probe_helpers, identify_ref, is_func_ref, probe_table, Ctx};
+use super::probe::{add_probe_helpers, is_func_ref};
 use crate::encode::builder::{BodyBuilder, Bound, BoundImports, ModuleBuilder};
-use crate::encode::code::{emit, emit_loop, memarg};
 use crate::encode::types::Shift;
 use crate::model::{InputKind, Scope};
 use crate::protocol::{
     global_export, memory_export, table_export, CoreBinding, Plan, Record, CORE_ACCESSOR_MODULE,
-    CORE_DUMP_EXPORT, DROPS_EXPORT, DUMP_EXPORT, PROBE_OUT_EXPORT, PROBING_EXPORT, TOO_LARGE,
+    CORE_DUMP_EXPORT, DROPS_EXPORT, DUMP_EXPORT, PROBE_OUT_EXPORT, PROBING_EXPORT,
 };
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
-    CanonicalOption, EntityType, ExportKind, Function, Instruction, MemoryType, Module, TableType,
-    ValType,
+    CanonicalOption, EntityType, ExportKind, MemoryType, Module, TableType, ValType,
 };
-
-/// Largest chunk passed in one `put` call: 2^10 pages = 64 MiB. Wasmtime charges every byte
-/// a host call lifts against a per-call "hostcall fuel" (128 MiB by default), even for a
-/// `WasmList` it never copies.
-const CHUNK_PAGES: i32 = 1 << 10;
 
 /// A scope's accessor, ready to be appended to its body.
 pub struct Accessor {
@@ -77,7 +75,7 @@ impl Accessor {
                         pages: self.module.scratch_pages,
                     },
                     ArgFrom::Put(memory) => CoreBinding::Put {
-                        memory: memory.and_then(export_of),
+                        memory: export_of(*memory),
                     },
                     ArgFrom::Instance { export, .. } => CoreBinding::Export(export.clone()),
                 };
@@ -88,19 +86,23 @@ impl Accessor {
     }
 }
 
-/// Pages of the accessor's scratch memory: room for the largest record of globals, 16
-/// bytes each (it grows as needed for table slots).
-fn scratch_pages(plan: &Plan) -> u64 {
-    let max_globals = plan
-        .records
-        .iter()
-        .map(|r| match r {
-            Record::Globals { globals, .. } => globals.len(),
-            _ => 0,
-        })
-        .max()
-        .unwrap_or(0);
-    ((max_globals * 16).div_ceil(1 << 16)).max(1) as u64
+/// Whether an accessor needs the scratch memory, and the sink lowered over it: to write
+/// probed identities in (`probes`), to copy a memory the sink cannot be lowered over, or
+/// to send globals through when no memory is sent in place.
+fn needs_scratch(plan: &Plan, probes: bool) -> bool {
+    let any = |f: fn(&Record) -> bool| plan.records.iter().any(f);
+    let copied = any(|r| {
+        matches!(
+            r,
+            Record::Memory {
+                in_place: false,
+                ..
+            }
+        )
+    });
+    let in_place = any(|r| matches!(r, Record::Memory { in_place: true, .. }));
+    let globals = any(|r| matches!(r, Record::Globals { .. }));
+    probes || copied || (globals && !in_place)
 }
 
 /// Re-exports the dump functions of child instances: (component instance, [(child's export
@@ -117,8 +119,9 @@ pub fn append_reexports(body: &mut BodyBuilder, children: &[(u32, Vec<(String, S
 /// What one import of the accessor module (all from instance "a") is bound to.
 enum ArgFrom {
     Scratch,
-    /// The sink lowered over the scratch memory, or over the memory imported as argument `.0`.
-    Put(Option<usize>),
+    /// The sink lowered over the memory imported as argument `.0` (the scratch memory or a
+    /// memory of an instance).
+    Put(usize),
     Instance {
         dfs: u32,
         export: String,
@@ -144,25 +147,33 @@ impl AccessorModule {
             true => m.add_types_of(model)?,
             false => vec![0; model.instances.len()],
         };
-        let ty_put = m.add_func_type(&[ValType::I32; 3], &[]);
+        let put_params = [
+            ValType::I32,
+            ValType::I32,
+            ValType::I32,
+            ValType::I64,
+            ValType::I64,
+        ];
+        let ty_put = m.add_func_type(&put_params, &[]);
         let ty_void = m.add_func_type(&[], &[]);
 
         let mut im = Imports {
             m,
             args: BoundImports::new(CORE_ACCESSOR_MODULE),
         };
-        let scratch = im.add(
-            "scratch".into(),
-            EntityType::Memory(memory_type(0)),
-            ArgFrom::Scratch,
-        );
-        let mut scratch_pages = scratch_pages(plan);
-        let put = im.add(
-            "put".into(),
-            EntityType::Function(ty_put),
-            ArgFrom::Put(None),
-        );
-        debug_assert_eq!(put, PUT, "dump calls the scratch `put` as function {PUT}");
+        let scratch = needs_scratch(plan, probes).then(|| {
+            let memory = EntityType::Memory(memory_type(0));
+            let memory_arg = im.args.bound.len();
+            let scratch = im.add("scratch".into(), memory, ArgFrom::Scratch);
+            let put = EntityType::Function(ty_put);
+            let put = im.add("put".into(), put, ArgFrom::Put(memory_arg));
+            debug_assert_eq!(put, PUT, "dump calls the scratch `put` as function {PUT}");
+            scratch
+        });
+        // Table slots and reference globals are written into it; it grows as they need.
+        let mut scratch_pages = 1;
+        // The put globals are sent through: the scratch one, else a memory's.
+        let mut globals_put = scratch.map(|_| PUT);
 
         // Per record: what dump needs to reach it.
         let mut reach: Vec<Reach> = Vec::new();
@@ -190,15 +201,20 @@ impl AccessorModule {
                         ..memory_type(0)
                     });
                     let memory = im.item(format!("m{r}"), memory_ty, *dfs, export);
-                    let via = (!*in_place).then_some(scratch);
+                    let via = match in_place {
+                        true => None,
+                        false => Some(scratch.context("bug: no scratch memory to copy through")?),
+                    };
                     let put = match via {
                         Some(_) => {
                             scratch_pages = scratch_pages.max(COPY_PAGES as u64);
                             PUT
                         }
                         None => {
-                            let from = ArgFrom::Put(Some(memory_arg));
-                            im.add(format!("p{r}"), EntityType::Function(ty_put), from)
+                            let from = ArgFrom::Put(memory_arg);
+                            let put = im.add(format!("p{r}"), EntityType::Function(ty_put), from);
+                            globals_put.get_or_insert(put);
+                            put
                         }
                     };
                     reach.push(Reach::Memory {
@@ -296,7 +312,9 @@ impl AccessorModule {
                 f_dump,
             )?),
         };
-        m.set_body(f_dump, dump_body(plan, &reach, ctx.as_ref()));
+        // Without one, there are no globals to send (see `needs_scratch`).
+        let globals_put = globals_put.unwrap_or(PUT);
+        m.set_body(f_dump, dump_body(plan, &reach, globals_put, ctx.as_ref()));
         m.export(CORE_DUMP_EXPORT, ExportKind::Func, f_dump);
         Ok(AccessorModule {
             module: m.finish(),
@@ -325,103 +343,12 @@ impl Imports {
     }
 }
 
-/// The scratch memory's `put`: the accessor's first import, so function 0.
-const PUT: u32 = 0;
-
 fn mutable(val_type: ValType) -> wasm_encoder::GlobalType {
     wasm_encoder::GlobalType {
         val_type,
         mutable: true,
         shared: false,
     }
-}
-
-/// How `dump` reaches one record.
-enum Reach {
-    Memory {
-        memory: u32,
-        put: u32,
-        memory64: bool,
-        /// The scratch memory the chunks are copied to before `put` (a 64-bit memory in a
-        /// component).
-        via: Option<u32>,
-    },
-    Globals(Vec<(u32, ValType)>),
-    Table {
-        table: u32,
-        func: bool,
-        table64: bool,
-    },
-    RefGlobals(Vec<(u32, bool)>),
-    /// Sent by the host, or known without a dump ([`Record::KnownTable`]): not by `dump`.
-    Host,
-}
-
-fn dump_body(plan: &Plan, reach: &[Reach], probe: Option<&Ctx>) -> Function {
-    use Instruction as I;
-    // Locals: 0 pages left (a table's pages, when probing), 1 offset, 2 chunk pages, 3 slot,
-    // 4 table size.
-    let mut f = Function::new([(5, ValType::I32)]);
-    for (tag, (_, how)) in plan.records.iter().zip(reach).enumerate() {
-        let tag = tag as i32;
-        match how {
-            Reach::Memory {
-                memory,
-                put,
-                memory64,
-                via,
-            } => dump_memory(&mut f, tag, *memory, *put, *memory64, *via),
-            Reach::Globals(globals) => {
-                for (slot, (global, ty)) in globals.iter().enumerate() {
-                    f.instruction(&I::I32Const(slot as i32 * 16));
-                    f.instruction(&I::GlobalGet(*global));
-                    f.instruction(&store(*ty));
-                }
-                put_buffer(&mut f, tag, I::I32Const(globals.len() as i32 * 16));
-            }
-            Reach::Table { .. } | Reach::RefGlobals(_) | Reach::Host => {}
-        }
-    }
-    if let Some(ctx) = probe {
-        f.instruction(&I::I32Const(1));
-        f.instruction(&I::Call(ctx.f_set));
-        for (tag, how) in reach.iter().enumerate() {
-            let tag = tag as i32;
-            match how {
-                Reach::Table {
-                    table,
-                    func,
-                    table64,
-                } => {
-                    probe_table(&mut f, *table, *func, *table64, ctx);
-                    put_buffer(&mut f, tag, I::GlobalGet(ctx.ptr));
-                }
-                Reach::RefGlobals(globals) => {
-                    f.instruction(&I::I32Const(0));
-                    f.instruction(&I::GlobalSet(ctx.ptr));
-                    for (global, func) in globals {
-                        f.instruction(&I::GlobalGet(*global));
-                        identify_ref(&mut f, *func, ctx);
-                        f.instruction(&I::Call(ctx.f_emit));
-                    }
-                    put_buffer(&mut f, tag, I::GlobalGet(ctx.ptr));
-                }
-                _ => {}
-            }
-        }
-        f.instruction(&I::I32Const(0));
-        f.instruction(&I::Call(ctx.f_set));
-    }
-    f.instruction(&I::End);
-    f
-}
-
-/// `put(tag, 0, len)` over the scratch memory.
-fn put_buffer(f: &mut Function, tag: i32, len: Instruction) {
-    f.instruction(&Instruction::I32Const(tag));
-    f.instruction(&Instruction::I32Const(0));
-    f.instruction(&len);
-    f.instruction(&Instruction::Call(PUT));
 }
 
 fn append_sections(model: &Scope, accessor: &AccessorModule, body: &mut BodyBuilder) {
@@ -431,23 +358,11 @@ fn append_sections(model: &Scope, accessor: &AccessorModule, body: &mut BodyBuil
     let sink = 0;
     let dump_ty = body.add_void_func_type();
 
-    // Scratch memory for globals and probe results; it grows as needed.
-    let mut scratch = Module::new();
-    let mut mem = wasm_encoder::MemorySection::new();
-    mem.memory(memory_type(accessor.scratch_pages));
-    scratch.section(&mem);
-    let mut exports = wasm_encoder::ExportSection::new();
-    exports.export("memory", ExportKind::Memory, 0);
-    scratch.section(&exports);
-    let scratch_module = body.add_module(&scratch);
-    let scratch_instance = body.add_instantiation(scratch_module, &[]);
-
     // Alias every item the accessor imports; remember each one's index in the body's space.
-    let scratch_memory = body.add_core_alias(scratch_instance, ExportKind::Memory, "memory");
     let mut indices = vec![0u32; accessor.args.len()];
     for (a, arg) in accessor.args.iter().enumerate() {
         match &arg.from {
-            ArgFrom::Scratch => indices[a] = scratch_memory,
+            ArgFrom::Scratch => indices[a] = add_scratch(body, accessor.scratch_pages),
             ArgFrom::Put(_) => {}
             ArgFrom::Instance { dfs, export } => {
                 indices[a] = body.add_core_alias(instance_of(*dfs), arg.kind, export);
@@ -455,14 +370,10 @@ fn append_sections(model: &Scope, accessor: &AccessorModule, body: &mut BodyBuil
         }
     }
 
-    // The sink lowered over the scratch memory and over each dumped memory.
+    // The sink lowered over each memory it reads from.
     for (a, arg) in accessor.args.iter().enumerate() {
-        if let ArgFrom::Put(record) = arg.from {
-            let memory = match record {
-                None => scratch_memory,
-                Some(memory_arg) => indices[memory_arg],
-            };
-            indices[a] = body.add_lower(sink, &[CanonicalOption::Memory(memory)]);
+        if let ArgFrom::Put(memory_arg) = arg.from {
+            indices[a] = body.add_lower(sink, &[CanonicalOption::Memory(indices[memory_arg])]);
         }
     }
 
@@ -480,6 +391,21 @@ fn append_sections(model: &Scope, accessor: &AccessorModule, body: &mut BodyBuil
     body.add_func_export(DUMP_EXPORT, lifted);
 }
 
+/// The scratch memory for probe results and copied chunks, in a module of its own (see
+/// `needs_scratch`): its index in the body's memory space.
+fn add_scratch(body: &mut BodyBuilder, pages: u64) -> u32 {
+    let mut scratch = Module::new();
+    let mut mem = wasm_encoder::MemorySection::new();
+    mem.memory(memory_type(pages));
+    scratch.section(&mem);
+    let mut exports = wasm_encoder::ExportSection::new();
+    exports.export("memory", ExportKind::Memory, 0);
+    scratch.section(&exports);
+    let module = body.add_module(&scratch);
+    let instance = body.add_instantiation(module, &[]);
+    body.add_core_alias(instance, ExportKind::Memory, "memory")
+}
+
 fn memory_type(minimum: u64) -> MemoryType {
     MemoryType {
         minimum,
@@ -487,114 +413,5 @@ fn memory_type(minimum: u64) -> MemoryType {
         memory64: false,
         shared: false,
         page_size_log2: None,
-    }
-}
-
-/// `put(tag, offset, n << 16)` for every chunk of at most [`CHUNK_PAGES`] pages. A 64-bit
-/// memory's size is wrapped to 32 bits, after a check that it holds at most 4 GiB. With
-/// `via` (a 64-bit memory in a component, which the sink cannot be lowered over), each chunk
-/// of at most [`COPY_PAGES`] is first copied to the start of that scratch memory, and `put`
-/// from there.
-fn dump_memory(
-    f: &mut Function,
-    tag: i32,
-    memory: u32,
-    put: u32,
-    memory64: bool,
-    via: Option<u32>,
-) {
-    use Instruction as I;
-    let (left, offset, n) = (0, 1, 2);
-    if memory64 {
-        refuse_beyond_4gib(f, tag, memory, put);
-    }
-    f.instruction(&I::MemorySize(memory));
-    if memory64 {
-        f.instruction(&I::I32WrapI64);
-    }
-    emit(f, &[I::LocalSet(left), I::I32Const(0), I::LocalSet(offset)]);
-    emit_loop(f, &[I::LocalGet(left), I::I32Eqz], |f| {
-        // n = min(left, chunk)
-        let chunk = I::I32Const(match via {
-            Some(_) => COPY_PAGES,
-            None => CHUNK_PAGES,
-        });
-        emit(
-            f,
-            &[
-                I::LocalGet(left),
-                chunk.clone(),
-                I::LocalGet(left),
-                chunk,
-                I::I32LtU,
-            ],
-        );
-        emit(f, &[I::Select, I::LocalSet(n)]);
-        let bytes = [I::LocalGet(n), I::I32Const(16), I::I32Shl];
-        match via {
-            // memory.copy scratch[0..] <- memory[offset..]; put(tag, 0, n << 16)
-            Some(scratch) => {
-                emit(f, &[I::I32Const(0), I::LocalGet(offset), I::I64ExtendI32U]);
-                emit(f, &bytes);
-                f.instruction(&I::MemoryCopy {
-                    dst_mem: scratch,
-                    src_mem: memory,
-                });
-                emit(f, &[I::I32Const(tag), I::I32Const(0)]);
-            }
-            // put(tag, offset, n << 16)
-            None => emit(f, &[I::I32Const(tag), I::LocalGet(offset)]),
-        }
-        emit(f, &bytes);
-        f.instruction(&I::Call(put));
-        // offset += n << 16; left -= n
-        f.instruction(&I::LocalGet(offset));
-        emit(f, &bytes);
-        emit(f, &[I::I32Add, I::LocalSet(offset)]);
-        emit(
-            f,
-            &[
-                I::LocalGet(left),
-                I::LocalGet(n),
-                I::I32Sub,
-                I::LocalSet(left),
-            ],
-        );
-    });
-}
-
-/// A 64-bit memory of more than 2^16 pages: `put(tag | TOO_LARGE, 0, 0)`, which the host
-/// answers with an error naming the memory.
-fn refuse_beyond_4gib(f: &mut Function, tag: i32, memory: u32, put: u32) {
-    use Instruction as I;
-    emit(
-        f,
-        &[
-            I::MemorySize(memory),
-            I::I64Const(1 << 16),
-            I::I64GtU,
-            I::If(wasm_encoder::BlockType::Empty),
-            I::I32Const((tag as u32 | TOO_LARGE) as i32),
-            I::I32Const(0),
-            I::I32Const(0),
-            I::Call(put),
-            I::Unreachable,
-            I::End,
-        ],
-    );
-}
-
-/// Pages a 64-bit memory of a component is copied through the scratch memory in.
-const COPY_PAGES: i32 = 16;
-
-fn store(ty: ValType) -> Instruction<'static> {
-    match ty {
-        ValType::I32 => Instruction::I32Store(memarg(2)),
-        ValType::I64 => Instruction::I64Store(memarg(3)),
-        ValType::F32 => Instruction::F32Store(memarg(2)),
-        ValType::F64 => Instruction::F64Store(memarg(3)),
-        ValType::V128 => Instruction::V128Store(memarg(4)),
-        // Reference globals go through `Record::RefGlobals`, never here.
-        ValType::Ref(_) => Instruction::Unreachable,
     }
 }

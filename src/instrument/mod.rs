@@ -17,14 +17,15 @@
 //!   `elem.drop`/`data.drop`.
 //!
 //! Each scope that instantiates modules gets the host sink prepended and its own accessor
-//! appended (see `accessor`; `probe` for how it identifies table slots, `identify` for how it
-//! calls a slot's function). A table no instance's code writes is not probed: its slots,
-//! worked out from its element segments, go in the plan. Each scope re-exports its
+//! appended (see `accessor`, and `dump` for its code; `probe` for how it identifies table
+//! slots, `identify` for how it calls a slot's function). A table no instance's code writes
+//! is not probed: its slots, worked out from its element segments, go in the plan. Each scope re-exports its
 //! children's accessors, so the host reaches every core instance of the tree from the root.
 //! The same instrumented code serves every instantiation of a definition, so accessors
 //! report instances by their local id.
 
 mod accessor;
+mod dump;
 mod identify;
 mod module;
 mod probe;

@@ -137,6 +137,46 @@ impl Collector {
         Ok(())
     }
 
+    /// One call of the sink, `put(tag, data, lo, hi)` (see [`SINK_IMPORT`]): a global of a
+    /// [`Record::Globals`] from `lo` and `hi`, appended to those already sent, or else
+    /// `data`, as [`Collector::put`] takes it. Returns whether `data` was taken: then what
+    /// the call sent is the next of the views [`Collector::finish`] is given.
+    ///
+    /// [`SINK_IMPORT`]: crate::protocol::SINK_IMPORT
+    pub fn call(
+        &mut self,
+        plan: &TreePlan,
+        tag: u32,
+        data: &[u8],
+        lo: u64,
+        hi: u64,
+    ) -> Result<bool> {
+        let scope = plan
+            .dumps
+            .get(self.current)
+            .map(|dump| &plan.scopes[dump.scope]);
+        let record = scope.and_then(|scope| scope.records.get(tag as usize));
+        let slot = self
+            .dumps
+            .get_mut(self.current)
+            .and_then(|received| received.get_mut(tag as usize));
+        let (Some(Record::Globals { globals, .. }), Some(slot)) = (record, slot) else {
+            self.put(plan, tag, data)?;
+            return Ok(true);
+        };
+        if !data.is_empty() {
+            bail!("accessor sent globals in a list (instrumentation bug)");
+        }
+        if let Received::Nothing = slot {
+            *slot = Received::Bytes(Vec::with_capacity(globals.len() * 16));
+        }
+        if let Received::Bytes(bytes) = slot {
+            bytes.extend_from_slice(&lo.to_le_bytes());
+            bytes.extend_from_slice(&hi.to_le_bytes());
+        }
+        Ok(false)
+    }
+
     /// Assembles the snapshot, indexed by DFS id; refuses state it cannot represent yet.
     /// `views` holds what each `put` sent, in order, as the engine still sees it: the
     /// memories' runs are slices of it.

@@ -1,10 +1,10 @@
 (component
   (type (;0;) (list u8))
-  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
   (import "compsnap-sink" (func (;0;) (type 1)))
   (component $provider (;0;)
     (type (;0;) (list u8))
-    (type (;1;) (func (param "tag" u32) (param "data" 0)))
+    (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
     (import "compsnap-sink" (func (;0;) (type 1)))
     (core module $tbl (;0;)
       (type $r (;0;) (func (param i32) (result i32)))
@@ -168,16 +168,16 @@
       (type (;1;) (func (param i32) (result i32)))
       (type (;2;) (func (param i32 i32)))
       (type (;3;) (func (param i32 i32) (result i32)))
-      (type (;4;) (func (param i32 i32 i32)))
+      (type (;4;) (func (param i32 i32 i32 i64 i64)))
       (type (;5;) (func))
       (type (;6;) (func (param i64)))
       (type (;7;) (func (result i64)))
       (type (;8;) (func (param i32)))
       (type (;9;) (func (param funcref) (result i64)))
       (import "a" "scratch" (memory (;0;) 0))
-      (import "a" "put" (func (;0;) (type 4) (param i32 i32 i32)))
+      (import "a" "put" (func (;0;) (type 4) (param i32 i32 i32 i64 i64)))
       (import "a" "m0" (memory (;1;) 0))
-      (import "a" "p0" (func (;1;) (type 4) (param i32 i32 i32)))
+      (import "a" "p0" (func (;1;) (type 4) (param i32 i32 i32 i64 i64)))
       (import "a" "t1" (table (;0;) 0 funcref))
       (import "a" "probing0" (global (;0;) (mut i32)))
       (import "a" "out0" (global (;1;) (mut i32)))
@@ -210,6 +210,8 @@
             local.get 2
             i32.const 16
             i32.shl
+            i64.const 0
+            i64.const 0
             call 1
             local.get 1
             local.get 2
@@ -280,6 +282,8 @@
         i32.const 1
         i32.const 0
         global.get 4
+        i64.const 0
+        i64.const 0
         call 0
         i32.const 0
         call 5
@@ -365,7 +369,7 @@
   )
   (component $consumer (;1;)
     (type (;0;) (list u8))
-    (type (;1;) (func (param "tag" u32) (param "data" 0)))
+    (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
     (import "compsnap-sink" (func (;0;) (type 1)))
     (type (;2;)
       (instance
@@ -414,33 +418,21 @@
     (func (;3;) (type 3) (canon lift (core func 2)))
     (export (;4;) "init" (func 3))
     (type (;4;) (func))
+    (core instance (;2;))
     (core module (;1;)
-      (memory (;0;) 1)
-      (export "memory" (memory 0))
-    )
-    (core instance (;2;) (instantiate 1))
-    (alias core export 2 "memory" (core memory (;0;)))
-    (core func (;3;) (canon lower (func 0) (memory 0)))
-    (core instance (;3;)
-      (export "scratch" (memory 0))
-      (export "put" (func 3))
-    )
-    (core module (;2;)
-      (type (;0;) (func (param i32 i32 i32)))
+      (type (;0;) (func (param i32 i32 i32 i64 i64)))
       (type (;1;) (func))
-      (import "a" "scratch" (memory (;0;) 0))
-      (import "a" "put" (func (;0;) (type 0) (param i32 i32 i32)))
-      (export "dump" (func 1))
-      (func (;1;) (type 1)
+      (export "dump" (func 0))
+      (func (;0;) (type 1)
         (local i32 i32 i32 i32 i32)
       )
     )
-    (core instance (;4;) (instantiate 2
-        (with "a" (instance 3))
+    (core instance (;3;) (instantiate 1
+        (with "a" (instance 2))
       )
     )
-    (alias core export 4 "dump" (core func (;4;)))
-    (func (;5;) (type 4) (canon lift (core func 4)))
+    (alias core export 3 "dump" (core func (;3;)))
+    (func (;5;) (type 4) (canon lift (core func 3)))
     (export (;6;) "compsnap-dump" (func 5))
   )
   (instance $prov (;0;) (instantiate $provider

@@ -1,6 +1,6 @@
 (component
   (type (;0;) (list u8))
-  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
   (import "compsnap-sink" (func (;0;) (type 1)))
   (core module $m (;0;)
     (type (;0;) (func))
@@ -36,35 +36,24 @@
   (func (;3;) (type 3) (canon lift (core func 1)))
   (export (;4;) "compsnap-init" (func 3))
   (type (;4;) (func))
-  (core module (;1;)
-    (memory (;0;) 1)
-    (export "memory" (memory 0))
-  )
-  (core instance (;1;) (instantiate 1))
-  (alias core export 1 "memory" (core memory (;0;)))
-  (alias core export $i "__compsnap_memory0" (core memory (;1;)))
+  (alias core export $i "__compsnap_memory0" (core memory (;0;)))
   (alias core export $i "__compsnap_global0" (core global (;0;)))
   (core func (;2;) (canon lower (func 0) (memory 0)))
-  (core func (;3;) (canon lower (func 0) (memory 1)))
-  (core instance (;2;)
-    (export "scratch" (memory 0))
-    (export "put" (func 2))
-    (export "m0" (memory 1))
-    (export "p0" (func 3))
+  (core instance (;1;)
+    (export "m0" (memory 0))
+    (export "p0" (func 2))
     (export "g1_0" (global 0))
   )
-  (core module (;2;)
-    (type (;0;) (func (param i32 i32 i32)))
+  (core module (;1;)
+    (type (;0;) (func (param i32 i32 i32 i64 i64)))
     (type (;1;) (func))
-    (import "a" "scratch" (memory (;0;) 0))
-    (import "a" "put" (func (;0;) (type 0) (param i32 i32 i32)))
-    (import "a" "m0" (memory (;1;) 0))
-    (import "a" "p0" (func (;1;) (type 0) (param i32 i32 i32)))
+    (import "a" "m0" (memory (;0;) 0))
+    (import "a" "p0" (func (;0;) (type 0) (param i32 i32 i32 i64 i64)))
     (import "a" "g1_0" (global (;0;) (mut i32)))
-    (export "dump" (func 2))
-    (func (;2;) (type 1)
+    (export "dump" (func 1))
+    (func (;1;) (type 1)
       (local i32 i32 i32 i32 i32)
-      memory.size 1
+      memory.size
       local.set 0
       i32.const 0
       local.set 1
@@ -85,7 +74,9 @@
           local.get 2
           i32.const 16
           i32.shl
-          call 1
+          i64.const 0
+          i64.const 0
+          call 0
           local.get 1
           local.get 2
           i32.const 16
@@ -99,20 +90,20 @@
           br 0 (;@2;)
         end
       end
-      i32.const 0
-      global.get 0
-      i32.store
       i32.const 1
       i32.const 0
-      i32.const 16
+      i32.const 0
+      global.get 0
+      i64.extend_i32_u
+      i64.const 0
       call 0
     )
   )
-  (core instance (;3;) (instantiate 2
-      (with "a" (instance 2))
+  (core instance (;2;) (instantiate 1
+      (with "a" (instance 1))
     )
   )
-  (alias core export 3 "dump" (core func (;4;)))
-  (func (;5;) (type 4) (canon lift (core func 4)))
+  (alias core export 2 "dump" (core func (;3;)))
+  (func (;5;) (type 4) (canon lift (core func 3)))
   (export (;6;) "compsnap-dump" (func 5))
 )

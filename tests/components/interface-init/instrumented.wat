@@ -1,6 +1,6 @@
 (component
   (type (;0;) (list u8))
-  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
   (import "compsnap-sink" (func (;0;) (type 1)))
   (core module $m (;0;)
     (type (;0;) (func))
@@ -45,20 +45,20 @@
     (export "g0_0" (global 0))
   )
   (core module (;2;)
-    (type (;0;) (func (param i32 i32 i32)))
+    (type (;0;) (func (param i32 i32 i32 i64 i64)))
     (type (;1;) (func))
     (import "a" "scratch" (memory (;0;) 0))
-    (import "a" "put" (func (;0;) (type 0) (param i32 i32 i32)))
+    (import "a" "put" (func (;0;) (type 0) (param i32 i32 i32 i64 i64)))
     (import "a" "g0_0" (global (;0;) (mut i32)))
     (export "dump" (func 1))
     (func (;1;) (type 1)
       (local i32 i32 i32 i32 i32)
       i32.const 0
+      i32.const 0
+      i32.const 0
       global.get 0
-      i32.store
-      i32.const 0
-      i32.const 0
-      i32.const 16
+      i64.extend_i32_u
+      i64.const 0
       call 0
     )
   )

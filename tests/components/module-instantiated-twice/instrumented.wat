@@ -1,6 +1,6 @@
 (component
   (type (;0;) (list u8))
-  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
   (import "compsnap-sink" (func (;0;) (type 1)))
   (core module $m (;0;)
     (type $r (;0;) (func (result i32)))
@@ -192,20 +192,20 @@
     (type (;5;) (func (param i32) (result i32)))
     (type (;6;) (func (param i32)))
     (type (;7;) (func))
-    (type (;8;) (func (param i32 i32 i32)))
+    (type (;8;) (func (param i32 i32 i32 i64 i64)))
     (type (;9;) (func))
     (type (;10;) (func (param i64)))
     (type (;11;) (func (result i64)))
     (type (;12;) (func (param i32)))
     (type (;13;) (func (param funcref) (result i64)))
     (import "a" "scratch" (memory (;0;) 0))
-    (import "a" "put" (func (;0;) (type 8) (param i32 i32 i32)))
+    (import "a" "put" (func (;0;) (type 8) (param i32 i32 i32 i64 i64)))
     (import "a" "m0" (memory (;1;) 0))
-    (import "a" "p0" (func (;1;) (type 8) (param i32 i32 i32)))
+    (import "a" "p0" (func (;1;) (type 8) (param i32 i32 i32 i64 i64)))
     (import "a" "g1_0" (global (;0;) (mut i32)))
     (import "a" "t2" (table (;0;) 0 funcref))
     (import "a" "m3" (memory (;2;) 0))
-    (import "a" "p3" (func (;2;) (type 8) (param i32 i32 i32)))
+    (import "a" "p3" (func (;2;) (type 8) (param i32 i32 i32 i64 i64)))
     (import "a" "g4_0" (global (;1;) (mut i32)))
     (import "a" "t5" (table (;1;) 0 funcref))
     (import "a" "probing0" (global (;2;) (mut i32)))
@@ -241,6 +241,8 @@
           local.get 2
           i32.const 16
           i32.shl
+          i64.const 0
+          i64.const 0
           call 1
           local.get 1
           local.get 2
@@ -255,12 +257,12 @@
           br 0 (;@2;)
         end
       end
-      i32.const 0
-      global.get 0
-      i32.store
       i32.const 1
       i32.const 0
-      i32.const 16
+      i32.const 0
+      global.get 0
+      i64.extend_i32_u
+      i64.const 0
       call 0
       memory.size 2
       local.set 0
@@ -283,6 +285,8 @@
           local.get 2
           i32.const 16
           i32.shl
+          i64.const 0
+          i64.const 0
           call 2
           local.get 1
           local.get 2
@@ -297,12 +301,12 @@
           br 0 (;@2;)
         end
       end
-      i32.const 0
-      global.get 1
-      i32.store
       i32.const 4
       i32.const 0
-      i32.const 16
+      i32.const 0
+      global.get 1
+      i64.extend_i32_u
+      i64.const 0
       call 0
       i32.const 1
       call 6
@@ -360,6 +364,8 @@
       i32.const 2
       i32.const 0
       global.get 8
+      i64.const 0
+      i64.const 0
       call 0
       table.size 1
       local.set 4
@@ -415,6 +421,8 @@
       i32.const 5
       i32.const 0
       global.get 8
+      i64.const 0
+      i64.const 0
       call 0
       i32.const 0
       call 6

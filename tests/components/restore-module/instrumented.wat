@@ -1,6 +1,6 @@
 (component
   (type (;0;) (list u8))
-  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
   (import "compsnap-sink" (func (;0;) (type 1)))
   (core module $b (;0;)
     (type $v (;0;) (func (result i32)))
@@ -109,14 +109,14 @@
     (type (;2;) (func (result i32)))
     (type (;3;) (func (param funcref)))
     (type (;4;) (func))
-    (type (;5;) (func (param i32 i32 i32)))
+    (type (;5;) (func (param i32 i32 i32 i64 i64)))
     (type (;6;) (func))
     (type (;7;) (func (param i64)))
     (type (;8;) (func (result i64)))
     (type (;9;) (func (param i32)))
     (type (;10;) (func (param funcref) (result i64)))
     (import "a" "scratch" (memory (;0;) 0))
-    (import "a" "put" (func (;0;) (type 5) (param i32 i32 i32)))
+    (import "a" "put" (func (;0;) (type 5) (param i32 i32 i32 i64 i64)))
     (import "a" "t0" (table (;0;) 0 funcref))
     (import "a" "probing0" (global (;0;) (mut i32)))
     (import "a" "out0" (global (;1;) (mut i32)))
@@ -184,6 +184,8 @@
       i32.const 0
       i32.const 0
       global.get 4
+      i64.const 0
+      i64.const 0
       call 0
       i32.const 0
       call 4

@@ -1,6 +1,6 @@
 (component
   (type (;0;) (list u8))
-  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
   (import "compsnap-sink" (func (;0;) (type 1)))
   (core module $m (;0;)
     (type $ii (;0;) (func (param i32) (result i32)))
@@ -153,19 +153,19 @@
     (type (;1;) (func))
     (type (;2;) (func (param i32 i32) (result i32)))
     (type (;3;) (func (result i32)))
-    (type (;4;) (func (param i32 i32 i32)))
+    (type (;4;) (func (param i32 i32 i32 i64 i64)))
     (type (;5;) (func))
     (type (;6;) (func (param i64)))
     (type (;7;) (func (result i64)))
     (type (;8;) (func (param i32)))
     (type (;9;) (func (param funcref) (result i64)))
     (import "a" "scratch" (memory (;0;) 0))
-    (import "a" "put" (func (;0;) (type 4) (param i32 i32 i32)))
+    (import "a" "put" (func (;0;) (type 4) (param i32 i32 i32 i64 i64)))
     (import "a" "m0" (memory (;1;) 0))
-    (import "a" "p0" (func (;1;) (type 4) (param i32 i32 i32)))
+    (import "a" "p0" (func (;1;) (type 4) (param i32 i32 i32 i64 i64)))
     (import "a" "t1" (table (;0;) 0 funcref))
     (import "a" "m2" (memory (;2;) 0))
-    (import "a" "p2" (func (;2;) (type 4) (param i32 i32 i32)))
+    (import "a" "p2" (func (;2;) (type 4) (param i32 i32 i32 i64 i64)))
     (import "a" "probing0" (global (;0;) (mut i32)))
     (import "a" "out0" (global (;1;) (mut i32)))
     (table (;1;) 1 1 funcref)
@@ -195,6 +195,8 @@
           local.get 2
           i32.const 16
           i32.shl
+          i64.const 0
+          i64.const 0
           call 1
           local.get 1
           local.get 2
@@ -230,6 +232,8 @@
           local.get 2
           i32.const 16
           i32.shl
+          i64.const 0
+          i64.const 0
           call 2
           local.get 1
           local.get 2
@@ -300,6 +304,8 @@
       i32.const 1
       i32.const 0
       global.get 2
+      i64.const 0
+      i64.const 0
       call 0
       i32.const 0
       call 6

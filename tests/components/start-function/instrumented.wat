@@ -1,6 +1,6 @@
 (component
   (type (;0;) (list u8))
-  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
   (import "compsnap-sink" (func (;0;) (type 1)))
   (core module $m (;0;)
     (type $v (;0;) (func (result i32)))
@@ -94,14 +94,14 @@
   (core module (;2;)
     (type (;0;) (func (result i32)))
     (type (;1;) (func))
-    (type (;2;) (func (param i32 i32 i32)))
+    (type (;2;) (func (param i32 i32 i32 i64 i64)))
     (type (;3;) (func))
     (type (;4;) (func (param i64)))
     (type (;5;) (func (result i64)))
     (type (;6;) (func (param i32)))
     (type (;7;) (func (param funcref) (result i64)))
     (import "a" "scratch" (memory (;0;) 0))
-    (import "a" "put" (func (;0;) (type 2) (param i32 i32 i32)))
+    (import "a" "put" (func (;0;) (type 2) (param i32 i32 i32 i64 i64)))
     (import "a" "g0_0" (global (;0;) (mut i32)))
     (import "a" "t1" (table (;0;) 0 funcref))
     (import "a" "probing0" (global (;1;) (mut i32)))
@@ -113,11 +113,11 @@
     (func (;1;) (type 3)
       (local i32 i32 i32 i32 i32)
       i32.const 0
+      i32.const 0
+      i32.const 0
       global.get 0
-      i32.store
-      i32.const 0
-      i32.const 0
-      i32.const 16
+      i64.extend_i32_u
+      i64.const 0
       call 0
       i32.const 1
       call 4
@@ -175,6 +175,8 @@
       i32.const 1
       i32.const 0
       global.get 3
+      i64.const 0
+      i64.const 0
       call 0
       i32.const 0
       call 4

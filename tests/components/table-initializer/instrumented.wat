@@ -1,6 +1,6 @@
 (component
   (type (;0;) (list u8))
-  (type (;1;) (func (param "tag" u32) (param "data" 0)))
+  (type (;1;) (func (param "tag" u32) (param "data" 0) (param "lo" u64) (param "hi" u64)))
   (import "compsnap-sink" (func (;0;) (type 1)))
   (core module $m (;0;)
     (type $t (;0;) (func (result i32)))
@@ -160,14 +160,14 @@
     (type (;0;) (func (result i32)))
     (type (;1;) (func))
     (type (;2;) (func (param i32) (result i32)))
-    (type (;3;) (func (param i32 i32 i32)))
+    (type (;3;) (func (param i32 i32 i32 i64 i64)))
     (type (;4;) (func))
     (type (;5;) (func (param i64)))
     (type (;6;) (func (result i64)))
     (type (;7;) (func (param i32)))
     (type (;8;) (func (param funcref) (result i64)))
     (import "a" "scratch" (memory (;0;) 0))
-    (import "a" "put" (func (;0;) (type 3) (param i32 i32 i32)))
+    (import "a" "put" (func (;0;) (type 3) (param i32 i32 i32 i64 i64)))
     (import "a" "t0" (table (;0;) 0 funcref))
     (import "a" "t1" (table (;1;) 0 (ref 0)))
     (import "a" "probing0" (global (;0;) (mut i32)))
@@ -234,6 +234,8 @@
       i32.const 0
       i32.const 0
       global.get 2
+      i64.const 0
+      i64.const 0
       call 0
       table.size 1
       local.set 4
@@ -289,6 +291,8 @@
       i32.const 1
       i32.const 0
       global.get 2
+      i64.const 0
+      i64.const 0
       call 0
       i32.const 0
       call 4
