@@ -719,16 +719,21 @@ fn memory64_in_a_component() {
   (core module $m
     (memory $small 1)
     (memory $big (export "mem") i64 1)
+    ;; Sent through the scratch memory's sink, which the 64-bit memory is copied through.
+    (global $g (mut i64) (i64.const 0))
     (func (export "init")
+      (global.set $g (i64.const -7))
       (drop (memory.grow $big (i64.const 19)))
       (i64.store $big (i64.const 0x130000) (i64.const 0x1122334455667788))
       (i32.store $big (i64.const 8) (i32.const 77))
       (i32.store $small (i32.const 100) (i32.const 7)))
     (func (export "far") (result i64) (i64.load $big (i64.const 0x130000)))
     (func (export "pages") (result i64) (memory.size $big))
-    (func (export "small") (result i32) (i32.load $small (i32.const 100))))
+    (func (export "small") (result i32) (i32.load $small (i32.const 100)))
+    (func (export "g") (result i64) (global.get $g)))
   (core instance $i (instantiate $m))
   (func (export "init") (canon lift (core func $i "init")))
+  (func (export "g") (result s64) (canon lift (core func $i "g")))
   (func (export "far") (result u64) (canon lift (core func $i "far")))
   (func (export "pages") (result u64) (canon lift (core func $i "pages")))
   (func (export "small") (result u32) (canon lift (core func $i "small"))))
@@ -737,10 +742,11 @@ fn memory64_in_a_component() {
         &snapshotter("init"),
         &input,
         "init",
-        &["far()", "pages()", "small()"],
+        &["far()", "pages()", "small()", "g()"],
     );
     let mut running = common::Running::new(&out);
     assert_eq!(running.call("pages()"), "[U64(20)]");
+    assert_eq!(running.call("g()"), "[S64(-7)]");
     assert_eq!(
         running.call("far()"),
         format!("[U64({})]", 0x1122334455667788u64)
