@@ -100,7 +100,7 @@ pub use engine::compile::{clear as clear_cache, DEFAULT_CACHE_MAX};
 #[cfg(feature = "engine")]
 pub use engine::host::stub_unprovided_wasi;
 #[cfg(feature = "engine")]
-pub use engine::{World, DEFAULT_WALL, MAX_WASM_STACK};
+pub use engine::{World, DEFAULT_WALL, MAX_WASM_STACK, SERIAL_COMPILE_MAX};
 pub use output::{validate, write_atomically};
 pub use rewrite::{Sharing, TableReport};
 #[cfg(feature = "engine")]

@@ -222,8 +222,8 @@ pub struct Engines(Vec<(&'static str, Config)>);
 /// (StarlingMonkey's: 23 instead of 17 ms). Cranelift, last, compiles what Winch does not
 /// support (GC, typed function references, tail calls, exceptions, relaxed SIMD) or what
 /// runs where Winch does not.
-pub fn core_engines(opts: &RunOptions) -> Engines {
-    engines(opts, true, false)
+pub fn core_engines(opts: &RunOptions, size: usize) -> Engines {
+    engines(opts, true, false, size)
 }
 
 /// The engines an instrumented component is compiled with, as [`core_engines`]: Winch first
@@ -235,15 +235,32 @@ pub fn core_engines(opts: &RunOptions) -> Engines {
 /// rounds, three runs). The components the real pipelines build have tables no code writes,
 /// which are not probed: they compile with Winch (componentize-py's in 1.2 s, where Cranelift
 /// took 2.9–4.1 s).
-pub fn component_engines(opts: &RunOptions, typed_probes: bool) -> Engines {
-    engines(opts, !typed_probes, true)
+pub fn component_engines(opts: &RunOptions, typed_probes: bool, size: usize) -> Engines {
+    engines(opts, !typed_probes, true, size)
 }
 
-fn engines(opts: &RunOptions, winch_may: bool, components: bool) -> Engines {
+/// What is compiled of at most this many bytes (the instrumented component, or a core
+/// module with its accessor) compiles on one thread, unless the options say otherwise
+/// (`Snapshotter::parallel_compilation`): for a handful of small functions, handing work
+/// to a second thread costs more than it saves. The lookup example (1.3 KB instrumented)
+/// snapshotted in 1.22–1.23 instead of 1.35–1.39 ms, the 1 000 and 100 000 slot tables in
+/// 4–5 % less (medians of 100–300 snapshots, 0.5 ms apart as in the benchmark, two cores).
+/// Components of 10, 15 and 20 small functions (2.4, 3.4 and 4.3 KB) came out even; from
+/// 30 (6.2 KB) on, the parallel compile won (50 functions: 1.71 against 1.85 ms).
+pub const SERIAL_COMPILE_MAX: usize = 4 << 10;
+
+fn engines(opts: &RunOptions, winch_may: bool, components: bool, size: usize) -> Engines {
+    let config = || {
+        let mut config = config(opts);
+        if opts.parallel_compilation.is_none() && size <= SERIAL_COMPILE_MAX {
+            config.parallel_compilation(false);
+        }
+        config
+    };
     let mut engines = Vec::new();
     if opts.fast_compile && winch_may {
         use wasmtime::WasmFeatures as F;
-        let mut winch = config(opts);
+        let mut winch = config();
         winch.wasm_component_model(components);
         winch.strategy(wasmtime::Strategy::Winch);
         let unsupported = F::GC
@@ -257,7 +274,7 @@ fn engines(opts: &RunOptions, winch_may: bool, components: bool) -> Engines {
         winch.wasm_features(unsupported, false);
         engines.push(("Winch", winch));
     }
-    engines.push(("Cranelift", config(opts)));
+    engines.push(("Cranelift", config()));
     Engines(engines)
 }
 

@@ -186,8 +186,11 @@ impl Snapshotter {
         self
     }
 
-    /// Let Wasmtime compile functions in parallel (the default). The output does not depend
-    /// on it.
+    /// Let Wasmtime compile functions in parallel, or not. By default it does, except for
+    /// inputs whose instrumented bytes are at most
+    /// [`SERIAL_COMPILE_MAX`](crate::SERIAL_COMPILE_MAX), which compile faster on
+    /// one thread. The output
+    /// does not depend on it.
     pub fn parallel_compilation(&mut self, parallel: bool) -> &mut Self {
         self.run.parallel_compilation = Some(parallel);
         self
@@ -259,11 +262,12 @@ impl Snapshotter {
             out,
             |instrumented, init, opts, then| match instrumented {
                 Instrumented::Component(bytes, plan) => {
-                    let engines = engine::component_engines(opts, plan.typed_probes());
+                    let engines = engine::component_engines(opts, plan.typed_probes(), bytes.len());
                     run::run(&engines, bytes, Some(init), plan.clone(), opts, &[], then).map(|_| ())
                 }
                 Instrumented::Module(module) => {
-                    let engines = engine::core_engines(opts);
+                    let engines =
+                        engine::core_engines(opts, module.module.len() + module.accessor.len());
                     run_module::run_core(&engines, module, Some(&init.func), opts, &[], then)
                         .map(|_| ())
                 }
@@ -298,8 +302,9 @@ impl Snapshotter {
             false => None,
         };
         if let InputKind::Module = model.kind {
-            let engines = engine::core_engines(&self.run);
             let module = instrument::instrument_core(&model)?;
+            let engines =
+                engine::core_engines(&self.run, module.module.len() + module.accessor.len());
             let init = init.as_ref().map(|i| i.func.as_str());
             let finish = |d: Dumped<'_>| {
                 let snapshot = d.collector.finish(&model, &module.plan, &d.views)?;
@@ -309,7 +314,7 @@ impl Snapshotter {
         }
         let core_init = init.as_ref().and_then(|i| i.core.as_ref());
         let (instrumented, plan) = instrument::instrument(&model, core_init)?;
-        let engines = engine::component_engines(&self.run, plan.typed_probes());
+        let engines = engine::component_engines(&self.run, plan.typed_probes(), instrumented.len());
         let plan = Arc::new(plan);
         let finish = |d: Dumped<'_>| {
             let snapshot = d.collector.finish(&model, &plan, &d.views)?;
