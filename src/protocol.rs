@@ -241,6 +241,13 @@ pub struct CoreInstrumented {
     pub plan: TreePlan,
 }
 
+impl CoreInstrumented {
+    /// Bytes of the instrumented module and its accessor: what is compiled.
+    pub fn size(&self) -> usize {
+        self.module.len() + self.accessor.len()
+    }
+}
+
 /// What the host binds one import of a core-mode accessor to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CoreBinding {

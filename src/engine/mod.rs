@@ -250,7 +250,7 @@ pub fn component_engines(opts: &RunOptions, typed_probes: bool, size: usize) -> 
 pub const SERIAL_COMPILE_MAX: usize = 4 << 10;
 
 fn engines(opts: &RunOptions, winch_may: bool, components: bool, size: usize) -> Engines {
-    let config = || {
+    let sized_config = || {
         let mut config = config(opts);
         if opts.parallel_compilation.is_none() && size <= SERIAL_COMPILE_MAX {
             config.parallel_compilation(false);
@@ -260,7 +260,7 @@ fn engines(opts: &RunOptions, winch_may: bool, components: bool, size: usize) ->
     let mut engines = Vec::new();
     if opts.fast_compile && winch_may {
         use wasmtime::WasmFeatures as F;
-        let mut winch = config();
+        let mut winch = sized_config();
         winch.wasm_component_model(components);
         winch.strategy(wasmtime::Strategy::Winch);
         let unsupported = F::GC
@@ -274,7 +274,7 @@ fn engines(opts: &RunOptions, winch_may: bool, components: bool, size: usize) ->
         winch.wasm_features(unsupported, false);
         engines.push(("Winch", winch));
     }
-    engines.push(("Cranelift", config()));
+    engines.push(("Cranelift", sized_config()));
     Engines(engines)
 }
 

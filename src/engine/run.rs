@@ -188,7 +188,7 @@ impl<H> Sink<H> {
             .map_err(|_| wasmtime::Error::msg("compsnap sink poisoned"))?;
         let taken = sink
             .collector
-            .call(plan, tag, bytes, lo, hi)
+            .put(plan, tag, bytes, [lo, hi])
             .map_err(wasmtime::Error::from_anyhow)?;
         if taken {
             sink.handles.push(handle);

@@ -167,8 +167,9 @@ fn run_core_here<R>(
     let probed = host_probe::probe(&mut store, &instance, &plan.scopes[0])
         .map_err(|e| anyhow!("reading the state after init failed: {e:#}"))?;
     for (tag, bytes) in probed {
-        collector.put(&plan, tag, &bytes)?;
-        handles.push(None);
+        if collector.put(&plan, tag, &bytes, [0, 0])? {
+            handles.push(None);
+        }
     }
     timings.dump = t.elapsed();
     let views = (handles.iter())

@@ -81,11 +81,21 @@ impl Collector {
         self.current = index;
     }
 
-    /// One `put` from the accessor. Memory tags arrive in order, chunk after chunk. `data`
-    /// is only read here; [`Collector::finish`] is given it again, as the `put`'s view.
-    pub fn put(&mut self, plan: &TreePlan, tag: u32, data: &[u8]) -> Result<()> {
+    /// One call of the sink, `put(tag, data, lo, hi)` (see [`SINK_IMPORT`]). Memory tags
+    /// arrive in order, chunk after chunk. A global of a [`Record::Globals`] comes in `lo`
+    /// and `hi` (`values`), after those sent before it, with `data` empty; every other
+    /// record comes in `data`. `data` is only read here. Returns whether the call sent
+    /// `data`: then [`Collector::finish`] is given it again, as the next view.
+    ///
+    /// [`SINK_IMPORT`]: crate::protocol::SINK_IMPORT
+    pub fn put(
+        &mut self,
+        plan: &TreePlan,
+        tag: u32,
+        data: &[u8],
+        values: [u64; 2],
+    ) -> Result<bool> {
         let put = self.puts;
-        self.puts += 1;
         let (Some(dump), Some(received)) = (
             plan.dumps.get(self.current),
             self.dumps.get_mut(self.current),
@@ -129,52 +139,27 @@ impl Collector {
                     state.size += data.len() as u64;
                 }
             }
-            Record::Globals { .. } | Record::Table { .. } | Record::RefGlobals { .. } => {
+            Record::Globals { globals, .. } => {
+                if !data.is_empty() {
+                    bail!("accessor sent globals in a list (instrumentation bug)");
+                }
+                if let Received::Nothing = slot {
+                    *slot = Received::Bytes(Vec::with_capacity(globals.len() * 16));
+                }
+                if let Received::Bytes(bytes) = slot {
+                    for value in values {
+                        bytes.extend_from_slice(&value.to_le_bytes());
+                    }
+                }
+                return Ok(false);
+            }
+            Record::Table { .. } | Record::RefGlobals { .. } => {
                 *slot = Received::Bytes(data.to_vec())
             }
             Record::KnownTable { .. } => bail!("bug: the accessor sent a known table"),
         }
-        Ok(())
-    }
-
-    /// One call of the sink, `put(tag, data, lo, hi)` (see [`SINK_IMPORT`]): a global of a
-    /// [`Record::Globals`] from `lo` and `hi`, appended to those already sent, or else
-    /// `data`, as [`Collector::put`] takes it. Returns whether `data` was taken: then what
-    /// the call sent is the next of the views [`Collector::finish`] is given.
-    ///
-    /// [`SINK_IMPORT`]: crate::protocol::SINK_IMPORT
-    pub fn call(
-        &mut self,
-        plan: &TreePlan,
-        tag: u32,
-        data: &[u8],
-        lo: u64,
-        hi: u64,
-    ) -> Result<bool> {
-        let scope = plan
-            .dumps
-            .get(self.current)
-            .map(|dump| &plan.scopes[dump.scope]);
-        let record = scope.and_then(|scope| scope.records.get(tag as usize));
-        let slot = self
-            .dumps
-            .get_mut(self.current)
-            .and_then(|received| received.get_mut(tag as usize));
-        let (Some(Record::Globals { globals, .. }), Some(slot)) = (record, slot) else {
-            self.put(plan, tag, data)?;
-            return Ok(true);
-        };
-        if !data.is_empty() {
-            bail!("accessor sent globals in a list (instrumentation bug)");
-        }
-        if let Received::Nothing = slot {
-            *slot = Received::Bytes(Vec::with_capacity(globals.len() * 16));
-        }
-        if let Received::Bytes(bytes) = slot {
-            bytes.extend_from_slice(&lo.to_le_bytes());
-            bytes.extend_from_slice(&hi.to_le_bytes());
-        }
-        Ok(false)
+        self.puts += 1;
+        Ok(true)
     }
 
     /// Assembles the snapshot, indexed by DFS id; refuses state it cannot represent yet.
@@ -521,7 +506,7 @@ mod tests {
         page[100..200].fill(9);
         let mut collector = Collector::new(&plan);
         collector.begin(0);
-        collector.put(&plan, 0, &page).unwrap();
+        collector.put(&plan, 0, &page, [0, 0]).unwrap();
         let err = Collector::new(&plan).finish(&model, &plan, &[&page]);
         assert!(err.is_err(), "a view for a put that never came");
         let snapshot = collector.finish(&model, &plan, &[&page]).unwrap();

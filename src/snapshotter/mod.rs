@@ -188,9 +188,8 @@ impl Snapshotter {
 
     /// Let Wasmtime compile functions in parallel, or not. By default it does, except for
     /// inputs whose instrumented bytes are at most
-    /// [`SERIAL_COMPILE_MAX`](crate::SERIAL_COMPILE_MAX), which compile faster on
-    /// one thread. The output
-    /// does not depend on it.
+    /// [`SERIAL_COMPILE_MAX`](crate::SERIAL_COMPILE_MAX), which compile faster on one
+    /// thread. The output does not depend on it.
     pub fn parallel_compilation(&mut self, parallel: bool) -> &mut Self {
         self.run.parallel_compilation = Some(parallel);
         self
@@ -266,8 +265,7 @@ impl Snapshotter {
                     run::run(&engines, bytes, Some(init), plan.clone(), opts, &[], then).map(|_| ())
                 }
                 Instrumented::Module(module) => {
-                    let engines =
-                        engine::core_engines(opts, module.module.len() + module.accessor.len());
+                    let engines = engine::core_engines(opts, module.size());
                     run_module::run_core(&engines, module, Some(&init.func), opts, &[], then)
                         .map(|_| ())
                 }
@@ -303,8 +301,7 @@ impl Snapshotter {
         };
         if let InputKind::Module = model.kind {
             let module = instrument::instrument_core(&model)?;
-            let engines =
-                engine::core_engines(&self.run, module.module.len() + module.accessor.len());
+            let engines = engine::core_engines(&self.run, module.size());
             let init = init.as_ref().map(|i| i.func.as_str());
             let finish = |d: Dumped<'_>| {
                 let snapshot = d.collector.finish(&model, &module.plan, &d.views)?;

@@ -274,7 +274,7 @@ impl Instrumented {
     fn size(&self) -> usize {
         match self {
             Instrumented::Component(bytes, _) => bytes.len(),
-            Instrumented::Module(module) => module.module.len() + module.accessor.len(),
+            Instrumented::Module(module) => module.size(),
         }
     }
 
